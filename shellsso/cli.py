@@ -1,0 +1,251 @@
+# PYTHON_ARGCOMPLETE_OK
+"""The `shellsso` command line: parsers here, work in the modules they name.
+
+Each subcommand is a (module, function) pair imported only when it runs, so
+`shellsso status` never pays for boto3 and `shellsso --help` stays instant.
+The awsuse back end (`_use`) skips argparse entirely: it is the hot path.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from typing import Callable, List, Optional
+
+from shellsso import __version__
+from shellsso.errors import ExitStatus, ShellssoError
+
+EXPORT_FORMATS = ("env", "env-no-export", "fish", "powershell", "json", "process")
+SHELLS = ("bash", "zsh", "fish")
+
+DESCRIPTION = """\
+AWS IAM Identity Center (AWS SSO) in your shell.
+
+Add one line to your shell's rc file:
+  bash:  eval "$(shellsso init bash)"
+  zsh:   eval "$(shellsso init zsh)"
+  fish:  shellsso init fish | source
+then `awsuse PROFILE` switches profiles, the prompt shows the active one, and
+an expired session offers a login before AWS commands run.
+"""
+
+EPILOG = """\
+Try it with no AWS account: `shellsso demo`.
+Settings are SHELLSSO_* environment variables; see the README.
+"""
+
+
+def _add_profile_option(parser: argparse.ArgumentParser, help_text: str) -> None:
+    parser.add_argument("--profile", "-p", metavar="PROFILE", help=help_text)
+
+
+def _add_login(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser(
+        "login",
+        help="log in to an SSO session (PKCE in a browser, or device code)",
+        description=(
+            "Log in to IAM Identity Center and cache the token where the AWS CLI v2 "
+            "keeps it. Uses the PKCE authorization-code flow with a loopback redirect "
+            "when a browser can reach this machine, the device-code flow over SSH, "
+            "without a display, for legacy profiles or with --use-device-code."
+        ),
+    )
+    target = p.add_mutually_exclusive_group()
+    target.add_argument(
+        "--profile", "-p", metavar="PROFILE",
+        help="log in for this profile (default: AWS_PROFILE, AWS_DEFAULT_PROFILE, 'default')",
+    )
+    target.add_argument("--sso-session", metavar="NAME", help="log in to this [sso-session NAME]")
+    p.add_argument("--no-browser", action="store_true",
+                   help="print the URL (and code) instead of opening a browser")
+    p.add_argument("--use-device-code", action="store_true",
+                   help="use the device-code flow even where a browser is available")
+    p.add_argument("--force", action="store_true",
+                   help="log in again even if the cached token is still valid")
+    p.set_defaults(handler=("shellsso.login", "run"))
+
+
+def _add_logout(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser(
+        "logout",
+        help="sign out at the portal and remove cached tokens and credentials",
+        description=(
+            "Sign out at the portal and remove the session's cached token and role "
+            "credentials. Other sessions stay unless --all is given."
+        ),
+    )
+    target = p.add_mutually_exclusive_group()
+    target.add_argument("--profile", "-p", metavar="PROFILE",
+                        help="log out of the session this profile uses")
+    target.add_argument("--sso-session", metavar="NAME", help="log out of this sso-session")
+    target.add_argument("--all", action="store_true", help="log out of every cached session")
+    p.set_defaults(handler=("shellsso.logout", "run"))
+
+
+def _add_status(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser(
+        "status",
+        help="show profile, account, role, region, session and expiry",
+        description="Show what a profile resolves to and the state of its token and credentials.",
+    )
+    _add_profile_option(p, "profile to show (default: the active one)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(handler=("shellsso.status", "run_status"))
+
+
+def _add_list(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser(
+        "list",
+        help="list profiles with their session, account, role and region",
+        description="List the profiles of the AWS config file, the active one marked.",
+    )
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(handler=("shellsso.status", "run_list"))
+
+
+def _add_export(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser(
+        "export",
+        help="print temporary credentials (env, fish, powershell, json, process)",
+        description=(
+            "Print temporary credentials for a profile, in the formats of "
+            "`aws configure export-credentials`, quoted for their shell."
+        ),
+    )
+    _add_profile_option(p, "profile (default: the active one)")
+    p.add_argument("--format", "-f", choices=EXPORT_FORMATS, default="env",
+                   help="output format (default: env)")
+    p.set_defaults(handler=("shellsso.export", "run_export"))
+
+
+def _add_credential_process(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser(
+        "credential-process",
+        help="print credential_process JSON (Version 1) for SDKs and tools",
+        description=(
+            "Print credentials as the `credential_process` JSON (Version 1). In a "
+            "profile: credential_process = shellsso credential-process --profile dev"
+        ),
+    )
+    p.add_argument("--profile", "-p", metavar="PROFILE", required=True, help="profile to use")
+    p.set_defaults(handler=("shellsso.export", "run_credential_process"))
+
+
+def _add_init(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser(
+        "init",
+        help="print the hook code for bash, zsh or fish",
+        description=(
+            "Print the shell integration. Add to your rc file:\n"
+            '  eval "$(shellsso init bash)"   (~/.bashrc)\n'
+            '  eval "$(shellsso init zsh)"    (~/.zshrc)\n'
+            "  shellsso init fish | source    (~/.config/fish/config.fish)"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("shell", nargs="?", choices=SHELLS,
+                   help="shell to print the hook for (default: the one running)")
+    p.set_defaults(handler=("shellsso.init", "run"))
+
+
+def _add_emulator(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser(
+        "emulator",
+        help="run the local IAM Identity Center emulator (for tests and the demo)",
+        description=(
+            "Serve a local IAM Identity Center (sso-oidc and sso portal APIs) on "
+            "127.0.0.1 with a demo organisation, and print how to point AWS tools at it."
+        ),
+    )
+    from shellsso.emulator.cli import add_arguments
+
+    add_arguments(p)
+    p.set_defaults(handler=("shellsso.emulator.cli", "run"))
+
+
+def _add_demo(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser(
+        "demo",
+        help="try shellsso with no AWS account: emulator, demo config and a shell",
+        description=(
+            "Start the bundled emulator, write a demo AWS config into a private "
+            "temporary HOME, and start a shell with shellsso loaded and a short tour."
+        ),
+    )
+    p.add_argument("--shell", choices=SHELLS, help="shell to start (default: yours)")
+    p.add_argument("--script", action="store_true",
+                   help="run the tour without a terminal and print what a user would see")
+    p.set_defaults(handler=("shellsso.demo", "run"))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command line, for argparse and argcomplete."""
+    parser = argparse.ArgumentParser(
+        prog="shellsso",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"shellsso {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for add in (_add_login, _add_logout, _add_status, _add_list, _add_export,
+                _add_credential_process, _add_init, _add_emulator, _add_demo):
+        add(sub)
+    return parser
+
+
+# Hidden commands used by the shell hooks, dispatched without argparse for speed.
+HIDDEN = {
+    "_use": ("shellsso.use", "main"),
+    "_names": ("shellsso.use", "names_main"),
+    "_preexec": ("shellsso.use", "preexec_main"),
+}
+
+
+def _call(spec: tuple, *args: object) -> int:  # type: ignore[type-arg]
+    module = importlib.import_module(spec[0])
+    func: Callable[..., Optional[int]] = getattr(module, spec[1])
+    return func(*args) or 0
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    """Entry point of the `shellsso` script and `python -m shellsso`."""
+    args_list = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in args_list
+    try:
+        if args_list and args_list[0] in HIDDEN:
+            return _call(HIDDEN[args_list[0]], args_list[1:])
+        parser = build_parser()
+        if "_ARGCOMPLETE" in os.environ:
+            import argcomplete
+
+            argcomplete.autocomplete(parser)
+        args = parser.parse_args(args_list)
+        if args.command is None:
+            parser.print_help()
+            return ExitStatus.OK
+        return _call(args.handler, args)
+    except ShellssoError as exc:
+        if debug:
+            raise
+        from shellsso.output import error
+
+        error(exc.message)
+        return exc.status
+    except KeyboardInterrupt:
+        if debug:
+            raise
+        sys.stderr.write("\nshellsso: interrupted\n")
+        return ExitStatus.INTERRUPTED
+    except BrokenPipeError:
+        return ExitStatus.ERROR
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback
+        if debug:
+            raise
+        from shellsso.output import error
+
+        error(f"unexpected {type(exc).__name__}: {exc} (run with --debug for details)")
+        return ExitStatus.ERROR

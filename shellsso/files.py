@@ -1,0 +1,101 @@
+"""Safe file primitives: atomic JSON writes, tolerant reads, advisory locks.
+
+Cache folders are 0700 and files 0600. A write goes to a temp file in the same
+folder, is fsync'ed and renamed over the target, so a reader (shellsso, the
+AWS CLI or botocore) sees the old file or the new one, never half of one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from typing import Any, Callable, Iterator
+
+from shellsso.output import warn
+
+
+def ensure_private_dir(path: str) -> None:
+    """Create a folder (and parents) with mode 0700; tighten the leaf if it exists."""
+    os.makedirs(path, mode=0o700, exist_ok=True)
+    with contextlib.suppress(OSError):
+        if os.stat(path).st_mode & 0o077:
+            os.chmod(path, 0o700)
+
+
+def write_atomic(path: str, data: bytes) -> None:
+    """Replace `path` with `data` atomically; the file ends up 0600."""
+    folder = os.path.dirname(path) or "."
+    ensure_private_dir(folder)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".shellsso-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def write_json(path: str, obj: Any, dumps: Callable[[Any], str] = json.dumps) -> None:
+    """Write JSON atomically, serialised as the AWS CLI does (default separators)."""
+    write_atomic(path, dumps(obj).encode("utf-8"))
+
+
+def read_json(path: str, what: str = "cache file") -> dict[str, Any] | None:
+    """The JSON object in `path`; None when absent, and None with a warning when corrupt.
+
+    A truncated, empty or non-object file must never crash a command: it counts
+    as missing, and the next write replaces it.
+    """
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        warn(f"cannot read {what} {path}: {exc.strerror}; ignoring it")
+        return None
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        warn(f"ignoring corrupt {what} {path} (not valid JSON)")
+        return None
+    if not isinstance(data, dict):
+        warn(f"ignoring corrupt {what} {path} (not a JSON object)")
+        return None
+    return data
+
+
+def remove(path: str) -> bool:
+    """Delete a file if it exists; True when something was removed."""
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        return False
+    return True
+
+
+@contextlib.contextmanager
+def locked(path: str) -> Iterator[None]:
+    """Hold an exclusive advisory lock on `path` (created 0600) for the block.
+
+    Serialises writers across processes: twenty shells refreshing the same
+    session take turns, and the later ones find the first one's result.
+    """
+    import fcntl
+
+    ensure_private_dir(os.path.dirname(path) or ".")
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)

@@ -1,0 +1,35 @@
+"""Messages to the user on stderr: warnings, errors, colour rules."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+PROG = "shellsso"
+
+
+def use_color(stream: object = None) -> bool:
+    """Colour only on a terminal and never when NO_COLOR is set (no-color.org)."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    target = stream if stream is not None else sys.stderr
+    isatty = getattr(target, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def warn(message: str) -> None:
+    """One warning line on stderr."""
+    sys.stderr.write(f"{PROG}: warning: {message}\n")
+    sys.stderr.flush()
+
+
+def error(message: str) -> None:
+    """One error line on stderr."""
+    sys.stderr.write(f"{PROG}: error: {message}\n")
+    sys.stderr.flush()
+
+
+def info(message: str) -> None:
+    """Progress text for people; on stderr so that stdout stays machine-readable."""
+    sys.stderr.write(message + "\n")
+    sys.stderr.flush()

@@ -1,0 +1,1 @@
+"""Per-shell knowledge: quoting, export/unset syntax, the hook file."""

@@ -1,0 +1,220 @@
+"""The SSO token and client-registration cache, in the AWS CLI v2 format.
+
+`~/.aws/sso/cache/<sha1>.json`: the key is sha1 of the sso-session name (or
+of the legacy start URL); the token file holds the eight fields the CLI writes,
+timestamps as `...Z`, `refreshToken` only when one was issued. Registrations
+live in the same folder under the CLI's key (PROTOCOL §2.4), so a login by
+either tool serves the other.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from dataclasses import dataclass
+from typing import Any, Dict, Optional, Sequence
+
+from shellsso import paths
+from shellsso.config import SsoTarget
+from shellsso.files import locked, read_json, remove, write_json
+from shellsso.timeutil import format_timestamp, parse_timestamp
+
+REFRESH_WINDOW = 15 * 60  # botocore refreshes a token with less than this left
+REGISTRATION_MARGIN = 15 * 60  # the CLI re-registers a client this close to expiry
+
+
+@dataclass(frozen=True)
+class Token:
+    """A cached SSO access token with what is needed to refresh it."""
+
+    start_url: str
+    region: str
+    access_token: str
+    expires_at: float
+    client_id: Optional[str] = None
+    client_secret: Optional[str] = None
+    registration_expires_at: Optional[float] = None
+    refresh_token: Optional[str] = None
+
+    def remaining(self, now: Optional[float] = None) -> float:
+        """Seconds until the access token expires (negative once expired)."""
+        return self.expires_at - (time.time() if now is None else now)
+
+    def is_valid(self, now: Optional[float] = None, margin: float = 0) -> bool:
+        """True while the token has more than `margin` seconds left."""
+        return self.remaining(now) > margin
+
+    def can_refresh(self, now: Optional[float] = None) -> bool:
+        """True when botocore's refresh conditions hold (PROTOCOL §2.5)."""
+        current = time.time() if now is None else now
+        return bool(
+            self.refresh_token
+            and self.client_id
+            and self.client_secret
+            and self.registration_expires_at is not None
+            and self.registration_expires_at > current
+        )
+
+    def to_json(self) -> Dict[str, Any]:
+        """The dict the AWS CLI writes, fields in its order."""
+        data: Dict[str, Any] = {
+            "startUrl": self.start_url,
+            "region": self.region,
+            "accessToken": self.access_token,
+            "expiresAt": format_timestamp(self.expires_at),
+        }
+        if self.client_id is not None:
+            data["clientId"] = self.client_id
+        if self.client_secret is not None:
+            data["clientSecret"] = self.client_secret
+        if self.registration_expires_at is not None:
+            data["registrationExpiresAt"] = format_timestamp(self.registration_expires_at)
+        if self.refresh_token:
+            data["refreshToken"] = self.refresh_token
+        return data
+
+
+def token_from_json(data: Dict[str, Any]) -> Optional[Token]:
+    """A Token from a cache dict, or None when required fields are missing or mistyped."""
+    access_token = data.get("accessToken")
+    expires_at = parse_timestamp(data.get("expiresAt"))
+    if not isinstance(access_token, str) or not access_token or expires_at is None:
+        return None
+
+    def text(key: str) -> Optional[str]:
+        value = data.get(key)
+        return value if isinstance(value, str) and value else None
+
+    return Token(
+        start_url=text("startUrl") or "",
+        region=text("region") or "",
+        access_token=access_token,
+        expires_at=expires_at,
+        client_id=text("clientId"),
+        client_secret=text("clientSecret"),
+        registration_expires_at=parse_timestamp(data.get("registrationExpiresAt")),
+        refresh_token=text("refreshToken"),
+    )
+
+
+def token_path(target: SsoTarget) -> str:
+    """`~/.aws/sso/cache/<sha1>.json` for the target's session or start URL."""
+    return os.path.join(paths.sso_cache_dir(), target.cache_key + ".json")
+
+
+def lock_path(target: SsoTarget) -> str:
+    """The advisory lock serialising login and refresh of one SSO session."""
+    return token_path(target) + ".lock"
+
+
+def session_lock(target: SsoTarget) -> Any:
+    """Context manager: hold the session's lock (login, refresh, logout)."""
+    return locked(lock_path(target))
+
+
+def load_token(target: SsoTarget) -> Optional[Token]:
+    """The cached token for a target; None when absent or unusable (with a warning)."""
+    path = token_path(target)
+    data = read_json(path, "SSO token cache file")
+    if data is None:
+        return None
+    token = token_from_json(data)
+    if token is None:
+        from shellsso.output import warn
+
+        warn(f"ignoring SSO token cache file {path}: no accessToken/expiresAt")
+    return token
+
+
+def save_token(target: SsoTarget, token: Token) -> None:
+    """Write the token file atomically (0600), as the AWS CLI v2 writes it."""
+    write_json(token_path(target), token.to_json())
+
+
+def delete_token(target: SsoTarget) -> bool:
+    """Remove the cached token; True when there was one."""
+    return remove(token_path(target))
+
+
+def token_mtime(target: SsoTarget) -> Optional[float]:
+    """When the token file was last written (to notice another terminal's login)."""
+    try:
+        return os.stat(token_path(target)).st_mtime
+    except OSError:
+        return None
+
+
+# --- client registrations (AWS CLI v2 key and fields) ---------------------------------
+
+
+@dataclass(frozen=True)
+class Registration:
+    """An OIDC client registration, reusable across logins for ~90 days."""
+
+    client_id: str
+    client_secret: str
+    expires_at: float
+    scopes: Optional[Sequence[str]] = None
+    grant_types: Optional[Sequence[str]] = None
+
+    def usable(self, auth_code: bool, now: Optional[float] = None) -> bool:
+        """The CLI's reuse rule: 15 minutes of margin and the same flow (PKCE or device)."""
+        current = time.time() if now is None else now
+        if self.expires_at - current <= REGISTRATION_MARGIN:
+            return False
+        is_auth_code = "authorization_code" in (self.grant_types or ())
+        return is_auth_code == auth_code
+
+    def to_json(self) -> Dict[str, Any]:
+        data: Dict[str, Any] = {
+            "clientId": self.client_id,
+            "clientSecret": self.client_secret,
+            "expiresAt": format_timestamp(self.expires_at),
+        }
+        if self.scopes is not None:
+            data["scopes"] = list(self.scopes)
+        if self.grant_types is not None:
+            data["grantTypes"] = list(self.grant_types)
+        return data
+
+
+def registration_key(target: SsoTarget) -> str:
+    """sha1 of the CLI's registration descriptor (default json separators, sorted keys)."""
+    descriptor = {
+        "tool": "botocore",
+        "startUrl": target.start_url,
+        "region": target.region,
+        "scopes": list(target.scopes) if target.scopes is not None else None,
+        "session_name": target.session_name,
+    }
+    return hashlib.sha1(json.dumps(descriptor, sort_keys=True).encode("utf-8")).hexdigest()
+
+
+def registration_path(target: SsoTarget) -> str:
+    return os.path.join(paths.sso_cache_dir(), registration_key(target) + ".json")
+
+
+def load_registration(target: SsoTarget) -> Optional[Registration]:
+    """The cached client registration for a target, or None."""
+    data = read_json(registration_path(target), "SSO client registration file")
+    if data is None:
+        return None
+    client_id, client_secret = data.get("clientId"), data.get("clientSecret")
+    expires_at = parse_timestamp(data.get("expiresAt"))
+    if not isinstance(client_id, str) or not isinstance(client_secret, str) or expires_at is None:
+        return None
+    scopes = data.get("scopes")
+    grants = data.get("grantTypes")
+    return Registration(
+        client_id=client_id,
+        client_secret=client_secret,
+        expires_at=expires_at,
+        scopes=scopes if isinstance(scopes, list) else None,
+        grant_types=grants if isinstance(grants, list) else None,
+    )
+
+
+def save_registration(target: SsoTarget, registration: Registration) -> None:
+    write_json(registration_path(target), registration.to_json())
