@@ -17,8 +17,15 @@ from urllib.parse import urlencode, urlsplit
 
 from .errors import oidc_error
 from .org import REFRESH_SCOPE
-from .state import AccessToken, AuthCode, Client, DeviceAuthorization, RefreshToken, Settings
-from .state import State
+from .state import (
+    AccessToken,
+    AuthCode,
+    Client,
+    DeviceAuthorization,
+    RefreshToken,
+    Settings,
+    State,
+)
 
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 CODE_GRANT = "authorization_code"
@@ -279,7 +286,8 @@ def authorize(state: State, query: dict[str, str]) -> AuthorizeOutcome:
     state_param = query.get("state", "")
     back: dict[str, str] = {"state": state_param} if state_param else {}
     if query.get("response_type") != "code":
-        return AuthorizeOutcome(_with_query(redirect_uri, {"error": "unsupported_response_type", **back}))
+        error = {"error": "unsupported_response_type", **back}
+        return AuthorizeOutcome(_with_query(redirect_uri, error))
     challenge = query.get("code_challenge", "")
     if query.get("code_challenge_method") != "S256" or not challenge:
         return AuthorizeOutcome(_with_query(redirect_uri, {"error": "invalid_request", **back}))
