@@ -17,12 +17,13 @@ import hashlib
 import marshal
 import os
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from shellsso import paths
 from shellsso.errors import ConfigError, ProfileNotFound
 
-Section = Dict[str, str]
+# Values are strings, or dicts for botocore's nested values (`s3 =` + indented lines).
+Section = Dict[str, Any]
 _INDEX_VERSION = 2
 # Values from the credentials file that the index must never hold.
 _SECRET_KEYS = frozenset({"aws_secret_access_key", "aws_session_token", "aws_security_token"})
@@ -47,6 +48,7 @@ def parse_ini(text: str, path: str) -> List[Tuple[str, Section]]:
     a key before any section, a line that is neither, duplicate sections or keys.
     """
     sections: List[Tuple[str, Section]] = []
+    nested: List[Tuple[Section, str]] = []
     seen: set[str] = set()
     current: Optional[Section] = None
     key: Optional[str] = None
@@ -58,7 +60,9 @@ def parse_ini(text: str, path: str) -> List[Tuple[str, Section]]:
         if stripped[0] in "#;":
             continue
         if key is not None and current is not None and line[0] in " \t":
-            current[key] = (current[key] + "\n" + stripped) if current[key] else stripped
+            if not current[key]:
+                nested.append((current, key))
+            current[key] = current[key] + "\n" + stripped
             continue
         if stripped[0] == "[" and line[0] == "[":
             end = line.rfind("]")
@@ -75,14 +79,39 @@ def parse_ini(text: str, path: str) -> List[Tuple[str, Section]]:
         eq, colon = line.find("="), line.find(":")
         cut = min(i for i in (eq, colon) if i >= 0) if eq >= 0 or colon >= 0 else -1
         if cut <= 0 or not line[:cut].strip():
-            raise ConfigError(f"{path}, line {number}: expected 'key = value', got {line.strip()!r}")
+            raise ConfigError(
+                f"{path}, line {number}: expected 'key = value', got {line.strip()!r}"
+            )
         if current is None:
             raise ConfigError(f"{path}, line {number}: '{line.strip()}' comes before any [section]")
         key = line[:cut].strip().lower()
         if key in current:
             raise ConfigError(f"{path}, line {number}: key '{key}' appears twice in its section")
         current[key] = line[cut + 1 :].strip()
+    for section, name in nested:
+        section[name] = _parse_nested(section[name])
     return sections
+
+
+def _parse_nested(value: str) -> Dict[str, str]:
+    """botocore's `_parse_nested`: indented `k = v` lines under an empty value."""
+    result: Dict[str, str] = {}
+    for line in value.splitlines():
+        if "=" in line:
+            k, v = line.split("=", 1)
+            result[k.strip()] = v.strip()
+    return result
+
+
+def _missing(start_url: Optional[str], region: Optional[str]) -> List[str]:
+    """Names of the required SSO keys that are absent or empty."""
+    return [k for k, v in (("sso_start_url", start_url), ("sso_region", region)) if not v]
+
+
+def _text(values: Section, key: str) -> Optional[str]:
+    """A plain string setting, or None (absent, or a nested value where text is expected)."""
+    value = values.get(key)
+    return value if isinstance(value, str) else None
 
 
 def build_maps(
@@ -191,13 +220,13 @@ class AwsConfig:
             target = self._direct_sso_target(current, values)
             if target is not None or "role_arn" not in values:
                 return target
-            source = values.get("source_profile")
+            source = _text(values, "source_profile")
             if not source:
                 return None
             current = source
 
     def _direct_sso_target(self, name: str, values: Section) -> Optional[SsoTarget]:
-        session_name = values.get("sso_session")
+        session_name = _text(values, "sso_session")
         if session_name is not None:
             if session_name not in self.sessions:
                 raise ConfigError(
@@ -205,9 +234,9 @@ class AwsConfig:
                     f"has no [sso-session {session_name}] section"
                 )
             session = self.sessions[session_name]
-            start_url = session.get("sso_start_url")
-            region = session.get("sso_region")
-            missing = [k for k, v in (("sso_start_url", start_url), ("sso_region", region)) if not v]
+            start_url = _text(session, "sso_start_url")
+            region = _text(session, "sso_region")
+            missing = _missing(start_url, region)
             if missing:
                 raise ConfigError(
                     f"[sso-session {session_name}] in {self.source} is missing {', '.join(missing)}"
@@ -218,14 +247,14 @@ class AwsConfig:
                 session_name=session_name,
                 start_url=start_url,
                 region=region,
-                scopes=parse_scopes(session.get("sso_registration_scopes")),
-                account_id=values.get("sso_account_id"),
-                role_name=values.get("sso_role_name"),
+                scopes=parse_scopes(_text(session, "sso_registration_scopes")),
+                account_id=_text(values, "sso_account_id"),
+                role_name=_text(values, "sso_role_name"),
             )
         if "sso_start_url" in values or "sso_account_id" in values or "sso_role_name" in values:
-            start_url = values.get("sso_start_url")
-            region = values.get("sso_region")
-            missing = [k for k, v in (("sso_start_url", start_url), ("sso_region", region)) if not v]
+            start_url = _text(values, "sso_start_url")
+            region = _text(values, "sso_region")
+            missing = _missing(start_url, region)
             if missing:
                 raise ConfigError(
                     f"profile '{name}' in {self.source} is missing {', '.join(missing)} "
@@ -238,8 +267,8 @@ class AwsConfig:
                 start_url=start_url,
                 region=region,
                 scopes=None,
-                account_id=values.get("sso_account_id"),
-                role_name=values.get("sso_role_name"),
+                account_id=_text(values, "sso_account_id"),
+                role_name=_text(values, "sso_role_name"),
             )
         return None
 
@@ -318,7 +347,7 @@ def load_config(use_index: bool = True) -> AwsConfig:
     return AwsConfig(profiles, sessions, config_path)
 
 
-def _write_index(index: str, payload: object) -> None:
+def _write_index(index: str, payload: Any) -> None:
     """Best effort: a read-only or full disk only costs speed."""
     try:
         from shellsso.files import write_atomic
