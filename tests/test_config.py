@@ -10,7 +10,7 @@ import pytest
 
 from shellsso.config import AwsConfig, build_maps, load_config, parse_ini
 from shellsso.errors import ConfigError, ProfileNotFound
-from tests.conftest import DEMO_CONFIG, write_config
+from tests.conftest import DEMO_CONFIG, sha1, write_config
 
 SAMPLES = [
     DEMO_CONFIG,
@@ -102,7 +102,7 @@ def test_sso_targets() -> None:
     assert (dev.session_name, dev.account_id, dev.role_name) == (
         "corp", "111111111111", "AdministratorAccess")
     assert dev.scopes == ("sso:account:access",)
-    assert dev.cache_key == "2afbbc1c1ab2c2d56f2a38d2e3ded9d6ea5e5b5b" or len(dev.cache_key) == 40
+    assert dev.cache_key == sha1("corp")
     legacy = config.sso_target("legacy")
     assert legacy is not None and legacy.session_name is None
     assert legacy.cache_key == "7487b5b67d5fa1132cf33fa93ae51ef38cc37752"
