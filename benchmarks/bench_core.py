@@ -1,0 +1,52 @@
+"""Core speed: CLI import cost, `shellsso status` and `shellsso list` by config size.
+
+Run: python benchmarks/bench_core.py [--runs N]
+Figures are medians, and ratios to `python -c pass` measured in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from benchmarks.common import PYTHON, baseline, make_home, median_seconds, table  # noqa: E402
+
+SIZES = (10, 1000, 10000)
+
+
+def cli_import_modules() -> bool:
+    """True when importing the CLI module pulls in boto3 or botocore (it must not)."""
+    code = "import sys, shellsso.cli; print(any(m.split('.')[0] in ('boto3','botocore') "\
+        "for m in sys.modules))"
+    out = subprocess.run([PYTHON, "-c", code], capture_output=True, text=True, check=True)
+    return out.stdout.strip() == "True"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=21)
+    runs = parser.parse_args().runs
+    base = baseline(runs)
+    rows = [["python -c pass", "-", f"{base * 1000:.1f}", "1.00"]]
+    imp = median_seconds([PYTHON, "-c", "import shellsso.cli"], runs)
+    rows.append(["import shellsso.cli", "-", f"{imp * 1000:.1f}", f"{imp / base:.2f}"])
+    for size in SIZES:
+        env = make_home(size)
+        for label, argv in (
+            ("shellsso status --profile dev", ["status", "--profile", "dev"]),
+            ("shellsso list", ["list"]),
+        ):
+            cmd = [PYTHON, "-m", "shellsso", *argv]
+            subprocess.run(cmd, env=env, capture_output=True, check=False)  # warm the index
+            t = median_seconds(cmd, runs, env)
+            rows.append([label, size, f"{t * 1000:.1f}", f"{t / base:.2f}"])
+    print(table(rows, ["command", "profiles", "median ms", "ratio to python -c pass"]))
+    print(f"\nimporting shellsso.cli imports boto3/botocore: {cli_import_modules()}")
+
+
+if __name__ == "__main__":
+    main()

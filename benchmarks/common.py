@@ -1,0 +1,86 @@
+"""Shared benchmark helpers: medians of repeated runs, as ratios to a baseline.
+
+These machines are shared and noisy, so every figure is a median over many
+runs and is reported next to `python -c pass` measured in the same run.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from typing import Dict, List, Optional, Sequence
+
+PYTHON = sys.executable
+START_URL = "https://d-1234567890.awsapps.com/start"
+
+
+def median_seconds(
+    argv: Sequence[str], runs: int = 21, env: Optional[Dict[str, str]] = None
+) -> float:
+    """Median wall time of running `argv` to completion (output discarded)."""
+    samples: List[float] = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       check=False)
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
+
+
+def baseline(runs: int = 21) -> float:
+    """`python -c pass` with the real interpreter (not a pyenv shim)."""
+    return median_seconds([PYTHON, "-c", "pass"], runs)
+
+
+def config_text(count: int) -> str:
+    """An AWS config with `count` SSO profiles on one sso-session (plus the session)."""
+    lines = [
+        "[sso-session corp]",
+        f"sso_start_url = {START_URL}",
+        "sso_region = us-east-1",
+        "sso_registration_scopes = sso:account:access",
+        "",
+    ]
+    for i in range(count):
+        lines += [
+            f"[profile p{i:05d}]" if i else "[profile dev]",
+            "sso_session = corp",
+            f"sso_account_id = {100000000000 + i}",
+            "sso_role_name = AdministratorAccess",
+            "region = us-east-1",
+            "",
+        ]
+    return "\n".join(lines)
+
+
+def make_home(count: int, token_valid_for: float = 8 * 3600) -> Dict[str, str]:
+    """A temp HOME with `count` profiles and a valid token; returns the environment."""
+    import hashlib
+    import json
+
+    home = tempfile.mkdtemp(prefix="shellsso-bench-")
+    os.makedirs(os.path.join(home, ".aws", "sso", "cache"))
+    with open(os.path.join(home, ".aws", "config"), "w") as handle:
+        handle.write(config_text(count))
+    expires = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + token_valid_for))
+    token = {"startUrl": START_URL, "region": "us-east-1", "accessToken": "bench",
+             "expiresAt": expires}
+    name = hashlib.sha1(b"corp").hexdigest() + ".json"
+    with open(os.path.join(home, ".aws", "sso", "cache", name), "w") as handle:
+        json.dump(token, handle)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "SHELLSSO_"))}
+    env.update(HOME=home, XDG_CACHE_HOME=os.path.join(home, ".cache"), NO_COLOR="1")
+    return env
+
+
+def table(rows: Sequence[Sequence[object]], header: Sequence[str]) -> str:
+    """A plain aligned text table."""
+    cells = [list(map(str, header))] + [[str(c) for c in row] for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
