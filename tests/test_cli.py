@@ -1,0 +1,73 @@
+"""The command line as a user meets it: help that helps, errors without tracebacks."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import run_shellsso, write_config
+
+COMMANDS = ["login", "logout", "status", "list", "export", "credential-process", "init",
+            "emulator", "demo"]
+
+
+def test_top_level_help_lists_every_command(home: Path) -> None:
+    result = run_shellsso("--help")
+    assert result.returncode == 0
+    for command in COMMANDS:
+        assert command in result.stdout
+    assert 'eval "$(shellsso init bash)"' in result.stdout
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help(home: Path, command: str) -> None:
+    result = run_shellsso(command, "--help")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"usage: shellsso {command}")
+    assert result.stderr == ""
+
+
+def test_no_command_prints_help(home: Path) -> None:
+    result = run_shellsso()
+    assert result.returncode == 0 and "usage: shellsso" in result.stdout
+
+
+def test_unknown_command_is_a_usage_error(home: Path) -> None:
+    result = run_shellsso("frobnicate")
+    assert result.returncode == 2
+    assert "invalid choice: 'frobnicate'" in result.stderr
+
+
+def test_version(home: Path) -> None:
+    from shellsso import __version__
+
+    assert run_shellsso("--version").stdout.strip() == f"shellsso {__version__}"
+
+
+def test_malformed_config_is_one_line_naming_file_and_line(home: Path) -> None:
+    config = write_config(home, "[profile a]\nregion = x\nregion = y\n")
+    result = run_shellsso("status", "--profile", "a")
+    assert result.returncode == 1
+    assert result.stderr == (
+        f"shellsso: error: {config}, line 3: key 'region' appears twice in its section\n"
+    )
+    assert "Traceback" not in result.stderr
+
+
+def test_unknown_profile_names_it_and_suggests(home: Path) -> None:
+    config = write_config(home)
+    result = run_shellsso("status", "--profile", "prdo")
+    assert result.returncode == 1
+    assert result.stderr == (
+        f"shellsso: error: profile 'prdo' not found in {config} (did you mean: prod?)\n"
+    )
+
+
+def test_cli_module_does_not_import_boto3() -> None:
+    code = ("import sys, shellsso.cli; "
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'boto3', 'botocore'}))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
