@@ -1,7 +1,12 @@
-"""Role credentials shared with the AWS CLI v2 cache (`~/.aws/cli/cache`).
+"""Temporary credentials for a profile, shared with the AWS CLI v2 cache (`~/.aws/cli/cache`).
 
-The key and JSON are the CLI's own (PROTOCOL §3), so credentials fetched by
-either tool serve the other, and `aws sso logout` sweeps ours too.
+The key and JSON of SSO role credentials are the CLI's own (PROTOCOL §3), so
+credentials fetched by either tool serve the other, and `aws sso logout`
+sweeps ours too. A cached entry with 15 minutes or more left is used without
+touching the network or importing boto3: that is `shellsso export`'s hot path.
+
+Which credentials a profile has follows botocore's provider order (PROTOCOL
+§7): `role_arn` (assume.py), then SSO, then static keys, then `credential_process`.
 """
 
 from __future__ import annotations
@@ -9,9 +14,48 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
+import time
+from dataclasses import dataclass
+from typing import Any, Dict, List, Optional
 
 from shellsso import paths
-from shellsso.config import SsoTarget
+from shellsso.config import AwsConfig, SsoTarget
+from shellsso.errors import ConfigError, LoginRequired, ShellssoError
+from shellsso.timeutil import format_timestamp, parse_timestamp
+
+EXPIRY_WINDOW = 15 * 60  # the CLI's CachedCredentialFetcher reuse margin
+PROFILE_CHAIN_VAR = "_AWS_CLI_PROFILE_CHAIN"  # the CLI's credential_process recursion guard
+MAX_PROCESS_DEPTH = 4
+
+
+@dataclass(frozen=True, repr=False)
+class Credentials:
+    """Temporary (or static) AWS credentials; repr never shows the secrets."""
+
+    access_key_id: str
+    secret_access_key: str
+    session_token: Optional[str] = None
+    expiration: Optional[float] = None  # epoch seconds; None for static keys
+    account_id: Optional[str] = None
+
+    def __repr__(self) -> str:
+        key = self.access_key_id
+        shown = key[:4] + "..." + key[-4:] if len(key) > 12 else "..."
+        return (
+            f"Credentials(access_key_id='{shown}', secret_access_key=<hidden>, "
+            f"session_token={'<hidden>' if self.session_token else None}, "
+            f"expiration={self.expiration!r}, account_id={self.account_id!r})"
+        )
+
+    def fresh(self, now: Optional[float] = None, window: float = EXPIRY_WINDOW) -> bool:
+        """True for static keys, or while at least `window` seconds remain."""
+        if self.expiration is None:
+            return True
+        return self.expiration - (time.time() if now is None else now) >= window
+
+
+# --- the CLI cache ---------------------------------------------------------------------
 
 
 def role_cache_key(target: SsoTarget) -> str:
@@ -28,3 +72,357 @@ def role_cache_key(target: SsoTarget) -> str:
 def role_cache_path(target: SsoTarget) -> str:
     """`~/.aws/cli/cache/<key>.json` for the target's account and role."""
     return os.path.join(paths.cli_cache_dir(), role_cache_key(target) + ".json")
+
+
+def cache_lock(key: str) -> Any:
+    """Context manager serialising the fetch of one cache entry across processes.
+
+    The lock file lives in shellsso's own cache, not in the CLI's folder, which
+    `aws sso logout` sweeps. Twenty processes that miss the cache at once fetch
+    once: the others find the first one's entry when they get the lock.
+    """
+    from shellsso.files import locked
+
+    return locked(os.path.join(paths.own_cache_dir(), "locks", f"cred-{key}.lock"))
+
+
+def read_cache_entry(path: str) -> tuple[Optional[Dict[str, Any]], Optional[str]]:
+    """(JSON object, None), (None, None) when absent, or (None, why) when corrupt."""
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read()
+    except FileNotFoundError:
+        return None, None
+    except OSError as exc:
+        return None, f"cannot be read ({exc.strerror})"
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        return None, "is not valid JSON"
+    if not isinstance(data, dict):
+        return None, "is not a JSON object"
+    return data, None
+
+
+def credentials_from_entry(data: Dict[str, Any]) -> Optional[Credentials]:
+    """Credentials from a CLI cache entry (SSO or assume-role), None when malformed."""
+    body = data.get("Credentials")
+    if not isinstance(body, dict):
+        return None
+    key, secret, token = body.get("AccessKeyId"), body.get("SecretAccessKey"), body.get(
+        "SessionToken"
+    )
+    raw_expiration = body.get("Expiration")
+    stamp = getattr(raw_expiration, "timestamp", None)  # a datetime from a fresh STS response
+    expiration = float(stamp()) if callable(stamp) else parse_timestamp(raw_expiration)
+    if not (isinstance(key, str) and key and isinstance(secret, str) and secret):
+        return None
+    if expiration is None or not (token is None or isinstance(token, str)):
+        return None
+    account = body.get("AccountId")
+    return Credentials(key, secret, token or None, expiration,
+                       account if isinstance(account, str) else None)
+
+
+def load_cached(path: str, *, quiet: bool = False) -> Optional[Credentials]:
+    """The credentials cached in `path`, fresh or not; a corrupt entry counts as none."""
+    data, problem = read_cache_entry(path)
+    creds = credentials_from_entry(data) if data is not None else None
+    if data is not None and creds is None:
+        problem = "has no usable Credentials"
+    if problem and not quiet:
+        from shellsso.output import warn
+
+        warn(f"ignoring credential cache file {path}: it {problem}; it will be replaced")
+    return creds
+
+
+def sso_cache_entry(creds: Credentials) -> Dict[str, Any]:
+    """The dict the CLI's SSOCredentialFetcher caches, fields in its order."""
+    assert creds.expiration is not None
+    return {
+        "ProviderType": "sso",
+        "Credentials": {
+            "AccessKeyId": creds.access_key_id,
+            "SecretAccessKey": creds.secret_access_key,
+            "SessionToken": creds.session_token,
+            "Expiration": format_timestamp(creds.expiration),
+            "AccountId": creds.account_id,
+        },
+    }
+
+
+# --- SSO role credentials --------------------------------------------------------------
+
+
+def get_sso_credentials(target: SsoTarget, *, interactive: Optional[bool] = None) -> Credentials:
+    """Cached role credentials with >= 15 minutes left, else GetRoleCredentials."""
+    path = role_cache_path(target)
+    cached = load_cached(path)
+    if cached is not None and cached.fresh():
+        return cached
+    with cache_lock(role_cache_key(target)):
+        cached = load_cached(path, quiet=True)
+        if cached is not None and cached.fresh():
+            return cached  # another process fetched while we waited
+        creds = _fetch_with_token(target, interactive)
+        from shellsso.files import write_json
+
+        write_json(path, sso_cache_entry(creds))
+    return creds
+
+
+class _Unauthorized(Exception):
+    """The portal rejected the access token: signed out or revoked."""
+
+
+def _fetch_with_token(target: SsoTarget, interactive: Optional[bool]) -> Credentials:
+    from shellsso import session
+
+    token = session.ensure_token(target, interactive=interactive)
+    try:
+        return fetch_role_credentials(target, token.access_token)
+    except _Unauthorized:
+        pass
+    token = _login_again(target, interactive)
+    try:
+        return fetch_role_credentials(target, token.access_token)
+    except _Unauthorized:
+        raise LoginRequired(
+            f"the portal rejected the new token for {target.label} as well; "
+            f"run `shellsso login --profile {target.profile}`"
+        ) from None
+
+
+def _login_again(target: SsoTarget, interactive: Optional[bool]) -> Any:
+    """The portal rejected a token that looked valid (signed out, revoked): log in again.
+
+    Same rules as session.ensure_token: SHELLSSO_AUTO_LOGIN=always logs in,
+    never refuses, ask asks only on a terminal; otherwise a LoginRequired line.
+    """
+    from shellsso import session
+
+    hint = (
+        f"the portal no longer accepts the token of {target.label} (signed out or "
+        f"revoked); run: shellsso login --profile {target.profile}"
+    )
+    mode = (os.environ.get("SHELLSSO_AUTO_LOGIN") or "ask").strip().lower()
+    if mode == "never":
+        raise LoginRequired(hint)
+    if mode != "always":
+        on_terminal = _on_terminal() if interactive is None else interactive
+        if not on_terminal or not _ask_yes(
+            f"The token of {target.label} is no longer accepted. Log in again now? [Y/n] "
+        ):
+            raise LoginRequired(hint)
+    return session.login(target, force=True)
+
+
+def _on_terminal() -> bool:
+    try:
+        return sys.stdin.isatty() and sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _ask_yes(question: str) -> bool:
+    """Ask on stderr, read the answer from stdin; Enter means yes, EOF means no."""
+    sys.stderr.write(question)
+    sys.stderr.flush()
+    answer = sys.stdin.readline()
+    if not answer:
+        sys.stderr.write("\n")
+        return False
+    return answer.strip().lower() in ("", "y", "yes")
+
+
+def fetch_role_credentials(target: SsoTarget, access_token: str) -> Credentials:
+    """GetRoleCredentials through boto3's `sso` client, unsigned, in the SSO region.
+
+    The session is a plain boto3 one for the target's profile, so
+    AWS_ENDPOINT_URL_SSO and the profile's endpoint settings apply as in botocore.
+    """
+    import boto3
+    from botocore import UNSIGNED
+    from botocore.config import Config
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    assert target.account_id is not None and target.role_name is not None
+    where = f"account {target.account_id} role {target.role_name}"
+    try:
+        boto = boto3.session.Session(profile_name=target.profile or None)
+        client = boto.client(
+            "sso", region_name=target.region, config=Config(signature_version=UNSIGNED)
+        )
+        response = client.get_role_credentials(
+            roleName=target.role_name, accountId=target.account_id, accessToken=access_token
+        )
+    except ClientError as exc:
+        error = exc.response.get("Error", {})
+        code = error.get("Code", "")
+        if code == "UnauthorizedException":
+            raise _Unauthorized() from None
+        message = error.get("Message") or str(exc)
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        detail = f"{code} (HTTP {status})" if status else code
+        raise ShellssoError(
+            f"the SSO portal refused credentials for {where}: {detail}: {message}"
+        ) from None
+    except BotoCoreError as exc:
+        raise ShellssoError(
+            f"cannot get credentials for {where} from the SSO portal: {exc}"
+        ) from None
+    role = response.get("roleCredentials") or {}
+    try:
+        return Credentials(
+            access_key_id=role["accessKeyId"],
+            secret_access_key=role["secretAccessKey"],
+            session_token=role.get("sessionToken") or None,
+            expiration=float(role["expiration"]) / 1000.0,
+            account_id=target.account_id,
+        )
+    except (KeyError, TypeError, ValueError):
+        raise ShellssoError(f"the SSO portal sent incomplete credentials for {where}") from None
+
+
+# --- static keys and credential_process --------------------------------------------------
+
+_STATIC_ID, _STATIC_SECRET = "aws_access_key_id", "aws_secret_access_key"
+
+
+def has_static_keys(values: Dict[str, str]) -> bool:
+    """botocore's test: either static key present."""
+    return _STATIC_ID in values or _STATIC_SECRET in values
+
+
+def static_credentials(profile_name: str) -> Optional[Credentials]:
+    """The static keys of a profile, read from the files themselves.
+
+    The config index holds "(hidden)" for credentials-file secrets, so the
+    files are parsed again here; credentials-file keys win, as in botocore.
+    """
+    from shellsso.config import _read_text, build_maps, parse_ini
+
+    config_path, credentials_path = paths.config_file(), paths.credentials_file()
+    config_text = _read_text(config_path)
+    profiles, _ = build_maps(parse_ini(config_text, config_path) if config_text else [], [])
+    values: Dict[str, str] = dict(profiles.get(profile_name, {}))
+    credentials_text = _read_text(credentials_path)
+    if credentials_text:
+        for name, section in parse_ini(credentials_text, credentials_path):
+            if name == profile_name:
+                values.update(section)
+    key, secret = values.get(_STATIC_ID), values.get(_STATIC_SECRET)
+    if not key and not secret:
+        return None
+    if not key or not secret:
+        missing = _STATIC_ID if not key else _STATIC_SECRET
+        raise ConfigError(f"profile '{profile_name}' has static keys but no {missing}")
+    token = values.get("aws_session_token") or values.get("aws_security_token") or None
+    return Credentials(key, secret, token, None, values.get("aws_account_id") or None)
+
+
+def enter_profile_chain(profile_name: str) -> str:
+    """The `_AWS_CLI_PROFILE_CHAIN` value for a child, after the CLI's loop checks."""
+    current = os.environ.get(PROFILE_CHAIN_VAR, "")
+    chain: List[str] = [p for p in current.split(",") if p]
+    if profile_name in chain:
+        cycle = " -> ".join([*chain[chain.index(profile_name):], profile_name])
+        raise ConfigError(
+            f"Credential process resolution detected an infinite loop, profile cycle: {cycle}"
+        )
+    if len(chain) >= MAX_PROCESS_DEPTH:
+        raise ConfigError(
+            f"Maximum recursive credential process resolution reached ({MAX_PROCESS_DEPTH})."
+        )
+    return ",".join([*chain, profile_name])
+
+
+def process_credentials(profile_name: str, command: str) -> Credentials:
+    """Run a profile's `credential_process` as botocore does (no shell) and parse it."""
+    import shlex
+    import subprocess
+
+    env = dict(os.environ)
+    env[PROFILE_CHAIN_VAR] = enter_profile_chain(profile_name)
+    what = f"credential_process of profile '{profile_name}'"
+    try:
+        argv = shlex.split(command)
+        result = subprocess.run(argv, capture_output=True, env=env, check=False)
+    except (OSError, ValueError) as exc:
+        raise ShellssoError(f"{what} failed: {exc}") from None
+    if result.returncode != 0:
+        lines = result.stderr.decode("utf-8", "replace").strip().splitlines()
+        reason = lines[-1] if lines else f"exit status {result.returncode}"
+        raise ShellssoError(f"{what} failed: {reason}")
+    try:
+        doc = json.loads(result.stdout.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError):
+        raise ShellssoError(f"{what} printed no JSON") from None
+    if not isinstance(doc, dict) or doc.get("Version") != 1:
+        raise ShellssoError(f"{what} printed an unsupported document (Version must be 1)")
+    key, secret = doc.get("AccessKeyId"), doc.get("SecretAccessKey")
+    if not isinstance(key, str) or not isinstance(secret, str):
+        raise ShellssoError(f"{what} printed no AccessKeyId/SecretAccessKey")
+    expiration = doc.get("Expiration")
+    expires = parse_timestamp(expiration) if expiration is not None else None
+    if expiration is not None and expires is None:
+        raise ShellssoError(f"{what} printed an unreadable Expiration")
+    token = doc.get("SessionToken")
+    account = doc.get("AccountId")
+    return Credentials(key, secret, token if isinstance(token, str) and token else None,
+                       expires, account if isinstance(account, str) else None)
+
+
+# --- the entry point -----------------------------------------------------------------------
+
+
+def _sso_target(config: AwsConfig, profile_name: str) -> Optional[SsoTarget]:
+    """The profile's own SSO role (no chain), or None; half a role is a ConfigError."""
+    target = config.sso_target(profile_name)
+    if target is None or target.profile != profile_name:
+        return None
+    if target.account_id and target.role_name:
+        return target
+    if target.account_id or target.role_name:
+        missing = "sso_role_name" if target.account_id else "sso_account_id"
+        raise ConfigError(
+            f"profile '{profile_name}' is configured to use SSO but is missing {missing}"
+        )
+    return None
+
+
+def base_credentials(
+    config: AwsConfig, profile_name: str, *, interactive: Optional[bool] = None
+) -> Credentials:
+    """Credentials of a profile without following `role_arn`: SSO, static, process."""
+    values = config.get(profile_name)
+    target = _sso_target(config, profile_name)
+    if target is not None:
+        return get_sso_credentials(target, interactive=interactive)
+    static = static_credentials(profile_name) if has_static_keys(values) else None
+    if static is not None:
+        return static
+    command = values.get("credential_process")
+    if command:
+        return process_credentials(profile_name, command)
+    hint = ""
+    if "sso_session" in values or "sso_start_url" in values:
+        hint = " (it names an SSO session but no sso_account_id and sso_role_name)"
+    raise ConfigError(f"profile '{profile_name}' has no SSO, role or static credentials{hint}")
+
+
+def get_role_credentials(
+    config: AwsConfig, profile_name: str, *, interactive: Optional[bool] = None
+) -> Credentials:
+    """Usable credentials for a profile, cached as the AWS CLI v2 caches them.
+
+    `interactive` None means "ask for a login only when stdin and stderr are a
+    terminal"; False never asks (LoginRequired instead).
+    """
+    values = config.get(profile_name)
+    if "role_arn" in values:
+        from shellsso.assume import assume_role_credentials
+
+        return assume_role_credentials(config, profile_name, interactive=interactive)
+    return base_credentials(config, profile_name, interactive=interactive)

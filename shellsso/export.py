@@ -1,0 +1,44 @@
+"""`shellsso export` and `shellsso credential-process`: credentials on stdout.
+
+Both read the CLI cache first, so with fresh cached credentials neither
+touches the network nor imports boto3. Errors are one line on stderr with a
+non-zero exit (botocore shows a credential process's stderr to its user).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from shellsso.config import active_profile_name, load_config
+from shellsso.errors import ExitStatus
+from shellsso.exportfmt import format_credentials
+from shellsso.rolecreds import PROFILE_CHAIN_VAR, enter_profile_chain, get_role_credentials
+
+
+def _write(text: str) -> None:
+    sys.stdout.write(text)
+    sys.stdout.flush()
+
+
+def run_export(args: argparse.Namespace) -> int:
+    """`shellsso export [--profile P] [--format F]`; may offer a login on a terminal."""
+    profile = args.profile or active_profile_name()
+    config = load_config()
+    creds = get_role_credentials(config, profile, interactive=None)
+    _write(format_credentials(creds, args.format))
+    return ExitStatus.OK
+
+
+def run_credential_process(args: argparse.Namespace) -> int:
+    """`shellsso credential-process --profile P`: the Version 1 JSON for botocore.
+
+    SDKs run it with stderr captured, so the session module never prompts
+    here; an expired session that cannot be refreshed is a LoginRequired line.
+    """
+    os.environ[PROFILE_CHAIN_VAR] = enter_profile_chain(args.profile)
+    config = load_config()
+    creds = get_role_credentials(config, args.profile, interactive=None)
+    _write(format_credentials(creds, "process"))
+    return ExitStatus.OK
