@@ -1,0 +1,207 @@
+"""A usable SSO token for a target: cached, silently refreshed, or a fresh login.
+
+The cheap part (token_state, and get_token while more than 15 minutes are
+left) reads one file and never imports boto3: it sits on the `awsuse` path.
+Refresh follows botocore (PROTOCOL §2.5) so that a token either tool wrote
+keeps working in the other, but under the session lock and re-reading the
+file first, so twenty shells refresh once, not twenty times.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import time
+from typing import Iterator, Optional, Tuple
+
+from shellsso import tokencache
+from shellsso.config import SsoTarget
+from shellsso.errors import LoginRequired, ShellssoError
+from shellsso.tokencache import REFRESH_WINDOW, Token, load_token
+
+STATES = ("valid", "expiring", "refreshable", "expired", "none")
+ASK_PROMPT = "Log in to {label} now? [Y/n] "
+
+
+def token_state(target: SsoTarget, now: Optional[float] = None) -> Tuple[str, Optional[Token]]:
+    """("valid"|"expiring"|"refreshable"|"expired"|"none", token) from the cache file alone.
+
+    valid: more than 15 minutes left. refreshable: less (or none) left, but a
+    silent refresh is possible. expiring: still valid, under 15 minutes, not
+    refreshable. expired: past its expiry and not refreshable.
+    """
+    token = load_token(target)
+    if token is None:
+        return "none", None
+    remaining = token.remaining(now)
+    if remaining > REFRESH_WINDOW:
+        return "valid", token
+    if target.session_name is not None and token.can_refresh(now):
+        return "refreshable", token
+    return ("expiring" if remaining > 0 else "expired"), token
+
+
+def get_token(target: SsoTarget) -> Optional[Token]:
+    """A usable token: cached (> 15 min left), else refreshed, else still-valid, else None."""
+    token = load_token(target)
+    if token is not None and token.is_valid(margin=REFRESH_WINDOW):
+        return token
+    if token is not None and target.session_name is not None and token.can_refresh():
+        token = refresh(target)
+    if token is not None and token.is_valid():
+        return token
+    return None
+
+
+@contextlib.contextmanager
+def hold_lock(target: SsoTarget, waiting: Optional[str] = None) -> Iterator[None]:
+    """The session lock of tokencache.session_lock; says `waiting` if it has to wait."""
+    import fcntl
+
+    from shellsso.files import ensure_private_dir
+
+    path = tokencache.lock_path(target)
+    ensure_private_dir(os.path.dirname(path))
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if waiting:
+                from shellsso.output import info
+
+                info(waiting)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
+# CreateToken answers meaning "this refresh token will never work again".
+_DEAD_REFRESH = frozenset(
+    {"InvalidGrantException", "InvalidClientException", "UnauthorizedClientException",
+     "ExpiredTokenException", "AccessDeniedException"}
+)
+
+
+def refresh(target: SsoTarget) -> Optional[Token]:
+    """Refresh under the session lock; returns the best token there is afterwards.
+
+    Another process may have refreshed while we waited for the lock: then its
+    token is used. A refresh token the service rejects is dropped from the
+    file (nothing can use it), so later calls do not try again; a network
+    failure only warns, and the old token serves while it is still valid.
+    """
+    with hold_lock(target):
+        current = load_token(target)
+        if current is None or current.is_valid(margin=REFRESH_WINDOW):
+            return current
+        if target.session_name is None or not current.can_refresh():
+            return current
+        from shellsso import oidc
+        from shellsso.output import warn
+
+        assert current.client_id and current.client_secret and current.refresh_token
+        client = oidc.make_client("sso-oidc", target, attempts=2)
+        client_id, secret, refresh_token = (
+            current.client_id, current.client_secret, current.refresh_token)
+        try:
+            response = oidc.call(client, "CreateToken", target, lambda: client.create_token(
+                grantType="refresh_token", clientId=client_id, clientSecret=secret,
+                refreshToken=refresh_token))
+        except ShellssoError as err:
+            if oidc.cause_code(err) in _DEAD_REFRESH:
+                from dataclasses import replace
+
+                current = replace(current, refresh_token=None)
+                tokencache.save_token(target, current)
+                return current
+            warn(f"cannot refresh {target.label}: {err.message}")
+            return current
+        token = Token(
+            start_url=target.start_url,
+            region=target.region,
+            access_token=response["accessToken"],
+            expires_at=time.time() + float(response["expiresIn"]),
+            client_id=current.client_id,
+            client_secret=current.client_secret,
+            registration_expires_at=current.registration_expires_at,
+            refresh_token=response.get("refreshToken") or None,
+        )
+        tokencache.save_token(target, token)
+        return token
+
+
+def login(
+    target: SsoTarget, *, use_device_code: bool = False, no_browser: bool = False,
+    force: bool = False,
+) -> Token:
+    """The interactive OIDC login (see shellsso.login.login)."""
+    from shellsso.login import login as _login
+
+    return _login(target, use_device_code=use_device_code, no_browser=no_browser, force=force)
+
+
+def login_required_message(target: SsoTarget) -> str:
+    """`SSO session 'corp' has expired; run: shellsso login --profile dev`."""
+    state, _ = token_state(target)
+    what = f"no token for {target.label}" if state == "none" else f"{target.label} has expired"
+    hint = f"shellsso login --profile {target.profile}" if target.profile else (
+        f"shellsso login --sso-session {target.session_name}"
+        if target.session_name is not None else "shellsso login"
+    )
+    return f"{what}; run: {hint}"
+
+
+def _ask(question: str) -> bool:
+    """Ask on stderr, read the answer from the terminal; Enter means yes."""
+    sys.stderr.write(question)
+    sys.stderr.flush()
+    try:
+        if sys.stdin is not None and sys.stdin.isatty():
+            answer = sys.stdin.readline()
+        else:
+            with open("/dev/tty", encoding="utf-8", errors="replace") as tty:
+                answer = tty.readline()
+    except OSError:
+        answer = ""
+    if not answer:  # EOF: nobody there to say yes
+        sys.stderr.write("\n")
+        return False
+    return answer.strip().lower() in ("", "y", "yes")
+
+
+def _on_terminal() -> bool:
+    try:
+        return sys.stdin.isatty() and sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def ensure_token(target: SsoTarget, *, interactive: Optional[bool] = None) -> Token:
+    """get_token, else a login as SHELLSSO_AUTO_LOGIN says (ask, always or never)."""
+    token = get_token(target)
+    if token is not None:
+        return token
+    mode = (os.environ.get("SHELLSSO_AUTO_LOGIN") or "ask").strip().lower()
+    if mode == "always":
+        return login(target)
+    if mode == "never":
+        raise LoginRequired(login_required_message(target))
+    can_ask = _on_terminal() if interactive is None else interactive
+    if not can_ask or not _ask(ASK_PROMPT.format(label=target.label)):
+        raise LoginRequired(login_required_message(target))
+    return login(target)
+
+
+def until_text(epoch: float, now: Optional[float] = None) -> str:
+    """`14:32`, or `14:32 on 2026-11-27` when not today (local time)."""
+    current = time.time() if now is None else now
+    when = time.localtime(epoch)
+    text = time.strftime("%H:%M", when)
+    if time.strftime("%Y-%m-%d", when) != time.strftime("%Y-%m-%d", time.localtime(current)):
+        text += time.strftime(" on %Y-%m-%d", when)
+    return text
