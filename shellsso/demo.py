@@ -1,0 +1,442 @@
+"""`shellsso demo`: the whole product against the bundled emulator, with no AWS account.
+
+Everything happens in a private temporary HOME (a demo ~/.aws/config, the
+token and credential caches, the shell's rc file and history) that is removed
+on the way out, however the demo ends. The login is the real PKCE flow: BROWSER
+is the emulator's stand-in browser, which approves like a user clicking through.
+`--script` runs the same tour without a terminal and prints a transcript.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import tempfile
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+from typing import Dict, Iterator, List, Mapping, Optional, Tuple
+
+from shellsso.errors import ExitStatus, ShellssoError
+
+SHELLS = ("bash", "zsh", "fish")
+SCRIPT_TIMEOUT = 300.0
+"""Upper bound for the whole --script tour: a hung step must not hang CI."""
+
+_DROPPED_PREFIXES = ("AWS_", "SHELLSSO_", "_SHELLSSO_", "XDG_")
+_DROPPED = (
+    "BROWSER", "SSH_CONNECTION", "SSH_CLIENT", "SSH_TTY", "ZDOTDIR", "BASH_ENV", "ENV",
+    "PROMPT_COMMAND", "HISTFILE", "_AWS_CLI_PROFILE_CHAIN",
+)
+
+TOUR = """\
+shellsso demo: a local IAM Identity Center emulator runs at {url}
+with a demo organisation (profiles dev, staging, prod, sandbox). Everything lives
+in a temporary HOME that is removed when you leave; your real ~/.aws is untouched.
+
+Try:
+  awsuse dev          log in through the emulator (the first time), then switch
+  awsuse prod         a production profile: the prompt turns red
+  awsuse -            back to the previous profile
+  awsuse <TAB>        complete profile names
+  shellsso status     account, role, region and expiry of the active profile
+  shellsso export     temporary credentials for tools that cannot read SSO profiles
+  exit                leave the demo
+"""
+
+# (narration, command) pairs of the scripted tour; None narration = no comment line.
+SCRIPT_STEPS: Tuple[Tuple[Optional[str], str], ...] = (
+    ("Log in once: the stand-in browser approves the emulator's PKCE login.",
+     "shellsso login --profile dev"),
+    ("Switch profiles: awsuse sets AWS_PROFILE in this shell, with no network call.",
+     "awsuse dev"),
+    ("The prompt segment (themes can call this function themselves):",
+     "shellsso_prompt_info"),
+    ("A production profile (drawn in red on a terminal):", "awsuse prod"),
+    ("Back to the previous profile, as with cd -:", "awsuse -"),
+    ("What the active profile resolves to:", "shellsso status"),
+    ("Every profile of the config:", "shellsso list"),
+)
+
+
+@dataclass
+class DemoHome:
+    """The temporary HOME and the environment every demo process gets."""
+
+    root: Path
+    env: Dict[str, str]
+
+    @property
+    def bin_dir(self) -> Path:
+        return self.root / "bin"
+
+
+def python_command() -> List[str]:
+    """`shellsso` as this very interpreter runs it (works before any PATH is set up)."""
+    return [sys.executable, "-m", "shellsso"]
+
+
+def _source_root() -> Optional[str]:
+    """The checkout holding this package, when it runs from one (not from site-packages)."""
+    root = Path(__file__).resolve().parent.parent
+    if root.name in ("site-packages", "dist-packages"):
+        return None
+    return str(root)
+
+
+def demo_env(base: Mapping[str, str], home: Path, emulator_url: str) -> Dict[str, str]:
+    """`base` without the user's AWS/shellsso/XDG state, pointed at the temp HOME and emulator."""
+    env = {
+        name: value for name, value in base.items()
+        if not name.startswith(_DROPPED_PREFIXES) and name not in _DROPPED
+    }
+    env.update({
+        "HOME": str(home),
+        "XDG_CONFIG_HOME": str(home / ".config"),
+        "XDG_CACHE_HOME": str(home / ".cache"),
+        "XDG_DATA_HOME": str(home / ".local" / "share"),
+        "XDG_STATE_HOME": str(home / ".local" / "state"),
+        "AWS_ENDPOINT_URL_SSO_OIDC": emulator_url,
+        "AWS_ENDPOINT_URL_SSO": emulator_url,
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "BROWSER": " ".join(
+            [shlex.quote(sys.executable), "-m", "shellsso.emulator.browser", "%s"]
+        ),
+        "PATH": os.pathsep.join(p for p in (str(home / "bin"), base.get("PATH", "")) if p),
+    })
+    source = _source_root()
+    if source is not None:  # `python -m shellsso` from a checkout that is not installed
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (source, base.get("PYTHONPATH")) if p)
+    return env
+
+
+def demo_config() -> str:
+    """The demo organisation as an ~/.aws/config (sso-session `demo`, one profile per account)."""
+    from shellsso.emulator.cli import sample_config
+
+    return sample_config() + "\n"
+
+
+def make_home(emulator_url: str, base_env: Mapping[str, str]) -> DemoHome:
+    """Create the private HOME (0700) with the config and a `shellsso` wrapper on PATH."""
+    root = Path(tempfile.mkdtemp(prefix="shellsso-demo-"))  # 0700 already
+    home = DemoHome(root=root, env=demo_env(base_env, root, emulator_url))
+    try:
+        _populate(home)
+    except BaseException:
+        remove_home(home)
+        raise
+    return home
+
+
+def _populate(home: DemoHome) -> None:
+    root = home.root
+    aws = root / ".aws"
+    aws.mkdir(mode=0o700)
+    (aws / "config").write_text(demo_config(), encoding="utf-8")
+    home.bin_dir.mkdir(mode=0o700)
+    wrapper = home.bin_dir / "shellsso"
+    wrapper.write_text(
+        "#!/bin/sh\n# shellsso demo: the interpreter that runs the demo.\n"
+        f"exec {shlex.join(python_command())} \"$@\"\n",
+        encoding="utf-8",
+    )
+    wrapper.chmod(stat.S_IRWXU)
+
+
+def remove_home(home: DemoHome) -> None:
+    """Remove the temporary HOME; say so (without failing) if something is left."""
+    shutil.rmtree(home.root, ignore_errors=True)
+    if home.root.exists():
+        sys.stderr.write(f"shellsso demo: could not remove {home.root}\n")
+
+
+# --- the shells -------------------------------------------------------------------
+
+
+def fish_quote(text: str) -> str:
+    """Quote for fish: inside single quotes only \\ and ' are special."""
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _init_line(shell: str) -> str:
+    command = python_command() + ["init", shell]
+    if shell == "fish":
+        return " ".join(fish_quote(part) for part in command) + " | source"
+    return f'eval "$({shlex.join(command)})"'
+
+
+def rc_text(shell: str) -> str:
+    """The rc file of the interactive demo shell: a plain prompt, then the hook."""
+    if shell == "bash":
+        return (
+            "# shellsso demo: read instead of your ~/.bashrc\n"
+            "PS1='\\[\\e[1m\\]demo\\[\\e[0m\\] \\W \\$ '\n"
+            f"{_init_line(shell)}\n"
+        )
+    if shell == "zsh":
+        return (
+            "# shellsso demo: read instead of your ~/.zshrc\n"
+            'autoload -Uz compinit && compinit -u -d "$HOME/.zcompdump"\n'
+            "PROMPT='%Bdemo%b %1~ %# '\n"
+            f"{_init_line(shell)}\n"
+        )
+    return (
+        "# shellsso demo: read instead of your config.fish\n"
+        "set -g fish_greeting ''\n"
+        f"{_init_line(shell)}\n"
+    )
+
+
+def write_rc(home: DemoHome, shell: str) -> Path:
+    """Write the rc file where the shell will read it and return its path."""
+    if shell == "zsh":
+        path = home.root / ".zshrc"  # ZDOTDIR is the temp HOME
+    elif shell == "fish":
+        path = home.root / "demo.fish"
+    else:
+        path = home.root / ".bashrc"
+    path.write_text(rc_text(shell), encoding="utf-8")
+    return path
+
+
+def interactive_argv(shell: str, executable: str, rc: Path) -> List[str]:
+    """How to start `shell` interactively with the demo rc file and nothing else."""
+    if shell == "bash":
+        return [executable, "--noprofile", "--rcfile", str(rc), "-i"]
+    if shell == "zsh":
+        return [executable, "-i"]  # reads $ZDOTDIR/.zshrc
+    return [executable, "--no-config", "-i", "--init-command", f"source {fish_quote(str(rc))}"]
+
+
+def script_text(shell: str, steps: Tuple[Tuple[Optional[str], str], ...] = SCRIPT_STEPS) -> str:
+    """The non-interactive tour: each step is printed after the current prompt text, run
+    with its stderr merged into the transcript, and stops the tour if it fails."""
+    if shell == "fish":
+        lines = [
+            _init_line(shell),
+            "function __demo_prompt",
+            "    set -l p",
+            "    functions -q shellsso_prompt_info; and set p (shellsso_prompt_info)",
+            "    if test -n \"$p\"; printf '%s $ ' \"$p\"; else; printf '$ '; end",
+            "end",
+            "function __demo_step",
+            "    test -n \"$argv[1]\"; and printf '\\n# %s\\n' $argv[1]",
+            "    __demo_prompt; printf '%s\\n' $argv[2]",
+            "    eval $argv[2] 2>&1",
+            "    set -l st $status",
+            "    if test $st -ne 0",
+            "        printf 'shellsso demo: step failed (exit %s): %s\\n' $st $argv[2] >&2",
+            "        exit 1",
+            "    end",
+            "end",
+        ]
+        for narration, command in steps:
+            lines.append(f"__demo_step {fish_quote(narration or '')} {fish_quote(command)}")
+        return "\n".join(lines) + "\n"
+    lines = [
+        _init_line(shell),
+        "__demo_prompt() {",
+        "    local p=",
+        "    if typeset -f shellsso_prompt_info >/dev/null 2>&1; then",
+        "        p=$(shellsso_prompt_info)",
+        "    fi",
+        "    if [ -n \"$p\" ]; then printf '%s $ ' \"$p\"; else printf '$ '; fi",
+        "}",
+        "__demo_step() {",
+        "    [ -n \"$1\" ] && printf '\\n# %s\\n' \"$1\"",
+        "    __demo_prompt; printf '%s\\n' \"$2\"",
+        "    eval \"$2\" 2>&1",
+        "    local st=$?",
+        "    if [ \"$st\" -ne 0 ]; then",
+        "        printf 'shellsso demo: step failed (exit %s): %s\\n' \"$st\" \"$2\" >&2",
+        "        exit 1",
+        "    fi",
+        "}",
+    ]
+    for narration, command in steps:
+        lines.append(f"__demo_step {shlex.quote(narration or '')} {shlex.quote(command)}")
+    return "\n".join(lines) + "\n"
+
+
+def script_argv(shell: str, executable: str, script: Path) -> List[str]:
+    """Run `script` in `shell` without reading any startup file."""
+    if shell == "bash":
+        return [executable, "--noprofile", "--norc", str(script)]
+    if shell == "zsh":
+        return [executable, "-f", str(script)]
+    return [executable, "--no-config", str(script)]
+
+
+def default_shell() -> str:
+    """The user's shell (the one running us, else $SHELL), if shellsso supports it; else bash."""
+    name = ""
+    try:
+        import shellingham
+
+        name = str(shellingham.detect_shell()[0])
+    except Exception:  # noqa: BLE001 - ShellDetectionFailure, or no /proc: fall back
+        name = os.path.basename(os.environ.get("SHELL", ""))
+    return name if name in SHELLS else "bash"
+
+
+def find_shell(shell: str) -> str:
+    """The executable of `shell`, or a clear error naming the alternatives."""
+    path = shutil.which(shell)
+    if path is None:
+        others = [s for s in SHELLS if s != shell and shutil.which(s)]
+        hint = f"; try --shell {others[0]}" if others else ""
+        raise ShellssoError(f"{shell} is not installed (not found on PATH){hint}")
+    return path
+
+
+# --- running ------------------------------------------------------------------------
+
+
+class _Stop(Exception):
+    """SIGTERM or SIGHUP: leave through the same cleanup as Ctrl-C."""
+
+
+def _raise_stop(signum: int, frame: Optional[FrameType]) -> None:
+    raise _Stop(signum)
+
+
+def _ignore(signum: int, frame: Optional[FrameType]) -> None:
+    """A Python-level no-op handler: unlike SIG_IGN, exec resets it, so children get Ctrl-C."""
+
+
+class _Signals:
+    """Install handlers for the demo's lifetime; restore the previous ones after."""
+
+    def __init__(self) -> None:
+        self._saved: Dict[int, object] = {}
+
+    def set(self, signum: int, handler: object) -> None:
+        if signum not in self._saved:
+            self._saved[signum] = signal.getsignal(signum)
+        signal.signal(signum, handler)  # type: ignore[arg-type]
+
+    def restore(self) -> None:
+        for signum, handler in self._saved.items():
+            signal.signal(signum, handler)  # type: ignore[arg-type]
+
+
+def _run_interactive(home: DemoHome, shell: str, url: str, signals: _Signals) -> int:
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise ShellssoError(
+            "the interactive demo needs a terminal; `shellsso demo --script` runs the tour "
+            "without one", ExitStatus.USAGE,
+        )
+    executable = find_shell(shell)
+    rc = write_rc(home, shell)
+    env = dict(home.env)
+    if shell == "zsh":
+        env["ZDOTDIR"] = str(home.root)
+    sys.stdout.write(TOUR.format(url=url) + "\n")
+    sys.stdout.flush()
+    # Ctrl-C belongs to the shell now; the demo only waits (a Python handler, not
+    # SIG_IGN, so that the shell and its commands start with the default action).
+    signals.set(signal.SIGINT, _ignore)
+    child = subprocess.Popen(interactive_argv(shell, executable, rc), env=env)  # noqa: S603
+    try:
+        child.wait()
+    except _Stop:
+        child.terminate()
+        child.wait()
+        raise
+    sys.stdout.write("shellsso demo: finished; the temporary HOME is removed.\n")
+    return ExitStatus.OK
+
+
+def _stream(lines: Iterator[str]) -> None:
+    for line in lines:
+        sys.stdout.write(line)
+        sys.stdout.flush()
+
+
+def _run_script(home: DemoHome, shell: str) -> int:
+    executable = find_shell(shell)
+    script = home.root / f"tour.{shell}"
+    script.write_text(script_text(shell), encoding="utf-8")
+    env = dict(home.env)
+    if not sys.stdout.isatty():
+        env["NO_COLOR"] = "1"
+    sys.stdout.write(f"shellsso demo --script: the tour in {shell}, against the emulator\n")
+    sys.stdout.flush()
+    # Its own session: no terminal to ask questions on, and one group to stop.
+    child = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
+        script_argv(shell, executable, script), env=env, cwd=str(home.root),
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=None,
+        text=True, encoding="utf-8", errors="replace", start_new_session=True,
+    )
+    try:
+        assert child.stdout is not None
+        reader = threading.Thread(target=_stream, args=(iter(child.stdout),), daemon=True)
+        reader.start()
+        try:
+            status = child.wait(timeout=SCRIPT_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            _kill_group(child)
+            raise ShellssoError(
+                f"demo: the tour did not finish within {SCRIPT_TIMEOUT:.0f} s"
+            ) from None
+        reader.join(timeout=5)
+    except BaseException:
+        _kill_group(child)
+        raise
+    if status != 0:
+        sys.stderr.write(f"shellsso demo: the tour failed in {shell} (exit {status})\n")
+        return ExitStatus.ERROR
+    sys.stdout.write("\nshellsso demo: the tour finished; the temporary HOME is removed.\n")
+    return ExitStatus.OK
+
+
+def _kill_group(child: subprocess.Popen[str]) -> None:
+    if child.poll() is not None:
+        return
+    try:
+        os.killpg(child.pid, signal.SIGTERM)
+    except OSError:
+        pass
+    try:
+        child.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        os.killpg(child.pid, signal.SIGKILL)
+        child.wait()
+
+
+def run(args: argparse.Namespace) -> int:
+    """Entry point of `shellsso demo`: emulator, temporary HOME, tour, cleanup."""
+    from shellsso.emulator import Emulator
+
+    shell = args.shell or ("bash" if args.script else default_shell())
+    signals = _Signals()
+    emulator = Emulator(port=0, interval=1)
+    home: Optional[DemoHome] = None
+    try:
+        signals.set(signal.SIGTERM, _raise_stop)
+        signals.set(signal.SIGHUP, _raise_stop)
+        emulator.start()
+        home = make_home(emulator.url, os.environ)
+        if args.script:
+            return _run_script(home, shell)
+        return _run_interactive(home, shell, emulator.url, signals)
+    except (KeyboardInterrupt, _Stop):
+        sys.stderr.write("\nshellsso demo: interrupted; the temporary HOME is removed.\n")
+        return ExitStatus.INTERRUPTED
+    finally:
+        # No second Ctrl-C may leave the temporary HOME behind.
+        signals.set(signal.SIGINT, signal.SIG_IGN)
+        try:
+            emulator.stop()
+            if home is not None:
+                remove_home(home)
+        finally:
+            signals.restore()
