@@ -13,18 +13,21 @@ cache, valid while both files keep their size, inode and mtime.
 
 from __future__ import annotations
 
-import hashlib
 import marshal
 import os
-from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Tuple
 
 from shellsso import paths
 from shellsso.errors import ConfigError, ProfileNotFound
+from shellsso.fastpath import sha1_hex
 
-# Values are strings, or dicts for botocore's nested values (`s3 =` + indented lines).
-Section = Dict[str, Any]
-_INDEX_VERSION = 2
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Dict, List, Optional, Tuple
+
+    # Values are strings, or dicts for botocore's nested values (`s3 =` + indented lines).
+    Section = Dict[str, Any]
+
+_INDEX_VERSION = 3
 # Values from the credentials file that the index must never hold.
 _SECRET_KEYS = frozenset({"aws_secret_access_key", "aws_session_token", "aws_security_token"})
 
@@ -141,23 +144,52 @@ def build_maps(
     return profiles, sessions
 
 
-@dataclass(frozen=True)
 class SsoTarget:
-    """What is needed to find, refresh or obtain the SSO token behind a profile."""
+    """What is needed to find, refresh or obtain the SSO token behind a profile.
 
-    profile: str
-    session_name: Optional[str]  # None for a legacy profile (start URL in the profile)
-    start_url: str
-    region: str
-    scopes: Optional[Tuple[str, ...]]  # sso_registration_scopes as configured, or None
-    account_id: Optional[str]
-    role_name: Optional[str]
+    A plain immutable class rather than a dataclass, which would cost more to
+    import than the rest of the `awsuse` hot path.
+    """
+
+    __slots__ = ("profile", "session_name", "start_url", "region", "scopes", "account_id",
+                 "role_name")
+
+    def __init__(
+        self,
+        profile: str,
+        session_name: Optional[str],  # None for a legacy profile (start URL in the profile)
+        start_url: str,
+        region: str,
+        scopes: Optional[Tuple[str, ...]],  # sso_registration_scopes as configured, or None
+        account_id: Optional[str],
+        role_name: Optional[str],
+    ) -> None:
+        self.profile = profile
+        self.session_name = session_name
+        self.start_url = start_url
+        self.region = region
+        self.scopes = scopes
+        self.account_id = account_id
+        self.role_name = role_name
+
+    def _values(self) -> Tuple[Any, ...]:
+        return tuple(getattr(self, name) for name in self.__slots__)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, SsoTarget) and self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__)
+        return f"SsoTarget({fields})"
 
     @property
     def cache_key(self) -> str:
         """sha1 of the session name, or of the start URL for a legacy profile."""
         source = self.session_name if self.session_name is not None else self.start_url
-        return hashlib.sha1(source.encode("utf-8")).hexdigest()
+        return sha1_hex(source.encode("utf-8"))
 
     @property
     def label(self) -> str:
@@ -172,6 +204,42 @@ def parse_scopes(value: Optional[str]) -> Optional[Tuple[str, ...]]:
     if value is None:
         return None
     return tuple(part.strip() for part in value.split(",") if part.strip())
+
+
+class _PackedProfiles(dict):  # type: ignore[type-arg]
+    """Profiles as stored in the index: each section packed into one string.
+
+    Unpacking 10,000 dicts costs milliseconds that `awsuse` cannot spare; a
+    lookup unpacks only the profile it needs. Names, `in` and len are free.
+    """
+
+    def __getitem__(self, name: str) -> Section:
+        return _unpack(dict.__getitem__(self, name))
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return self[name] if name in self else default  # noqa: SIM401 - get() would recurse
+
+    def values(self) -> Any:
+        return [self[name] for name in self]
+
+    def items(self) -> Any:
+        return [(name, self[name]) for name in self]
+
+
+def _pack(section: Section) -> Any:
+    """One string `k\0v\0k\0v` for a flat section; nested ones stay dicts."""
+    if all(isinstance(v, str) and "\0" not in v for v in section.values()):
+        return "\0".join(f"{k}\0{v}" for k, v in section.items())
+    return section
+
+
+def _unpack(packed: Any) -> Section:
+    if isinstance(packed, dict):
+        return packed
+    if not packed:
+        return {}
+    parts = packed.split("\0")
+    return dict(zip(parts[::2], parts[1::2]))
 
 
 class AwsConfig:
@@ -318,7 +386,7 @@ def _read_text(path: str) -> Optional[str]:
 
 
 def _index_path(config_path: str, credentials_path: str) -> str:
-    digest = hashlib.sha1(f"{config_path}\0{credentials_path}".encode()).hexdigest()[:16]
+    digest = sha1_hex(f"{config_path}\0{credentials_path}".encode())[:16]
     return os.path.join(paths.own_cache_dir(), f"config-{digest}.idx")
 
 
@@ -333,7 +401,7 @@ def load_config(use_index: bool = True) -> AwsConfig:
             with open(index, "rb") as handle:
                 cached = marshal.loads(handle.read())
             if cached[0] == _INDEX_VERSION and cached[1] == signature:
-                return AwsConfig(cached[2], cached[3], config_path)
+                return AwsConfig(_PackedProfiles(cached[2]), cached[3], config_path)
         except (OSError, ValueError, EOFError, TypeError, IndexError):
             pass
     config_text = _read_text(config_path)
@@ -343,7 +411,8 @@ def load_config(use_index: bool = True) -> AwsConfig:
         parse_ini(credentials_text, credentials_path) if credentials_text else [],
     )
     if use_index and signature != (None, None):
-        _write_index(index, (_INDEX_VERSION, signature, profiles, sessions))
+        packed = {name: _pack(values) for name, values in profiles.items()}
+        _write_index(index, (_INDEX_VERSION, signature, packed, sessions))
     return AwsConfig(profiles, sessions, config_path)
 
 

@@ -7,25 +7,29 @@ AWS CLI or botocore) sees the old file or the new one, never half of one.
 
 from __future__ import annotations
 
-import contextlib
-import json
 import os
-import tempfile
-from typing import Any, Callable, Iterator
 
 from shellsso.output import warn
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Callable, Optional
 
 
 def ensure_private_dir(path: str) -> None:
     """Create a folder (and parents) with mode 0700; tighten the leaf if it exists."""
     os.makedirs(path, mode=0o700, exist_ok=True)
-    with contextlib.suppress(OSError):
+    try:
         if os.stat(path).st_mode & 0o077:
             os.chmod(path, 0o700)
+    except OSError:
+        pass
 
 
 def write_atomic(path: str, data: bytes) -> None:
     """Replace `path` with `data` atomically; the file ends up 0600."""
+    import tempfile
+
     folder = os.path.dirname(path) or "."
     ensure_private_dir(folder)
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=".shellsso-", suffix=".tmp")
@@ -37,17 +41,20 @@ def write_atomic(path: str, data: bytes) -> None:
         os.chmod(tmp, 0o600)
         os.replace(tmp, path)
     except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+        remove(tmp)
         raise
 
 
-def write_json(path: str, obj: Any, dumps: Callable[[Any], str] = json.dumps) -> None:
+def write_json(path: str, obj: Any, dumps: Optional[Callable[[Any], str]] = None) -> None:
     """Write JSON atomically, serialised as the AWS CLI does (default separators)."""
+    if dumps is None:
+        import json
+
+        dumps = json.dumps
     write_atomic(path, dumps(obj).encode("utf-8"))
 
 
-def read_json(path: str, what: str = "cache file") -> dict[str, Any] | None:
+def read_json(path: str, what: str = "cache file") -> Optional[dict[str, Any]]:
     """The JSON object in `path`; None when absent, and None with a warning when corrupt.
 
     A truncated, empty or non-object file must never crash a command: it counts
@@ -61,8 +68,10 @@ def read_json(path: str, what: str = "cache file") -> dict[str, Any] | None:
     except OSError as exc:
         warn(f"cannot read {what} {path}: {exc.strerror}; ignoring it")
         return None
+    from shellsso.fastpath import json_loads
+
     try:
-        data = json.loads(raw)
+        data = json_loads(raw.decode("utf-8"))
     except (ValueError, UnicodeDecodeError):
         warn(f"ignoring corrupt {what} {path} (not valid JSON)")
         return None
@@ -81,21 +90,33 @@ def remove(path: str) -> bool:
     return True
 
 
-@contextlib.contextmanager
-def locked(path: str) -> Iterator[None]:
+class locked:  # noqa: N801 - used like a function: `with locked(path):`
     """Hold an exclusive advisory lock on `path` (created 0600) for the block.
 
     Serialises writers across processes: twenty shells refreshing the same
     session take turns, and the later ones find the first one's result.
     """
-    import fcntl
 
-    ensure_private_dir(os.path.dirname(path) or ".")
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        with contextlib.suppress(OSError):
-            fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.fd = -1
+
+    def __enter__(self) -> None:
+        import fcntl
+
+        ensure_private_dir(os.path.dirname(self.path) or ".")
+        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX)
+        except BaseException:
+            os.close(self.fd)
+            raise
+
+    def __exit__(self, *exc: object) -> None:
+        import fcntl
+
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_UN)
+        except OSError:
+            pass
+        os.close(self.fd)

@@ -1,4 +1,4 @@
-"""Timestamps as the AWS caches write them, without importing datetime.
+"""Timestamps as the AWS caches write them, without importing datetime or re.
 
 Times are plain epoch seconds (float) inside shellsso: cheap to compare on the
 hot path and free of naive/aware mix-ups. Reading is tolerant (`Z`, `UTC`,
@@ -8,13 +8,11 @@ hot path and free of naive/aware mix-ups. Reading is tolerant (`Z`, `UTC`,
 
 from __future__ import annotations
 
-import re
 import time
 
-_ISO = re.compile(
-    r"\s*(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:[.,](\d+))?"
-    r"\s*(Z|z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)?\s*$"
-)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Optional
 
 
 def days_from_civil(year: int, month: int, day: int) -> int:
@@ -27,28 +25,47 @@ def days_from_civil(year: int, month: int, day: int) -> int:
     return era * 146097 + doe - 719468
 
 
-def parse_timestamp(text: object) -> float | None:
+def _zone_offset(zone: str) -> Optional[int]:
+    """Seconds east of UTC for `Z`, `UTC`, `GMT`, `+HH`, `+HHMM`, `+HH:MM`; None if not one."""
+    if zone in ("", "Z", "z", "UTC", "GMT"):
+        return 0
+    sign, digits = zone[0], zone[1:].replace(":", "")
+    if sign not in "+-" or not digits.isdigit() or len(digits) not in (2, 4):
+        return None
+    offset = int(digits[:2]) * 3600 + (int(digits[2:]) * 60 if len(digits) == 4 else 0)
+    return offset if sign == "+" else -offset
+
+
+def parse_timestamp(text: object) -> Optional[float]:
     """Epoch seconds of an ISO-8601 timestamp, or None when it is not one.
 
     A timestamp without zone is taken as UTC, as every AWS cache means it.
     """
     if not isinstance(text, str):
         return None
-    match = _ISO.match(text)
-    if not match:
+    text = text.strip()
+    if len(text) < 19 or text[4] != "-" or text[7] != "-" or text[10] not in "T " \
+            or text[13] != ":" or text[16] != ":":
         return None
-    year, month, day, hour, minute, second = (int(g) for g in match.groups()[:6])
+    fields = (text[0:4], text[5:7], text[8:10], text[11:13], text[14:16], text[17:19])
+    if not all(f.isdigit() and f.isascii() for f in fields):
+        return None
+    year, month, day, hour, minute, second = (int(f) for f in fields)
     if not (1 <= month <= 12 and 1 <= day <= 31 and hour < 24 and minute < 60 and second < 61):
         return None
+    rest = text[19:]
+    fraction = 0.0
+    if rest[:1] in (".", ","):
+        digits = len(rest) - len(rest[1:].lstrip("0123456789")) - 1
+        if digits < 1:
+            return None
+        fraction = float("0." + rest[1 : 1 + digits])
+        rest = rest[1 + digits :]
+    offset = _zone_offset(rest.strip())
+    if offset is None:
+        return None
     epoch = days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second
-    fraction = match.group(7)
-    zone = match.group(8)
-    value = float(epoch) + (float("0." + fraction) if fraction else 0.0)
-    if zone and zone[0] in "+-":
-        digits = zone[1:].replace(":", "")
-        offset = int(digits[:2]) * 3600 + (int(digits[2:4]) * 60 if len(digits) >= 4 else 0)
-        value -= offset if zone[0] == "+" else -offset
-    return value
+    return float(epoch - offset) + fraction
 
 
 def format_timestamp(epoch: float) -> str:

@@ -9,34 +9,73 @@ either tool serves the other.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import time
-from dataclasses import dataclass
-from typing import Any, Dict, Optional, Sequence
 
 from shellsso import paths
-from shellsso.config import SsoTarget
+from shellsso.fastpath import sha1_hex
 from shellsso.files import locked, read_json, remove, write_json
 from shellsso.timeutil import format_timestamp, parse_timestamp
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Dict, Optional, Sequence
+
+    from shellsso.config import SsoTarget
 
 REFRESH_WINDOW = 15 * 60  # botocore refreshes a token with less than this left
 REGISTRATION_MARGIN = 15 * 60  # the CLI re-registers a client this close to expiry
 
 
-@dataclass(frozen=True)
 class Token:
-    """A cached SSO access token with what is needed to refresh it."""
+    """A cached SSO access token with what is needed to refresh it.
 
-    start_url: str
-    region: str
-    access_token: str
-    expires_at: float
-    client_id: Optional[str] = None
-    client_secret: Optional[str] = None
-    registration_expires_at: Optional[float] = None
-    refresh_token: Optional[str] = None
+    A plain class, not a dataclass: `dataclasses` costs more to import than
+    the rest of the `awsuse` hot path. Its repr never shows a secret.
+    """
+
+    __slots__ = ("start_url", "region", "access_token", "expires_at", "client_id",
+                 "client_secret", "registration_expires_at", "refresh_token")
+
+    def __init__(
+        self,
+        start_url: str,
+        region: str,
+        access_token: str,
+        expires_at: float,
+        client_id: Optional[str] = None,
+        client_secret: Optional[str] = None,
+        registration_expires_at: Optional[float] = None,
+        refresh_token: Optional[str] = None,
+    ) -> None:
+        self.start_url = start_url
+        self.region = region
+        self.access_token = access_token
+        self.expires_at = expires_at
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.registration_expires_at = registration_expires_at
+        self.refresh_token = refresh_token
+
+    def _values(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, name) for name in self.__slots__)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Token) and self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __repr__(self) -> str:
+        return (f"Token(start_url={self.start_url!r}, region={self.region!r}, "
+                f"expires_at={format_timestamp(self.expires_at)!r}, "
+                f"refreshable={bool(self.refresh_token)})")
+
+    def replace(self, **changes: Any) -> Token:
+        """A copy with some fields changed (the class is treated as immutable)."""
+        values = {name: getattr(self, name) for name in self.__slots__}
+        values.update(changes)
+        return Token(**values)
 
     def remaining(self, now: Optional[float] = None) -> float:
         """Seconds until the access token expires (negative once expired)."""
@@ -149,15 +188,27 @@ def token_mtime(target: SsoTarget) -> Optional[float]:
 # --- client registrations (AWS CLI v2 key and fields) ---------------------------------
 
 
-@dataclass(frozen=True)
 class Registration:
     """An OIDC client registration, reusable across logins for ~90 days."""
 
-    client_id: str
-    client_secret: str
-    expires_at: float
-    scopes: Optional[Sequence[str]] = None
-    grant_types: Optional[Sequence[str]] = None
+    __slots__ = ("client_id", "client_secret", "expires_at", "scopes", "grant_types")
+
+    def __init__(
+        self,
+        client_id: str,
+        client_secret: str,
+        expires_at: float,
+        scopes: Optional[Sequence[str]] = None,
+        grant_types: Optional[Sequence[str]] = None,
+    ) -> None:
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.expires_at = expires_at
+        self.scopes = scopes
+        self.grant_types = grant_types
+
+    def __repr__(self) -> str:
+        return f"Registration(expires_at={format_timestamp(self.expires_at)!r})"
 
     def usable(self, auth_code: bool, now: Optional[float] = None) -> bool:
         """The CLI's reuse rule: 15 minutes of margin and the same flow (PKCE or device)."""
@@ -189,7 +240,9 @@ def registration_key(target: SsoTarget) -> str:
         "scopes": list(target.scopes) if target.scopes is not None else None,
         "session_name": target.session_name,
     }
-    return hashlib.sha1(json.dumps(descriptor, sort_keys=True).encode("utf-8")).hexdigest()
+    import json
+
+    return sha1_hex(json.dumps(descriptor, sort_keys=True).encode("utf-8"))
 
 
 def registration_path(target: SsoTarget) -> str:

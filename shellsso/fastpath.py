@@ -1,0 +1,64 @@
+"""Cheap stand-ins for stdlib helpers on the `awsuse` hot path.
+
+`import json` pulls in `re` and `enum`, `import hashlib` initialises OpenSSL:
+together about a fifth of Python's own start-up. The C accelerators behind
+them load in well under a millisecond, so the hot path uses those directly
+and falls back to the public modules where an interpreter lacks them.
+"""
+
+from __future__ import annotations
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+
+class _ScanContext:
+    """The attributes `_json.make_scanner` reads from a JSONDecoder."""
+
+    strict = True
+    object_hook = None
+    object_pairs_hook = None
+    parse_float = float
+    parse_int = int
+    memo: dict[str, Any] = {}
+
+    @staticmethod
+    def parse_constant(name: str) -> float:
+        return {"NaN": float("nan"), "Infinity": float("inf"), "-Infinity": float("-inf")}[name]
+
+
+_scanner: Any = None
+
+
+def json_loads(text: str) -> Any:
+    """`json.loads` for a document, without importing `json` (raises ValueError)."""
+    global _scanner
+    if _scanner is None:
+        try:
+            from _json import make_scanner
+        except ImportError:  # pragma: no cover - every CPython has _json
+            import json
+
+            return json.loads(text)
+        _scanner = make_scanner(_ScanContext())  # type: ignore[arg-type]
+    start = len(text) - len(text.lstrip(" \t\n\r"))
+    try:
+        value, end = _scanner(text, start)
+    except Exception:  # noqa: BLE001 - a broken document: let json say what is wrong
+        end = -1
+    if end < 0 or text[end:].strip(" \t\n\r"):
+        import json
+
+        return json.loads(text)  # raises json.JSONDecodeError, a ValueError
+    return value
+
+
+def sha1_hex(data: bytes) -> str:
+    """Hex sha1 (cache file names), without initialising OpenSSL through hashlib."""
+    try:
+        from _sha1 import sha1
+    except ImportError:  # pragma: no cover
+        from hashlib import sha1
+    digest: str = sha1(data).hexdigest()
+    return digest
