@@ -8,13 +8,12 @@ non-zero exit (botocore shows a credential process's stderr to its user).
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
 from shellsso.config import active_profile_name, load_config
 from shellsso.errors import ExitStatus
 from shellsso.exportfmt import format_credentials
-from shellsso.rolecreds import PROFILE_CHAIN_VAR, enter_profile_chain, get_role_credentials
+from shellsso.rolecreds import enter_profile_chain, get_role_credentials
 
 
 def _write(text: str) -> None:
@@ -37,7 +36,7 @@ def run_credential_process(args: argparse.Namespace) -> int:
     SDKs run it with stderr captured, so the session module never prompts
     here; an expired session that cannot be refreshed is a LoginRequired line.
     """
-    os.environ[PROFILE_CHAIN_VAR] = enter_profile_chain(args.profile)
+    enter_profile_chain(args.profile)  # refuses a loop through credential_process
     config = load_config()
     creds = get_role_credentials(config, args.profile, interactive=None)
     _write(format_credentials(creds, "process"))
