@@ -166,11 +166,19 @@ def fish_quote(text: str) -> str:
     return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
-def _init_line(shell: str) -> str:
+def _init_command(shell: str) -> str:
+    """`shellsso init SHELL` run by this interpreter, quoted for `shell`."""
     command = python_command() + ["init", shell]
     if shell == "fish":
-        return " ".join(fish_quote(part) for part in command) + " | source"
-    return f'eval "$({shlex.join(command)})"'
+        return " ".join(fish_quote(part) for part in command)
+    return shlex.join(command)
+
+
+def _init_line(shell: str) -> str:
+    """The rc-file line, as a user writes it, but with this interpreter."""
+    if shell == "fish":
+        return f"{_init_command(shell)} | source"
+    return f'eval "$({_init_command(shell)})"'
 
 
 def rc_text(shell: str) -> str:
@@ -221,7 +229,11 @@ def script_text(shell: str, steps: Tuple[Tuple[Optional[str], str], ...] = SCRIP
     with its stderr merged into the transcript, and stops the tour if it fails."""
     if shell == "fish":
         lines = [
-            _init_line(shell),
+            f"{_init_command(shell)} >$HOME/.demo-hook.fish",
+            "or begin",
+            "    printf 'shellsso demo: step failed: shellsso init fish\\n' >&2; exit 1",
+            "end",
+            "source $HOME/.demo-hook.fish",
             "function __demo_prompt",
             "    set -l p",
             "    functions -q shellsso_prompt_info; and set p (shellsso_prompt_info)",
@@ -242,7 +254,10 @@ def script_text(shell: str, steps: Tuple[Tuple[Optional[str], str], ...] = SCRIP
             lines.append(f"__demo_step {fish_quote(narration or '')} {fish_quote(command)}")
         return "\n".join(lines) + "\n"
     lines = [
-        _init_line(shell),
+        f"__demo_hook=$({_init_command(shell)}) || {{",
+        f"    printf 'shellsso demo: step failed: shellsso init {shell}\\n' >&2; exit 1",
+        "}",
+        'eval "$__demo_hook"',
         "__demo_prompt() {",
         "    local p=",
         "    if typeset -f shellsso_prompt_info >/dev/null 2>&1; then",

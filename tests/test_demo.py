@@ -1,0 +1,165 @@
+"""`shellsso demo`: the scripted tour in each shell, the interactive demo under a
+terminal, and the promise that nothing outlives it (temporary HOME, processes)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Dict, List
+
+import pytest
+
+from tests.conftest import in_ci
+
+SHELLS = ("bash", "zsh", "fish")
+
+
+def need_shell(name: str) -> None:
+    """A missing shell skips here and fails in CI (which installs all three)."""
+    if shutil.which(name) is None:
+        if in_ci():
+            pytest.fail(f"{name} is not installed in CI")
+        pytest.skip(f"{name} is not installed")
+
+
+@pytest.fixture
+def demo_env(home: Path, tmp_path: Path) -> Dict[str, str]:
+    """The user's environment: an isolated HOME and a TMPDIR we can check is left empty."""
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    env = dict(os.environ)
+    env["TMPDIR"] = str(tmp)
+    return env
+
+
+def leftovers(env: Dict[str, str]) -> List[str]:
+    return sorted(os.listdir(env["TMPDIR"]))
+
+
+def run_demo(env: Dict[str, str], *args: str) -> subprocess.CompletedProcess:  # type: ignore[type-arg]
+    return subprocess.run(
+        [sys.executable, "-m", "shellsso", "demo", *args],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        text=True, env=env, timeout=120,
+    )
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_script_tour(shell: str, demo_env: Dict[str, str], home: Path) -> None:
+    need_shell(shell)
+    args = ["--script"] if shell == "bash" else ["--script", "--shell", shell]
+    result = run_demo(demo_env, *args)
+    out = result.stdout
+    assert result.returncode == 0, out
+    assert f"the tour in {shell}" in out
+    assert "$ shellsso login --profile dev" in out
+    assert "Logged in to SSO session 'demo'" in out
+    # The prompt text after each switch, as the transcript shows it.
+    assert "aws:dev $ awsuse prod" in out
+    assert "aws:prod $ awsuse -" in out
+    assert "aws:dev $ shellsso status" in out
+    # `shellsso status` of dev and `shellsso list` of the whole demo organisation.
+    status = out.split("$ shellsso status", 1)[1].split("$ shellsso list", 1)[0]
+    assert "111111111111" in status
+    assert "AdministratorAccess" in status
+    listing = out.split("$ shellsso list", 1)[1]
+    for name in ("dev", "staging", "prod", "sandbox"):
+        assert name in listing
+    assert "Traceback" not in out
+    assert "step failed" not in out
+    assert "\x1b[" not in out  # no colour codes when the output is not a terminal
+    assert leftovers(demo_env) == []
+    assert list(home.iterdir()) == []  # the user's own HOME is never touched
+
+
+def test_script_step_failure_is_one_clear_line(tmp_path: Path) -> None:
+    """The step runner stops at the first failing step and names it."""
+    from shellsso.demo import script_argv, script_text
+
+    for shell in SHELLS:
+        executable = shutil.which(shell)
+        if executable is None:
+            continue
+        script = tmp_path / f"fail.{shell}"
+        script.write_text(script_text(shell, (("first", "true"), (None, "false"),
+                                              ("never", "echo unreachable"))))
+        result = subprocess.run(
+            script_argv(shell, executable, script), capture_output=True, text=True,
+            env={**os.environ, "HOME": str(tmp_path)}, timeout=60, stdin=subprocess.DEVNULL,
+        )
+        assert result.returncode == 1, (shell, result.stdout, result.stderr)
+        assert "$ true" in result.stdout
+        assert "unreachable" not in result.stdout
+        assert "shellsso demo: step failed (exit 1): false" in result.stderr
+
+
+def test_missing_shell_is_a_clear_error(demo_env: Dict[str, str], tmp_path: Path) -> None:
+    empty = tmp_path / "empty-bin"
+    empty.mkdir()
+    demo_env["PATH"] = str(empty)
+    result = run_demo(demo_env, "--script", "--shell", "zsh")
+    assert result.returncode != 0
+    assert "shellsso: error: zsh is not installed" in result.stdout
+    assert "Traceback" not in result.stdout
+    assert leftovers(demo_env) == []
+
+
+def test_interactive_demo_needs_a_terminal(demo_env: Dict[str, str]) -> None:
+    result = run_demo(demo_env, "--shell", "bash")
+    assert result.returncode == 2
+    assert "demo --script" in result.stdout
+    assert leftovers(demo_env) == []
+
+
+def test_ctrl_c_during_the_tour_cleans_up(demo_env: Dict[str, str]) -> None:
+    need_shell("bash")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "shellsso", "demo", "--script"],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        text=True, env=demo_env,
+    )
+    assert proc.stdout is not None
+    first = proc.stdout.readline()
+    assert "the tour in bash" in first
+    time.sleep(0.3)  # the shell is running the first steps now
+    proc.send_signal(signal.SIGINT)
+    rest, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 130, rest
+    assert "interrupted" in rest
+    assert "Traceback" not in rest
+    assert leftovers(demo_env) == []
+
+
+def test_interactive_demo_in_bash(demo_env: Dict[str, str]) -> None:
+    """The real thing under a terminal: tour, first awsuse logs in, prompt, exit."""
+    pexpect = pytest.importorskip("pexpect")
+    need_shell("bash")
+    child = pexpect.spawn(
+        sys.executable, ["-m", "shellsso", "demo", "--shell", "bash"],
+        env=demo_env, encoding="utf-8", timeout=30, dimensions=(40, 200),
+    )
+    try:
+        child.expect_exact("awsuse <TAB>")
+        child.expect_exact("exit                leave the demo")
+        child.expect_exact("demo ")  # the demo prompt
+        child.sendline("awsuse dev")
+        child.expect_exact("[Y/n]")
+        child.sendline("y")
+        child.expect_exact("aws:dev")
+        child.sendline("awsuse prod")
+        child.expect_exact("aws:prod")
+        child.sendintr()  # Ctrl-C belongs to the shell, not to the demo
+        child.sendline("echo still-$((40 + 2))")
+        child.expect_exact("still-42")
+        child.sendline("exit")
+        child.expect_exact("temporary HOME is removed")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close(force=True)
+    assert child.exitstatus == 0, child.before
+    assert leftovers(demo_env) == []
