@@ -24,7 +24,7 @@ def portal_logout(target: SsoTarget, access_token: str) -> Optional[str]:
     """Call the portal's Logout; the failure as text (None when it worked)."""
     from shellsso import oidc
 
-    client = oidc.make_client("sso", target, attempts=2)
+    client = oidc.make_client("sso", target)
     try:
         oidc.call(client, "Logout", target, lambda: client.logout(accessToken=access_token),
                   service="SSO portal")

@@ -36,7 +36,7 @@ _clients: Dict[Tuple[str, str, Optional[str], int], Any] = {}
 
 
 def _config(region: str, attempts: int) -> Config:
-    """Unsigned (the APIs are unauthenticated), a few retries, no endless waits."""
+    """Unsigned (the APIs are unauthenticated), one retry, no endless waits."""
     return Config(
         region_name=region,
         signature_version=UNSIGNED,
@@ -46,7 +46,7 @@ def _config(region: str, attempts: int) -> Config:
     )
 
 
-def make_client(service: str, target: SsoTarget, attempts: int = 3) -> Any:
+def make_client(service: str, target: SsoTarget, attempts: int = 2) -> Any:
     """An `sso-oidc` or `sso` client in the target's SSO region (cached per process).
 
     The session is opened on the target's profile when it has one, so that a
@@ -141,6 +141,11 @@ def _short(exc: BaseException) -> str:
     """botocore's message without the repeated URL noise, on one line."""
     text = " ".join(str(exc).split())
     if isinstance(exc, botocore.exceptions.EndpointConnectionError):
+        reason = str(getattr(exc, "kwargs", {}).get("error", ""))
+        if "] " in reason:  # "...: [Errno 111] Connection refused"
+            return reason.rsplit("] ", 1)[1].strip().rstrip(")") or "connection failed"
+        if "Name or service not known" in reason or "nodename nor servname" in reason:
+            return "unknown host name"
         return "connection failed"
     if isinstance(exc, (botocore.exceptions.ConnectTimeoutError,
                         botocore.exceptions.ReadTimeoutError)):

@@ -105,7 +105,7 @@ def refresh(target: SsoTarget) -> Optional[Token]:
         from shellsso.output import warn
 
         assert current.client_id and current.client_secret and current.refresh_token
-        client = oidc.make_client("sso-oidc", target, attempts=2)
+        client = oidc.make_client("sso-oidc", target, attempts=1)
         client_id, secret, refresh_token = (
             current.client_id, current.client_secret, current.refresh_token)
         try:
