@@ -379,8 +379,9 @@ def process_credentials(profile_name: str, command: str) -> Credentials:
 
 def _sso_target(config: AwsConfig, profile_name: str) -> Optional[SsoTarget]:
     """The profile's own SSO role (no chain), or None; half a role is a ConfigError."""
-    target = config.sso_target(profile_name)
-    if target is None or target.profile != profile_name:
+    # The profile's own SSO keys only: sso_target() would follow role_arn links.
+    target = config._direct_sso_target(profile_name, config.get(profile_name))
+    if target is None:
         return None
     if target.account_id and target.role_name:
         return target
