@@ -152,7 +152,7 @@ class Flow:
             start_url=self.target.start_url,
             region=self.target.region,
             access_token=response["accessToken"],
-            expires_at=time.time() + float(response["expiresIn"]),
+            expires_at=float(int(time.time() + float(response["expiresIn"]))),
             client_id=registration.client_id,
             client_secret=registration.client_secret,
             registration_expires_at=registration.expires_at,

@@ -32,7 +32,6 @@ DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 PKCE_GRANT_TYPES = ("authorization_code", "refresh_token")
 
 T = TypeVar("T")
-_clients: Dict[Tuple[str, str, Optional[str], int], Any] = {}
 
 
 def _config(region: str, attempts: int) -> Config:
@@ -47,15 +46,12 @@ def _config(region: str, attempts: int) -> Config:
 
 
 def make_client(service: str, target: SsoTarget, attempts: int = 2) -> Any:
-    """An `sso-oidc` or `sso` client in the target's SSO region (cached per process).
+    """An `sso-oidc` or `sso` client in the target's SSO region.
 
     The session is opened on the target's profile when it has one, so that a
     `services = ...` section of that profile applies, as in the AWS CLI.
     """
     profile = target.profile or None
-    key = (service, target.region, profile, attempts)
-    if key in _clients:
-        return _clients[key]
     config = _config(target.region, attempts)
     try:
         try:
@@ -67,7 +63,6 @@ def make_client(service: str, target: SsoTarget, attempts: int = 2) -> Any:
             client = session.client(service, region_name=target.region, config=config)
     except botocore.exceptions.BotoCoreError as exc:
         raise ShellssoError(f"cannot create the {service} client: {exc}") from None
-    _clients[key] = client
     return client
 
 

@@ -13,12 +13,16 @@ import contextlib
 import os
 import sys
 import time
-from typing import Iterator, Optional, Tuple
 
 from shellsso import tokencache
-from shellsso.config import SsoTarget
 from shellsso.errors import LoginRequired, ShellssoError
 from shellsso.tokencache import REFRESH_WINDOW, Token, load_token
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Iterator, Optional, Tuple
+
+    from shellsso.config import SsoTarget
 
 STATES = ("valid", "expiring", "refreshable", "expired", "none")
 ASK_PROMPT = "Log in to {label} now? [Y/n] "
@@ -114,9 +118,7 @@ def refresh(target: SsoTarget) -> Optional[Token]:
                 refreshToken=refresh_token))
         except ShellssoError as err:
             if oidc.cause_code(err) in _DEAD_REFRESH:
-                from dataclasses import replace
-
-                current = replace(current, refresh_token=None)
+                current = current.replace(refresh_token=None)
                 tokencache.save_token(target, current)
                 return current
             warn(f"cannot refresh {target.label}: {err.message}")
@@ -125,7 +127,7 @@ def refresh(target: SsoTarget) -> Optional[Token]:
             start_url=target.start_url,
             region=target.region,
             access_token=response["accessToken"],
-            expires_at=time.time() + float(response["expiresIn"]),
+            expires_at=float(int(time.time() + float(response["expiresIn"]))),
             client_id=current.client_id,
             client_secret=current.client_secret,
             registration_expires_at=current.registration_expires_at,

@@ -12,12 +12,21 @@ import json
 import os
 import sys
 import time
-from typing import Any, Dict, List, Optional
+from typing import TYPE_CHECKING, Any, Dict, List, Optional
 
-from shellsso.config import AwsConfig, Section, SsoTarget, active_profile_name, load_config
+from shellsso.config import AwsConfig, SsoTarget, active_profile_name, load_config
 from shellsso.errors import ConfigError, ProfileNotFound
 from shellsso.session import token_state, until_text
 from shellsso.timeutil import describe_remaining, format_timestamp, parse_timestamp
+
+if TYPE_CHECKING:
+    from shellsso.config import Section
+
+
+def _text(values: Section, key: str) -> Optional[str]:
+    """A plain string value (nested `key =` blocks and blanks count as unset)."""
+    value = values.get(key)
+    return value if isinstance(value, str) and value else None
 
 
 def profile_kind(values: Section) -> str:
@@ -47,7 +56,7 @@ def _region(name: str, values: Section) -> Optional[str]:
         env = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
         if env:
             return env
-    return values.get("region") or None
+    return _text(values, "region")
 
 
 def _token_info(target: SsoTarget, now: float) -> Dict[str, Any]:
@@ -83,17 +92,17 @@ def describe_profile(config: AwsConfig, name: str, now: Optional[float] = None) 
         "profile": name,
         "active": name == active_profile_name(),
         "kind": kind,
-        "accountId": values.get("sso_account_id"),
-        "roleName": values.get("sso_role_name"),
+        "accountId": _text(values, "sso_account_id"),
+        "roleName": _text(values, "sso_role_name"),
         "region": _region(name, values),
     }
     if "role_arn" in values:
-        account, role = _role_from_arn(values["role_arn"])
-        info.update(accountId=account, roleName=role, roleArn=values["role_arn"],
-                    sourceProfile=values.get("source_profile"),
-                    credentialSource=values.get("credential_source"))
+        account, role = _role_from_arn(_text(values, "role_arn") or "")
+        info.update(accountId=account, roleName=role, roleArn=_text(values, "role_arn"),
+                    sourceProfile=_text(values, "source_profile"),
+                    credentialSource=_text(values, "credential_source"))
     if kind == "credential-process":
-        info["credentialProcess"] = values["credential_process"]
+        info["credentialProcess"] = _text(values, "credential_process")
     try:
         target = config.sso_target(name)
     except ConfigError as exc:
@@ -203,11 +212,11 @@ def list_rows(config: AwsConfig, now: Optional[float] = None) -> List[Dict[str, 
         kind = profile_kind(values)
         row: Dict[str, Any] = {
             "name": name, "active": name == active, "kind": kind,
-            "ssoSession": values.get("sso_session"),
+            "ssoSession": _text(values, "sso_session"),
             "startUrl": None,
-            "accountId": values.get("sso_account_id"),
-            "roleName": values.get("sso_role_name"),
-            "region": values.get("region"),
+            "accountId": _text(values, "sso_account_id"),
+            "roleName": _text(values, "sso_role_name"),
+            "region": _text(values, "region"),
             "token": None,
         }
         if kind in ("sso", "sso-legacy"):
@@ -222,8 +231,8 @@ def list_rows(config: AwsConfig, now: Optional[float] = None) -> List[Dict[str, 
                     states[target.cache_key] = token_state(target, current)[0]
                 row["token"] = states[target.cache_key]
         elif kind in ("assume-role", "web-identity"):
-            row["accountId"], row["roleName"] = _role_from_arn(values["role_arn"])
-            row["sourceProfile"] = values.get("source_profile")
+            row["accountId"], row["roleName"] = _role_from_arn(_text(values, "role_arn") or "")
+            row["sourceProfile"] = _text(values, "source_profile")
         rows.append(row)
     return rows
 
