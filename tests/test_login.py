@@ -58,7 +58,7 @@ class Cli:
         with self._cond:
             return "".join(self.lines)
 
-    def wait_for(self, pattern: str, timeout: float = 15) -> "re.Match[str]":
+    def wait_for(self, pattern: str, timeout: float = 15) -> re.Match[str]:
         """Block until stderr matches `pattern` (a regex); fail after `timeout`."""
         deadline = time.monotonic() + timeout
         regex = re.compile(pattern, re.M)

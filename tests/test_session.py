@@ -212,7 +212,8 @@ def test_ensure_token_asks_on_a_terminal(aws_env: AwsEnv) -> None:
     import pexpect
 
     code = ("from shellsso import session; from shellsso.config import load_config;"
-            "t = session.ensure_token(load_config().sso_target('dev')); print('GOT', len(t.access_token) > 0)")
+            "t = session.ensure_token(load_config().sso_target('dev'));"
+            "print('GOT', len(t.access_token) > 0)")
     child = pexpect.spawn(sys.executable, ["-c", code], env=dict(os.environ), encoding="utf-8",
                           timeout=20)
     child.expect_exact("Log in to SSO session 'corp' now? [Y/n] ")
