@@ -1,0 +1,265 @@
+# shellsso for bash (4.4 or newer): awsuse, the prompt segment, a login offer
+# before AWS commands, and TAB completion.
+#
+# Printed by `shellsso init bash`; load it from ~/.bashrc with
+#     eval "$(shellsso init bash)"
+# Public: the functions `awsuse` and `shellsso_prompt_info`. Private: functions
+# __shellsso_*, state _SHELLSSO_*; settings are SHELLSSO_* (see the README).
+# Loading it twice is harmless: functions are redefined, hooks added once.
+#
+# Cost rules: a prompt starts no process (no $(...), no external command: the
+# clock is EPOCHSECONDS or printf '%(%s)T', files are read with `read`); a TAB
+# reads a names file with mapfile; only awsuse and a login offer start Python.
+# Builtins are called as \builtin so that aliases cannot change them; bash then
+# no longer sees `local` as a declaration, so its assignments are all quoted.
+
+# Filled in by `shellsso init` (quoted): the interpreter, the folder holding the
+# `shellsso` package, and static completion words.
+_SHELLSSO_PYTHON='::PYTHON::'
+_SHELLSSO_PKGDIR='::PKGDIR::'
+_SHELLSSO_CLI='::CLI::'
+_SHELLSSO_REGIONS='::REGIONS::'
+
+# Runs an entry point of shellsso.use: FUNCTION SHELL ARGS...
+# -S skips site (most of Python's start-up; shellsso.use brings it back when it
+# needs boto3), -E ignores PYTHON* variables (PYTHONDONTWRITEBYTECODE would make
+# every call recompile shellsso), and sys.path[0], the current folder under -c,
+# becomes the package folder: nothing in the current folder can be imported.
+__shellsso_run() {
+    \command "$_SHELLSSO_PYTHON" -E -S -c 'import sys;sys.path[0]=sys.argv.pop(1);import shellsso.use as u;sys.exit(getattr(u,sys.argv.pop(1))(sys.argv[1:]))' "$_SHELLSSO_PKGDIR" "$@"
+}
+
+# Python parses, checks and quotes; the shell only evaluates what it printed,
+# and only when it succeeded (an unknown profile leaves the shell untouched).
+awsuse() {
+    \builtin local __shellsso_code
+    __shellsso_code=$(__shellsso_run main bash "$@") || \builtin return
+    \builtin eval "$__shellsso_code"
+}
+
+# The clock, without a process: EPOCHSECONDS (bash 5), else printf %()T (bash 4.2).
+__shellsso_now() {
+    __shellsso_t=${EPOCHSECONDS-}
+    [[ -n $__shellsso_t ]] || \builtin printf -v __shellsso_t '%(%s)T' -1
+}
+
+# Re-reads expiresAt from the token file: another terminal may have logged in,
+# or botocore refreshed the token and rewrote the file. The file is one JSON
+# line; the timestamp (UTC, as the AWS CLI writes it) becomes epoch seconds by
+# days-from-civil arithmetic (H. Hinnant), all in the shell. 10# because bash
+# reads 08 as a bad octal number. A missing file counts as expired.
+__shellsso_reread() {
+    \builtin local data y m d era yoe doy doe
+    \builtin local re='"expiresAt"[[:space:]]*:[[:space:]]*"([0-9]{4})-([0-9]{2})-([0-9]{2})[T ]([0-9]{2}):([0-9]{2}):([0-9]{2})'
+    _SHELLSSO_EXPIRES=0
+    [[ -n ${_SHELLSSO_TOKEN-} && -r $_SHELLSSO_TOKEN ]] || \builtin return 0
+    IFS= \builtin read -r -d '' data <"$_SHELLSSO_TOKEN" || :
+    [[ $data =~ $re ]] || \builtin return 0
+    ((y = 10#${BASH_REMATCH[1]}, m = 10#${BASH_REMATCH[2]}, d = 10#${BASH_REMATCH[3]},
+        y -= m <= 2, era = y / 400, yoe = y - era * 400,
+        doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1,
+        doe = yoe * 365 + yoe / 4 - yoe / 100 + doy,
+        _SHELLSSO_EXPIRES = (era * 146097 + doe - 719468) * 86400 + 10#${BASH_REMATCH[4]} * 3600
+            + 10#${BASH_REMATCH[5]} * 60 + 10#${BASH_REMATCH[6]}))
+    if [[ $data == *'"refreshToken"'* ]]; then _SHELLSSO_REFRESH=1; else _SHELLSSO_REFRESH=; fi
+}
+
+# Sets _SHELLSSO_INFO to the prompt text: aws:PROFILE, @REGION when awsuse set
+# one, then (expired) or (12m) when the SSO session has ended or is ending and
+# cannot be refreshed silently; __shellsso_level to ok, ending or expired.
+# A profile name comes from a config file: anything a prompt could expand
+# ($ ` \ % ! and the like) is shown as '?', so the text is inert in PS1.
+__shellsso_state() {
+    _SHELLSSO_INFO='' __shellsso_level=ok
+    [[ -n ${AWS_PROFILE-} ]] || \builtin return 0
+    _SHELLSSO_INFO="aws:${AWS_PROFILE//[!-[:alnum:]._@:\/+=,]/?}"
+    if [[ " ${_SHELLSSO_SET-} " == *" AWS_REGION "* && -n ${AWS_REGION-} ]]; then
+        _SHELLSSO_INFO+="@${AWS_REGION//[!-[:alnum:]]/?}"
+    fi
+    # The token state describes the profile awsuse set, not one exported by hand.
+    [[ $AWS_PROFILE == "${_SHELLSSO_PROFILE-}" && -n ${_SHELLSSO_EXPIRES-} ]] || \builtin return 0
+    __shellsso_now
+    ((__shellsso_t >= _SHELLSSO_EXPIRES - 900)) || \builtin return 0
+    __shellsso_reread
+    ((__shellsso_t >= _SHELLSSO_EXPIRES - 900)) && [[ -z ${_SHELLSSO_REFRESH-} ]] || \builtin return 0
+    if ((__shellsso_t >= _SHELLSSO_EXPIRES)); then
+        _SHELLSSO_INFO+="(expired)" __shellsso_level=expired
+    else
+        _SHELLSSO_INFO+="($(((_SHELLSSO_EXPIRES - __shellsso_t + 59) / 60))m)" __shellsso_level=ending
+    fi
+}
+
+# For themes that draw their own prompt (see THEMES.md). In $(...) it forks,
+# as every command substitution does; the hook itself never calls it.
+shellsso_prompt_info() {
+    __shellsso_state
+    [[ -z $_SHELLSSO_INFO ]] || \builtin printf '%s\n' "$_SHELLSSO_INFO"
+}
+
+# Runs before each prompt (last in PROMPT_COMMAND, or from bash-preexec's
+# precmd_functions). Takes off the segment it added last time, if PS1 still
+# starts with it (the user or a theme may have rebuilt PS1), and puts the new one
+# in front: the user's PS1 is never otherwise touched. Keeps $? for PS1.
+# _SHELLSSO_INFO is exported for prompts drawn by another process (starship).
+__shellsso_prompt() {
+    \builtin local __shellsso_rc=$? color=
+    __shellsso_state
+    \builtin export _SHELLSSO_INFO
+    if [[ -n ${_SHELLSSO_PS1-} && $PS1 == "$_SHELLSSO_PS1"* ]]; then
+        PS1=${PS1#"$_SHELLSSO_PS1"}
+    fi
+    _SHELLSSO_PS1=
+    if [[ -n $_SHELLSSO_INFO && ${SHELLSSO_PROMPT-} != off ]]; then
+        if [[ -z ${NO_COLOR-} ]]; then
+            # shellcheck disable=SC2053 # the pattern is a glob on purpose
+            if [[ $AWS_PROFILE == ${SHELLSSO_PROD_PATTERN:-*prod*} ]]; then
+                color='\[\e[31m\]'
+            elif [[ $__shellsso_level != ok ]]; then
+                color='\[\e[33m\]'
+            fi
+        fi
+        _SHELLSSO_PS1="$color$_SHELLSSO_INFO${color:+\\[\\e[0m\\]} "
+        PS1=$_SHELLSSO_PS1$PS1
+    fi
+    \builtin return "$__shellsso_rc"
+}
+
+# Before a command runs ($1: its text): when its first word is an AWS tool and
+# the session is known to have expired, offer the login once (shellsso _preexec
+# refreshes silently when it can, asks otherwise, and prints the new state).
+# Everything up to the offer is builtins.
+__shellsso_preexec() {
+    [[ -n ${_SHELLSSO_EXPIRES-} && ${SHELLSSO_AUTO_LOGIN-} != never ]] || \builtin return 0
+    [[ ${AWS_PROFILE-} == "${_SHELLSSO_PROFILE-}" ]] || \builtin return 0
+    \builtin local word="${1#"${1%%[![:space:]]*}"}" code
+    word=${word%%[[:space:]]*}
+    [[ " ${SHELLSSO_AWS_COMMANDS:-aws terraform tofu terragrunt cdk sam pulumi eksctl kubectl helm} " == *" $word "* ]] || \builtin return 0
+    __shellsso_now
+    ((__shellsso_t >= _SHELLSSO_EXPIRES)) || \builtin return 0
+    __shellsso_reread
+    ((__shellsso_t >= _SHELLSSO_EXPIRES)) || \builtin return 0
+    [[ ${_SHELLSSO_OFFERED-} != "$_SHELLSSO_TOKEN:$_SHELLSSO_EXPIRES" ]] || \builtin return 0
+    _SHELLSSO_OFFERED=$_SHELLSSO_TOKEN:$_SHELLSSO_EXPIRES
+    code=$(__shellsso_run preexec_main bash) && \builtin eval "$code"
+    \builtin return 0
+}
+
+# The DEBUG trap runs before every simple command, so the cheap test comes
+# first. "$_" as our last argument leaves $_ as it was for the trap we chain to.
+# With extdebug a non-zero status from the trap would skip the command, so the
+# old $? is handed back only when another trap runs after us.
+__shellsso_debug() {
+    \builtin local __shellsso_rc=$?
+    if [[ -n ${_SHELLSSO_EXPIRES-} && -z ${COMP_LINE-} ]]; then
+        __shellsso_preexec "$BASH_COMMAND"
+    fi
+    [[ -z ${_SHELLSSO_DEBUG_TRAP-} ]] || \builtin return "$__shellsso_rc"
+    \builtin return 0
+}
+
+# Completion. Profile names come from the cache file that `shellsso _names`
+# writes (first line: the files it was made from), remade only when a config
+# file is newer; mapfile reads it and the shell filters it. Not compgen -W: it
+# expands $(...) inside the words, and a profile name can be hostile. Each match
+# is quoted with printf %q, so that accepting it cannot run anything.
+__shellsso_load_names() {
+    \builtin local config="${AWS_CONFIG_FILE:-$HOME/.aws/config}"
+    \builtin local creds="${AWS_SHARED_CREDENTIALS_FILE:-$HOME/.aws/credentials}"
+    \builtin local file="${XDG_CACHE_HOME:-$HOME/.cache}/shellsso/names"
+    \builtin local key="$config:$creds"
+    if [[ ! -f $file || $config -nt $file || $creds -nt $file ]]; then
+        __shellsso_run names_main bash "$key" || \builtin return 1
+    fi
+    \builtin mapfile -t __shellsso_names <"$file" || \builtin return 1
+    if [[ ${__shellsso_names[0]-} != "$key" ]]; then
+        __shellsso_run names_main bash "$key" || \builtin return 1
+        \builtin mapfile -t __shellsso_names <"$file" || \builtin return 1
+    fi
+    \builtin unset '__shellsso_names[0]'
+}
+
+# Adds the words of $2 (space-separated, static and safe) that start with $1.
+__shellsso_reply_words() {
+    \builtin local word
+    for word in $2; do
+        [[ $word != "$1"* ]] || COMPREPLY+=("$word")
+    done
+}
+
+# Adds the profile names that start with $1 (typed backslashes and an opening
+# quote are ignored for the comparison).
+__shellsso_reply_profiles() {
+    \builtin local prefix="${1//\\/}" name quoted
+    prefix=${prefix#[\"\']}
+    __shellsso_load_names || \builtin return 0
+    for name in "${__shellsso_names[@]}"; do
+        [[ $name == "$prefix"* ]] || \builtin continue
+        \builtin printf -v quoted '%q' "$name"
+        COMPREPLY+=("$quoted")
+    done
+}
+
+__shellsso_complete_awsuse() {
+    \builtin local cur="${COMP_WORDS[COMP_CWORD]}" prev="${COMP_WORDS[COMP_CWORD - 1]}"
+    COMPREPLY=()
+    if [[ $prev == --region ]]; then
+        __shellsso_reply_words "$cur" "$_SHELLSSO_REGIONS"
+    elif [[ $cur == -* ]]; then
+        __shellsso_reply_words "$cur" "- --unset --export --region --help"
+    else
+        __shellsso_reply_profiles "$cur"
+    fi
+}
+
+# `shellsso` subcommands and options from the static spec made by `shellsso init`:
+# a line "shellsso WORDS", one "CMD WORDS" per subcommand, "CMD/--OPT VALUES"
+# for option values (@profiles: profile names).
+__shellsso_complete_shellsso() {
+    \builtin local cur="${COMP_WORDS[COMP_CWORD]}" prev="${COMP_WORDS[COMP_CWORD - 1]}"
+    \builtin local cmd="${COMP_WORDS[1]-}" key line words='' IFS=$'\n'
+    COMPREPLY=()
+    key=$cmd
+    ((COMP_CWORD > 1)) || key=shellsso
+    [[ $prev != --* || $'\n'$_SHELLSSO_CLI != *$'\n'"$cmd/$prev "* ]] || key=$cmd/$prev
+    for line in $_SHELLSSO_CLI; do
+        [[ ${line%% *} != "$key" ]] || words=${line#* }
+    done
+    IFS=$' \t\n'
+    if [[ $words == @profiles ]]; then
+        __shellsso_reply_profiles "$cur"
+    else
+        __shellsso_reply_words "$cur" "$words"
+    fi
+}
+
+\builtin complete -F __shellsso_complete_awsuse awsuse
+\builtin complete -F __shellsso_complete_shellsso shellsso
+
+# Hooks, added once. With bash-preexec loaded, its precmd_functions and
+# preexec_functions (it owns PROMPT_COMMAND and the DEBUG trap). Otherwise our
+# prompt function goes last in PROMPT_COMMAND (an array since bash 5.1, a
+# string before), so that a theme that rebuilds PS1 runs before it; the DEBUG
+# trap keeps any trap already set and runs it after ours.
+if [[ -n ${bash_preexec_imported-}${__bp_imported-} ]]; then
+    [[ " ${precmd_functions[*]-} " == *" __shellsso_prompt "* ]] || precmd_functions+=(__shellsso_prompt)
+    [[ " ${preexec_functions[*]-} " == *" __shellsso_preexec "* ]] || preexec_functions+=(__shellsso_preexec)
+else
+    if [[ ${PROMPT_COMMAND@a} == *a* ]]; then
+        [[ " ${PROMPT_COMMAND[*]} " == *" __shellsso_prompt "* ]] || PROMPT_COMMAND+=(__shellsso_prompt)
+    elif [[ ${PROMPT_COMMAND-} != *__shellsso_prompt* ]]; then
+        # shellcheck disable=SC2128,SC2178 # a string here, not an array
+        PROMPT_COMMAND=${PROMPT_COMMAND:+$PROMPT_COMMAND$'\n'}__shellsso_prompt
+    fi
+    # shellcheck disable=SC2317 # called through eval
+    __shellsso_trap_body() { _SHELLSSO_DEBUG_TRAP=${3-}; }
+    _SHELLSSO_DEBUG_TRAP=
+    \builtin eval "__shellsso_trap_body $(\builtin trap -p DEBUG)"
+    \builtin unset -f __shellsso_trap_body
+    # shellcheck disable=SC2016 # $_ is expanded when the trap runs
+    if [[ $_SHELLSSO_DEBUG_TRAP == '__shellsso_debug "$_"'* ]]; then
+        _SHELLSSO_DEBUG_TRAP=${_SHELLSSO_DEBUG_TRAP#'__shellsso_debug "$_"'}
+        _SHELLSSO_DEBUG_TRAP=${_SHELLSSO_DEBUG_TRAP#$'\n'}
+    else
+        \builtin trap -- '__shellsso_debug "$_"'"${_SHELLSSO_DEBUG_TRAP:+$'\n'$_SHELLSSO_DEBUG_TRAP}" DEBUG
+    fi
+fi

@@ -1,0 +1,381 @@
+"""The awsuse back end: parse, look up, decide, and print code for the shell to eval.
+
+The shell function only passes its arguments here and evaluates stdout when
+the exit status is 0, so every value the shell sees was quoted by
+`shellsso.shells`. This module is the hot path of `awsuse PROFILE`: the hook
+starts Python with `-E -S` (no site, no PYTHON* variables), so it imports
+only the standard library's cheapest parts and shellsso's core; boto3 (and
+site-packages) come in only when a refresh, a login or `--export` needs them.
+No argparse, no dataclasses, no json here.
+
+State kept in the shell's environment (exported, so nested shells inherit it):
+  _SHELLSSO_SET      the variables awsuse set (cleared again by the next switch or --unset)
+  _SHELLSSO_PROFILE  the profile awsuse set (the prompt trusts the state below only for it)
+  _SHELLSSO_PREV     the previous profile, for `awsuse -`
+  _SHELLSSO_TOKEN    the SSO token file behind the profile
+  _SHELLSSO_EXPIRES  its expiry, epoch seconds (the prompt compares it with the clock)
+  _SHELLSSO_REFRESH  1 when botocore or shellsso can refresh it silently
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from shellsso import shells
+from shellsso.errors import ExitStatus, LoginRequired, ShellssoError
+from shellsso.shells.base import check_printable
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+
+    from shellsso.config import AwsConfig, SsoTarget
+    from shellsso.shells.base import Shell
+
+    Entry = Callable[[Shell, list[str], Mapping[str, str]], list[str]]
+
+REGION_VARS = ("AWS_REGION", "AWS_DEFAULT_REGION")
+CREDENTIAL_VARS = (
+    "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_CREDENTIAL_EXPIRATION",
+)
+# What awsuse may ever set: `_SHELLSSO_SET` is read back from the environment,
+# and only these names may go from it into `unset`.
+MANAGED_VARS = ("AWS_PROFILE", *REGION_VARS, *CREDENTIAL_VARS)
+TOKEN_STATE_VARS = ("_SHELLSSO_TOKEN", "_SHELLSSO_EXPIRES", "_SHELLSSO_REFRESH")
+# Credentials that the provider chain prefers over AWS_PROFILE.
+SHADOWING_VARS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
+
+USAGE = """\
+usage: awsuse PROFILE [--region REGION] [--export]
+       awsuse -            back to the previous profile
+       awsuse              list the profiles, the active one marked
+       awsuse --unset      clear what awsuse set
+
+Sets AWS_PROFILE in this shell. --region also sets AWS_REGION and
+AWS_DEFAULT_REGION; --export also puts temporary credentials in the
+environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN,
+AWS_CREDENTIAL_EXPIRATION) for tools that cannot read SSO profiles.
+An expired SSO session is refreshed, or a login offered (SHELLSSO_AUTO_LOGIN=ask|always|never)."""
+
+
+class Request:
+    """What the command line asked for (a plain class: dataclasses cost an import)."""
+
+    def __init__(self) -> None:
+        self.profile: str | None = None
+        self.previous = False
+        self.region: str | None = None
+        self.export = False
+        self.unset = False
+        self.help = False
+
+
+def _usage_error(message: str) -> ShellssoError:
+    return ShellssoError(f"{message} (see awsuse --help)", ExitStatus.USAGE)
+
+
+def parse_args(args: list[str]) -> Request:
+    """awsuse's arguments, by hand: argparse alone costs more than the rest of awsuse."""
+    request = Request()
+    positional: list[str] = []
+    items = iter(args)
+    for arg in items:
+        if arg == "--":
+            positional.extend(items)
+            break
+        if arg in ("-h", "--help"):
+            request.help = True
+        elif arg == "--export":
+            request.export = True
+        elif arg == "--unset":
+            request.unset = True
+        elif arg == "--region" or arg.startswith("--region="):
+            value = arg[len("--region="):] if "=" in arg else next(items, None)
+            if not value:
+                raise _usage_error("--region needs a value")
+            request.region = value
+        elif arg == "-":
+            request.previous = True
+        elif arg.startswith("-"):
+            raise _usage_error(f"unknown option {arg!r}")
+        else:
+            positional.append(arg)
+    if request.help:
+        return request
+    if len(positional) > 1 or (positional and request.previous):
+        raise _usage_error("one profile at a time")
+    request.profile = positional[0] if positional else None
+    if request.unset and (request.profile or request.previous or request.region or request.export):
+        raise _usage_error("--unset takes no profile or other option")
+    if (request.region or request.export) and not (request.profile or request.previous):
+        raise _usage_error("--region and --export need a profile")
+    if request.region is not None:
+        check_region(request.region)
+    return request
+
+
+def check_region(region: str) -> None:
+    """A region name is lower-case letters, digits and dashes (us-east-1, us-gov-west-1)."""
+    if not region or any(not (c.isascii() and (c.islower() or c.isdigit() or c == "-"))
+                         for c in region):
+        raise _usage_error(f"invalid region {region!r}")
+
+
+def managed(env: Mapping[str, str]) -> list[str]:
+    """The variables the last awsuse set, as it recorded them (unknown names ignored)."""
+    return [name for name in env.get("_SHELLSSO_SET", "").split() if name in MANAGED_VARS]
+
+
+def enable_site() -> None:
+    """Bring back site-packages (and PYTHONPATH) that `-S -E` left out, before boto3."""
+    if sys.flags.no_site and "site" not in sys.modules:
+        import site
+
+        site.main()
+        extra = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+        sys.path[1:1] = [p for p in extra if p not in sys.path]
+
+
+def token_code(shell: Shell, target: SsoTarget | None, *, ensure: bool) -> list[str]:
+    """Code recording the SSO token state of a profile for the prompt and preexec hooks.
+
+    With `ensure`, a token that is not good for 15 more minutes is refreshed or
+    a login offered (session.ensure_token); refusing or failing only warns, the
+    switch happens anyway.
+    """
+    if target is None:
+        return [shell.unset(TOKEN_STATE_VARS)]
+    from shellsso.session import token_state
+    from shellsso.tokencache import token_path
+
+    state, token = token_state(target)
+    if ensure and state in ("refreshable", "expired", "none"):
+        enable_site()
+        from shellsso.session import ensure_token
+
+        try:
+            token = ensure_token(target)
+        except LoginRequired as exc:
+            from shellsso.output import warn
+
+            warn(exc.message)
+    refresh = bool(token and target.session_name is not None and token.can_refresh())
+    return [
+        shell.export("_SHELLSSO_TOKEN", token_path(target)),
+        shell.export("_SHELLSSO_EXPIRES", str(int(token.expires_at)) if token else "0"),
+        shell.export("_SHELLSSO_REFRESH", "1" if refresh else ""),
+    ]
+
+
+def export_code(shell: Shell, config: AwsConfig, profile: str) -> list[str]:
+    """Temporary credentials as environment variables (the slow path: may call AWS)."""
+    enable_site()
+    from shellsso.rolecreds import get_role_credentials
+    from shellsso.timeutil import format_isoformat
+
+    creds = get_role_credentials(config, profile, interactive=None)
+    code = [
+        shell.export("AWS_ACCESS_KEY_ID", creds.access_key_id),
+        shell.export("AWS_SECRET_ACCESS_KEY", creds.secret_access_key),
+    ]
+    absent = []
+    if creds.session_token:
+        code.append(shell.export("AWS_SESSION_TOKEN", creds.session_token))
+    else:
+        absent.append("AWS_SESSION_TOKEN")
+    if creds.expiration is not None:
+        code.append(shell.export("AWS_CREDENTIAL_EXPIRATION", format_isoformat(creds.expiration)))
+    else:
+        absent.append("AWS_CREDENTIAL_EXPIRATION")
+    code.append(shell.unset(absent))
+    return code
+
+
+def warn_shadowing(env: Mapping[str, str], profile: str, own: list[str]) -> None:
+    """Credentials someone else put in the environment win over AWS_PROFILE: say so."""
+    foreign = [name for name in SHADOWING_VARS if env.get(name) and name not in own]
+    if foreign:
+        from shellsso.output import warn
+
+        warn(
+            f"{', '.join(foreign)} {'is' if len(foreign) == 1 else 'are'} set in this shell "
+            f"and take{'s' if len(foreign) == 1 else ''} precedence over AWS_PROFILE; "
+            f"unset {' '.join(foreign)} to use profile '{profile}'"
+        )
+
+
+def switch(shell: Shell, request: Request, env: Mapping[str, str]) -> list[str]:
+    """Code that makes `request.profile` (or the previous one) the active profile."""
+    from shellsso.config import load_config
+
+    current = env.get("AWS_PROFILE", "")
+    if request.previous:
+        profile = env.get("_SHELLSSO_PREV", "")
+        if not profile:
+            raise ShellssoError("no previous profile (awsuse - goes back after a switch)")
+    else:
+        assert request.profile is not None
+        profile = request.profile
+    check_printable(profile, "profile name")
+    config = load_config()
+    config.get(profile)  # ProfileNotFound, with close matches, before anything changes
+    target = config.sso_target(profile)
+    own = managed(env)
+    setting = ["AWS_PROFILE"]
+    code: list[str] = []
+    if request.export:
+        code += export_code(shell, config, profile)
+        setting += CREDENTIAL_VARS
+    else:
+        warn_shadowing(env, profile, own)
+    code += token_code(shell, target, ensure=not request.export)
+    code.append(shell.export("AWS_PROFILE", profile))
+    if request.region is not None:
+        setting += REGION_VARS
+        code += [shell.export(name, request.region) for name in REGION_VARS]
+    code.insert(0, shell.unset(name for name in own if name not in setting))
+    code += [
+        shell.export("_SHELLSSO_SET", " ".join(setting)),
+        shell.export("_SHELLSSO_PROFILE", profile),
+    ]
+    if current and current != profile:
+        code.append(shell.export("_SHELLSSO_PREV", current))
+    return code
+
+
+def unset_code(shell: Shell, env: Mapping[str, str]) -> list[str]:
+    """Code that removes what awsuse set, and nothing it did not."""
+    code = [shell.unset([*managed(env), "_SHELLSSO_SET", "_SHELLSSO_PROFILE", *TOKEN_STATE_VARS])]
+    previous = env.get("_SHELLSSO_PROFILE")
+    if previous:
+        code.append(shell.export("_SHELLSSO_PREV", previous))
+    return code
+
+
+def display_name(name: str) -> str:
+    """A profile name fit for one line of a terminal (control characters shown as `?`)."""
+    return "".join("?" if ch < " " or ch == "\x7f" else ch for ch in name)
+
+
+def list_code(shell: Shell, env: Mapping[str, str]) -> list[str]:
+    """The profiles, one a line, the active one marked with `*`."""
+    from shellsso.config import load_config
+
+    config = load_config()
+    active = env.get("AWS_PROFILE") or env.get("AWS_DEFAULT_PROFILE") or "default"
+    names = config.names()
+    if not names:
+        from shellsso.output import warn
+
+        warn(f"no profiles in {config.source}")
+        return []
+    width = min(max(len(name) for name in names), 40)
+    lines = []
+    for name in names:
+        values = config.profiles[name]
+        details = "  ".join(
+            value for value in (
+                values.get("sso_account_id", ""),
+                values.get("sso_role_name", "") or values.get("role_arn", ""),
+                values.get("region", ""),
+            ) if value
+        )
+        mark = "*" if name == active else " "
+        lines.append(f"{mark} {display_name(name).ljust(width)}  {details}".rstrip())
+    return [shell.print_lines(lines)]
+
+
+def run(shell: Shell, args: list[str], env: Mapping[str, str]) -> list[str]:
+    """The code for one awsuse call."""
+    request = parse_args(args)
+    if request.help:
+        return [shell.print_lines(USAGE.splitlines())]
+    if request.unset:
+        return unset_code(shell, env)
+    if request.profile is None and not request.previous:
+        return list_code(shell, env)
+    return switch(shell, request, env)
+
+
+def _emit(code: list[str]) -> None:
+    text = "".join(line + "\n" for line in code if line)
+    sys.stdout.buffer.write(text.encode("utf-8", "surrogateescape"))
+    sys.stdout.flush()
+
+
+def _guarded(entry: Entry, argv: list[str]) -> int:
+    """Run a back-end entry point as the CLI would: one error line, never a traceback."""
+    debug = bool(os.environ.get("SHELLSSO_DEBUG"))
+    try:
+        if not argv:
+            raise ShellssoError("the shell hook must name its shell first", ExitStatus.USAGE)
+        code = entry(shells.get(argv[0]), argv[1:], os.environ)
+    except ShellssoError as exc:
+        if debug:
+            raise
+        from shellsso.output import error
+
+        error(exc.message)
+        return exc.status
+    except KeyboardInterrupt:
+        sys.stderr.write("\nshellsso: interrupted\n")
+        return ExitStatus.INTERRUPTED
+    except Exception as exc:  # noqa: BLE001 - no traceback in an interactive shell
+        if debug:
+            raise
+        from shellsso.output import error
+
+        error(f"unexpected {type(exc).__name__}: {exc} (set SHELLSSO_DEBUG=1 for details)")
+        return ExitStatus.ERROR
+    _emit(code)
+    return ExitStatus.OK
+
+
+def names_code(shell: Shell, args: list[str], env: Mapping[str, str]) -> list[str]:
+    """Write the completion cache: a key line (which files it came from), then the names.
+
+    The hooks read it with shell builtins and filter it themselves, so a TAB
+    starts no Python; they call this again only when a config file is newer.
+    """
+    from shellsso.config import load_config
+    from shellsso.files import write_atomic
+
+    key = args[0] if args else ""
+    names = [name for name in load_config().names() if display_name(name) == name]
+    text = "".join(line + "\n" for line in [key, *names])
+    write_atomic(names_path(), text.encode("utf-8", "surrogateescape"))
+    return []
+
+
+def names_path() -> str:
+    """`$XDG_CACHE_HOME/shellsso/names`, the completion cache."""
+    from shellsso.paths import own_cache_dir
+
+    return os.path.join(own_cache_dir(), "names")
+
+
+def preexec_code(shell: Shell, args: list[str], env: Mapping[str, str]) -> list[str]:
+    """Before an AWS command on an expired session: refresh or offer the login, once."""
+    profile = env.get("AWS_PROFILE")
+    if not profile or profile != env.get("_SHELLSSO_PROFILE"):
+        return []
+    from shellsso.config import load_config
+
+    target = load_config().sso_target(profile)
+    return token_code(shell, target, ensure=True)
+
+
+def main(argv: list[str]) -> int:
+    """`awsuse`: argv is [SHELL, awsuse's arguments...]."""
+    return _guarded(run, argv)
+
+
+def names_main(argv: list[str]) -> int:
+    """`shellsso _names SHELL KEY`: refresh the completion cache."""
+    return _guarded(names_code, argv)
+
+
+def preexec_main(argv: list[str]) -> int:
+    """`shellsso _preexec SHELL`: the preexec hook's login offer; prints new token state."""
+    return _guarded(preexec_code, argv)
