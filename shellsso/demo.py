@@ -221,7 +221,9 @@ def interactive_argv(shell: str, executable: str, rc: Path) -> List[str]:
         return [executable, "--noprofile", "--rcfile", str(rc), "-i"]
     if shell == "zsh":
         return [executable, "-i"]  # reads $ZDOTDIR/.zshrc
-    return [executable, "--no-config", "-i", "--init-command", f"source {fish_quote(str(rc))}"]
+    # Not --no-config: that would also skip fish's own share/config.fish (key bindings).
+    # The user's config.fish is not read anyway: XDG_CONFIG_HOME is in the temp HOME.
+    return [executable, "-i", "--init-command", f"source {fish_quote(str(rc))}"]
 
 
 def script_text(shell: str, steps: Tuple[Tuple[Optional[str], str], ...] = SCRIPT_STEPS) -> str:

@@ -146,7 +146,7 @@ def test_interactive_demo_in_bash(demo_env: Dict[str, str]) -> None:
     try:
         child.expect_exact("awsuse <TAB>")
         child.expect_exact("exit                leave the demo")
-        child.expect_exact("demo ")  # the demo prompt
+        child.expect(r"demo\S* \S+ [$#] ")  # the demo prompt (bold "demo", cwd, $)
         child.sendline("awsuse dev")
         child.expect_exact("[Y/n]")
         child.sendline("y")
