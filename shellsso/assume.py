@@ -51,6 +51,11 @@ def resolve_chain(config: AwsConfig, profile_name: str) -> RoleChain:
     while True:
         values = config.get(current)
         roles.append(current)
+        if values.get("web_identity_token_file"):
+            raise ConfigError(
+                f"profile '{current}' assumes its role with a web identity token "
+                "(web_identity_token_file), which shellsso does not fetch"
+            )
         source = values.get("source_profile")
         credential_source = values.get("credential_source")
         if source and credential_source:

@@ -73,6 +73,10 @@ source_profile = nowhere
 role_arn = {ROLE1}
 credential_source = Ec2InstanceMetadata
 
+[profile webid]
+role_arn = {ROLE1}
+web_identity_token_file = /var/run/token
+
 [profile mfa]
 role_arn = {ROLE1}
 source_profile = selfie
@@ -210,6 +214,7 @@ def test_credential_source_environment(roles: AwsEnv, monkeypatch: pytest.Monkey
                     "credential_source"),
         ("dangling", "source_profile 'nowhere' of profile 'dangling' does not exist"),
         ("imds", "credential_source Ec2InstanceMetadata, which shellsso does not fetch"),
+        ("webid", "(web_identity_token_file), which shellsso does not fetch"),
     ],
 )
 def test_bad_role_config(roles: AwsEnv, profile: str, message: str) -> None:

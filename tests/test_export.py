@@ -313,3 +313,22 @@ def test_credential_process_recursion_guard(home: Path) -> None:
     result = run_shellsso("credential-process", "--profile", "a")
     line = one_error_line(result)
     assert "infinite loop, profile cycle: a -> b -> a" in line
+
+
+def test_parallel_credential_process_logs_in_once(aws_env: AwsEnv,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """No token, SHELLSSO_AUTO_LOGIN=always: twenty SDK calls start one login between them."""
+    monkeypatch.setenv("SHELLSSO_AUTO_LOGIN", "always")
+    env = dict(os.environ)
+
+    def one(_: int) -> subprocess.CompletedProcess:  # type: ignore[type-arg]
+        return run_shellsso("credential-process", "--profile", "dev", env=env, timeout=120)
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        results = list(pool.map(one, range(20)))
+    for result in results:
+        assert result.returncode == 0, result.stderr
+    counters = aws_env.counters()
+    assert counters.get("CreateToken", 0) == 1
+    assert counters.get("GetRoleCredentials", 0) == 1
+    assert len({json.loads(r.stdout)["AccessKeyId"] for r in results}) == 1
