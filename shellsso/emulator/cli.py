@@ -1,0 +1,112 @@
+"""Command-line front of the emulator (`python -m shellsso.emulator`, `shellsso emulator`)."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from typing import Any
+
+from .org import ACCOUNTS, REFRESH_SCOPE, REGION, START_URL
+from .server import Emulator
+
+SESSION_NAME = "demo"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the emulator options to `parser` (shared by both entry points)."""
+    parser.add_argument("--port", type=int, default=0,
+                        help="port on 127.0.0.1 (default: 0 = pick a free one and print it)")
+    parser.add_argument("--token-ttl", type=int, default=3600, metavar="S",
+                        help="access-token lifetime in seconds (default 3600)")
+    parser.add_argument("--credential-ttl", type=int, default=3600, metavar="S",
+                        help="role-credential lifetime in seconds (default 3600)")
+    parser.add_argument("--interval", type=int, default=1, metavar="S",
+                        help="device-code polling interval in seconds (default 1)")
+    parser.add_argument("--state", metavar="FILE", default=None,
+                        help="persist clients and tokens in FILE across restarts")
+    parser.add_argument("--auto-approve", action="store_true",
+                        help="approve device codes as soon as they are created")
+    parser.add_argument("--quiet", action="store_true",
+                        help="do not log requests to stderr")
+
+
+def sample_config() -> str:
+    """An ~/.aws/config block for the demo organisation (first role of each account)."""
+    lines = [
+        f"[sso-session {SESSION_NAME}]",
+        f"sso_start_url = {START_URL}",
+        f"sso_region = {REGION}",
+        f"sso_registration_scopes = {REFRESH_SCOPE}",
+    ]
+    for account in ACCOUNTS:
+        lines += [
+            "",
+            f"[profile {account.name}]",
+            f"sso_session = {SESSION_NAME}",
+            f"sso_account_id = {account.account_id}",
+            f"sso_role_name = {account.roles[0]}",
+            f"region = {REGION}",
+        ]
+    return "\n".join(lines)
+
+
+def banner(url: str) -> str:
+    """What `run` prints: the URL first, then how to point AWS clients at it."""
+    return "\n".join([
+        f"shellsso Identity Center emulator listening on {url}  (Ctrl-C to stop)",
+        "",
+        "Point AWS clients at it:",
+        f"  export AWS_ENDPOINT_URL_SSO_OIDC={url}",
+        f"  export AWS_ENDPOINT_URL_SSO={url}",
+        "",
+        "Sample ~/.aws/config:",
+        "",
+        sample_config(),
+        "",
+        f"Approve a device code by visiting {url}/device",
+    ])
+
+
+def run(args: Any) -> int:
+    """Serve in the foreground until Ctrl-C or SIGTERM; exit 0 without a traceback."""
+    emulator = Emulator(
+        port=args.port,
+        token_ttl=args.token_ttl,
+        credential_ttl=args.credential_ttl,
+        interval=getattr(args, "interval", 1),
+        state_file=args.state,
+        auto_approve=args.auto_approve,
+        verbose=not args.quiet,
+    )
+    try:
+        emulator.start()
+    except OSError as err:
+        print(f"shellsso emulator: cannot listen on 127.0.0.1:{args.port}: {err.strerror}",
+              file=sys.stderr)
+        return 1
+    stop = threading.Event()
+    previous = signal.getsignal(signal.SIGTERM)
+    signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
+    try:
+        print(banner(emulator.url), flush=True)
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        emulator.stop()
+    print("shellsso emulator stopped.", file=sys.stderr)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m shellsso.emulator` entry point."""
+    parser = argparse.ArgumentParser(
+        prog="python -m shellsso.emulator",
+        description="Local AWS IAM Identity Center emulator (sso-oidc + portal) on 127.0.0.1.",
+    )
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
