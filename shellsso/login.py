@@ -58,7 +58,8 @@ def run(args: argparse.Namespace) -> int:
             force=bool(getattr(args, "force", False)),
         )
     except KeyboardInterrupt:
-        Countdown(sys.stderr).clear()
+        if Countdown(sys.stderr).tty:  # wipe the echoed ^C (and any countdown) first
+            sys.stderr.write("\r\033[K")
         sys.stderr.write("shellsso: login cancelled; the token cache is unchanged\n")
         sys.stderr.flush()
         return ExitStatus.INTERRUPTED

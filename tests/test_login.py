@@ -354,3 +354,132 @@ def test_corrupt_token_file_is_replaced_by_login(aws_env: AwsEnv) -> None:
     result = run_shellsso("login", "--profile", "dev")
     assert result.returncode == 0, result.stderr
     assert list(read_token(aws_env.home)) == TOKEN_FIELDS
+
+
+def test_state_mismatch_is_refused(aws_env: AwsEnv, tmp_path: Path) -> None:
+    """A redirect that does not carry this login's state is not accepted."""
+    script = tmp_path / "forged-browser"
+    script.write_text(
+        f"#!{sys.executable}\n"
+        "import sys, urllib.parse, urllib.request\n"
+        "query = urllib.parse.parse_qs(urllib.parse.urlsplit(sys.argv[1]).query)\n"
+        "urllib.request.urlopen(query['redirect_uri'][0] + '?code=x&state=forged').read()\n")
+    script.chmod(0o755)
+    result = run_shellsso("login", "--profile", "dev", env=dict(os.environ, BROWSER=f"{script} %s"))
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[-1] == (
+        "shellsso: error: the browser's answer does not match this login (state mismatch); "
+        "start again: shellsso login --profile dev")
+    assert not token_path(aws_env.home).exists()
+
+
+def test_countdown_is_one_updating_line_on_a_terminal(aws_env: AwsEnv) -> None:
+    import pexpect
+
+    child = pexpect.spawn(sys.executable, ["-m", "shellsso", "login", "--profile", "dev",
+                                           "--use-device-code", "--no-browser"],
+                          env=dict(os.environ), encoding="utf-8", timeout=20)
+    child.expect(r"(http\S+/device\?user_code=\S+)")
+    url = child.match.group(1)
+    child.expect_exact("\r\x1b[KWaiting for approval... the code expires in 9:5")
+    child.expect_exact("\r\x1b[KWaiting for approval... the code expires in 9:5")
+    assert visit(url) == 200
+    child.expect_exact("\r\x1b[KLogged in to SSO session 'corp'")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+
+
+def test_no_profile_selected(home: Path) -> None:
+    from tests.conftest import write_config
+
+    write_config(home, "[profile a]\nregion = x\n")
+    result = run_shellsso("login")
+    assert one_error_line(result.stderr) == (
+        f"shellsso: error: no profile selected and no [default] profile in "
+        f"{home / '.aws' / 'config'}; use --profile PROFILE or --sso-session NAME")
+
+
+# --- pure pieces --------------------------------------------------------------------------
+
+
+def test_pkce_verifier_and_challenge() -> None:
+    import base64
+    import hashlib
+
+    from shellsso import pkce
+    from shellsso.emulator.oidc import pkce_challenge
+
+    verifiers = {pkce.make_verifier() for _ in range(50)}
+    assert len(verifiers) == 50
+    for verifier in verifiers:
+        assert re.fullmatch(r"[A-Za-z0-9\-._~]{64}", verifier)
+        challenge = pkce.make_challenge(verifier)
+        expected = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
+        assert challenge == expected.decode().rstrip("=") == pkce_challenge(verifier)
+        assert "=" not in challenge and len(challenge) == 43
+
+
+def test_authorize_url_matches_the_cli() -> None:
+    from shellsso import pkce
+
+    url = pkce.authorize_url("https://oidc.us-east-1.amazonaws.com/", "cid",
+                             "http://127.0.0.1:34535/oauth/callback", "s-1",
+                             ["sso:account:access", "codewhisperer:completions"], "ch_al-lenge")
+    assert url == (
+        "https://oidc.us-east-1.amazonaws.com/authorize?response_type=code&client_id=cid"
+        "&redirect_uri=http%3A%2F%2F127.0.0.1%3A34535%2Foauth%2Fcallback&state=s-1"
+        "&code_challenge_method=S256&scopes=sso%3Aaccount%3Aaccess+codewhisperer%3Acompletions"
+        "&code_challenge=ch_al-lenge")
+
+
+def test_loopback_answers_every_get_and_records_the_callback() -> None:
+    from shellsso import pkce
+
+    with pkce.Loopback() as loopback:
+        base = loopback.redirect_uri.rsplit("/oauth/callback", 1)[0]
+        assert base.startswith("http://127.0.0.1:")
+        with urllib.request.urlopen(base + "/favicon.ico") as page:
+            assert page.status == 200 and b"close this tab" in page.read()
+        assert loopback.wait(timeout=0.3) is None  # nothing recorded yet: times out
+        with urllib.request.urlopen(loopback.redirect_uri + "?code=c1&state=s1") as page:
+            assert page.status == 200
+        result = loopback.wait(timeout=5)
+        assert result is not None and (result.code, result.state, result.error) == \
+            ("c1", "s1", None)
+        urllib.request.urlopen(loopback.redirect_uri + "?error=access_denied").read()
+        assert result.code == "c1"  # the first answer counts
+
+
+@pytest.mark.parametrize(
+    ("env", "platform", "headless"),
+    [
+        ({"SSH_CONNECTION": "1 2 3 4", "DISPLAY": ":0"}, "linux", True),
+        ({"SSH_TTY": "/dev/pts/1"}, "darwin", True),
+        ({}, "linux", True),
+        ({"DISPLAY": ":0"}, "linux", False),
+        ({"WAYLAND_DISPLAY": "wayland-0"}, "linux", False),
+        ({"BROWSER": "lynx"}, "linux", False),
+        ({}, "darwin", False),
+        ({}, "win32", False),
+    ],
+)
+def test_headless_detection(env: Dict[str, str], platform: str, headless: bool) -> None:
+    from shellsso.browser import is_headless
+
+    assert is_headless(env, platform) is headless
+
+
+def test_registration_parameters() -> None:
+    from shellsso import oidc
+    from shellsso.config import SsoTarget
+
+    scoped = SsoTarget("dev", "corp", START_URL, "us-east-1", ("a:b", "c:d"), None, None)
+    unscoped = SsoTarget("dev", "corp", START_URL, "us-east-1", None, None, None)
+    legacy = SsoTarget("legacy", None, START_URL, "us-east-1", None, None, None)
+    assert oidc.registration_scopes(scoped, auth_code=False) == ["a:b", "c:d"]
+    assert oidc.registration_scopes(unscoped, auth_code=False) == ["sso:account:access"]
+    assert oidc.registration_scopes(unscoped, auth_code=True) == ["sso:account:access"]
+    assert oidc.registration_scopes(legacy, auth_code=False) is None
+    assert oidc.client_name(scoped) == "botocore-client-corp"
+    assert oidc.client_name(legacy, now=1700000000.5) == "botocore-client-1700000000"
