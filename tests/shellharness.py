@@ -22,7 +22,7 @@ import pytest
 
 MARK = "@@P@@ "
 SET_PS1 = f"PS1='{MARK[:3]}''{MARK[3:]}'"
-ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[()][0-9A-B]|\x1b[=>]|[\x01\x02]|\r")
+ANSI = re.compile(r"\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[()][0-9A-B]|\x1b[=>]|[\x01\x02]|\r")
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,9 @@ class Dialect:
     status: str  # prints rc=N for the last command
     value: str  # printf template for one variable, {name} substituted
     define_aws: str  # a fake `aws` command that prints AWS_PROFILE
+    set_var: str  # export {name}={value}
+    unset_var: str  # unset {name}
+    lint: List[str]  # a linter for the hook (file name appended), must print nothing
 
 
 def _py_init(shell: str) -> str:
@@ -52,6 +55,9 @@ DIALECTS: Dict[str, Dialect] = {
         status='echo "rc=$?"',
         value="printf '[%s]\\n' \"${{{name}-}}\"",
         define_aws='aws() { printf \'[aws:%s]\\n\' "$AWS_PROFILE"; }',
+        set_var="export {name}={value}",
+        unset_var="unset {name}",
+        lint=["shellcheck", "-s", "bash"],
     ),
     "zsh": Dialect(
         name="zsh",
@@ -62,16 +68,22 @@ DIALECTS: Dict[str, Dialect] = {
         status='echo "rc=$?"',
         value="printf '[%s]\\n' \"${{{name}-}}\"",
         define_aws='aws() { printf \'[aws:%s]\\n\' "$AWS_PROFILE"; }',
+        set_var="export {name}={value}",
+        unset_var="unset {name}",
+        lint=["zsh", "-n"],
     ),
     "fish": Dialect(
         name="fish",
         argv=["fish", "--no-config", "-i"],
         setup=[f"function fish_prompt; printf '{MARK[:3]}''{MARK[3:]}'; end",
-               "set -g fish_greeting ''", "function fish_right_prompt; end", "set -g fish_autosuggestion_enabled 0"],
+               "set -g fish_greeting ''", "function fish_right_prompt; end", "function fish_title; end", "set -g fish_autosuggestion_enabled 0"],
         load=f"{_py_init('fish')} | source",
         status='echo "rc=$status"',
         value="printf '[%s]\\n' \"${name}\"",
         define_aws="function aws; printf '[aws:%s]\\n' \"$AWS_PROFILE\"; end",
+        set_var="set -gx {name} {value}",
+        unset_var="set -e {name}",
+        lint=["fish", "--no-execute"],
     ),
 }
 
@@ -111,10 +123,8 @@ class ShellSession:
         )
         self.last_prompt = ""
         # The first line sets the marker prompt (spelled in two pieces, so that
-        # its echo does not match); from then on every step ends at a prompt.
-        self.child.sendline(self.dialect.setup[0])
-        self._prompt()
-        for line in self.dialect.setup[1:]:
+        # its echo does not match); every step then ends at a prompt.
+        for line in self.dialect.setup:
             self.run(line)
         if load:
             self.run(self.dialect.load)
@@ -131,22 +141,34 @@ class ShellSession:
     def _prompt(self, timeout: Optional[float] = None) -> str:
         """Output up to the next prompt; remembers the prompt's own text."""
         self.child.expect_exact(MARK, timeout=timeout or self.timeout)
-        before = self.child.before
+        before: str = self.child.before
         # The prompt (our segment included) is the tail after the last newline.
         head, _, tail = before.rpartition("\n")
         self.last_prompt = tail
         return head
 
-    def sync(self) -> None:
-        """Wait for the first prompt (before any command)."""
-        self._prompt()
-
     def run(self, command: str, timeout: Optional[float] = None) -> str:
-        """Run one command line; its output (echo line dropped), without escapes."""
+        """Run one command line; its output (without the echo), escapes removed.
+
+        fish repaints its prompt now and then (when fish_prompt is redefined,
+        for one), so prompts are read until one follows the echo of `command`.
+        """
         self.child.sendline(command)
-        out = clean(self._prompt(timeout))
-        lines = out.split("\n")
-        return "\n".join(lines[1:]) if len(lines) > 1 else ""
+        echo = command.strip() + "\n"
+        deadline = time.monotonic() + (timeout or self.timeout)
+        while True:
+            text = clean(self._prompt(max(deadline - time.monotonic(), 0.1)) + "\n")
+            at = text.rfind(echo)
+            if at >= 0 or not echo.strip():
+                out = text[at + len(echo):] if at >= 0 else text
+                return "\n".join(
+                    line for line in out.split("\n") if line.strip(" \u23ce"))
+
+    def quote(self, value: str) -> str:
+        """`value` as one word of this shell (shellsso's quoting, checked in test_use)."""
+        from shellsso.shells import get
+
+        return get(self.dialect.name).quote(value)
 
     def raw_prompt(self) -> str:
         """The last prompt as the terminal got it (colours included)."""
@@ -154,7 +176,8 @@ class ShellSession:
 
     def prompt(self) -> str:
         """The last prompt's text before the marker, escapes removed."""
-        return clean(self.last_prompt).strip()
+        # fish draws its "no newline" mark, then returns the cursor with \r.
+        return clean(self.last_prompt.rsplit("\r", 1)[-1]).strip()
 
     def status(self) -> int:
         """Exit status of the previous command."""
@@ -173,21 +196,20 @@ class ShellSession:
     def complete(self, text: str) -> str:
         """Type `text`, press TAB, return the command line as completed, then clear it."""
         self.child.send(text + "\t")
-        time.sleep(0.5)
-        self.child.sendcontrol("e")
+        time.sleep(0.4)
         marker = "#@@END@@"
+        self.child.sendcontrol("e")
         self.child.send(marker)
         self.child.expect_exact(marker, timeout=self.timeout)
-        screen = clean(self.child.before)
-        self.child.sendcontrol("u") if self.dialect.name != "fish" else None
+        screen = clean(self.child.before).replace("\b", "")
         self.child.sendcontrol("a")
         self.child.sendcontrol("k")
         self.child.sendline("")
         self._prompt()
         return screen
 
-    def processes_per_prompt(self, prompts: int = 20) -> float:
-        """Child processes the shell started per prompt (empty command lines)."""
+    def child_faults_per_prompt(self, prompts: int = 10) -> float:
+        """Page faults of the shell's children per prompt: 0 means no process started."""
         before = waited_children_faults(self.child.pid)
         for _ in range(prompts):
             self.child.sendline("")
@@ -207,3 +229,183 @@ def waited_children_faults(pid: int) -> int:
         fields = handle.read().rsplit(")", 1)[1].split()
     # fields[0] is the state (field 3); cminflt is field 11, cmajflt field 13.
     return int(fields[8]) + int(fields[10])
+
+
+# --- the scenario every shell goes through --------------------------------------------
+
+HOSTILE_CONFIG = """\
+[profile "$(touch pwned-subst)"]
+region = us-east-1
+
+[profile "`touch pwned-backtick`"]
+region = us-east-1
+
+[profile x;touch${IFS}pwned-semicolon]
+region = us-east-1
+
+[profile "it's \\"quoted\\" \\\\ back"]
+region = us-east-1
+
+[profile prod-ünïcødé-中]
+region = us-east-1
+
+[profile staging]
+region = us-east-1
+"""
+HOSTILE_NAMES = [
+    "$(touch pwned-subst)", "`touch pwned-backtick`", "x;touch${IFS}pwned-semicolon",
+    "it's \"quoted\" \\ back", "prod-ünïcødé-中",
+]
+
+
+def clean_env() -> Dict[str, str]:
+    """The test process's environment (the `home` fixture has already cleaned it)."""
+    return dict(os.environ)
+
+
+def check_switching(sh: ShellSession) -> None:
+    """awsuse PROFILE, --region, -, list, --unset, and an unknown profile."""
+    assert sh.run("awsuse dev") == ""
+    assert sh.value("AWS_PROFILE") == "dev"
+    assert sh.prompt() == "aws:dev"
+    sh.run("awsuse prod --region eu-west-1")
+    assert (sh.value("AWS_PROFILE"), sh.value("AWS_REGION"), sh.value("AWS_DEFAULT_REGION")) == (
+        "prod", "eu-west-1", "eu-west-1")
+    assert sh.prompt() == "aws:prod@eu-west-1"
+    sh.run("awsuse -")
+    assert (sh.value("AWS_PROFILE"), sh.value("AWS_REGION")) == ("dev", "")
+    sh.run("awsuse -")
+    assert sh.value("AWS_PROFILE") == "prod"
+    listing = sh.run("awsuse")
+    assert "* prod" in listing and "  dev" in listing and "  staging" in listing
+    out = sh.run("awsuse prdo")
+    assert sh.status() == 1
+    assert "shellsso: error: profile 'prdo' not found in" in out
+    assert "(did you mean: prod?)" in out
+    assert sh.value("AWS_PROFILE") == "prod"
+    assert "usage: awsuse PROFILE" in sh.run("awsuse --help")
+    sh.run("awsuse --unset")
+    assert sh.value("AWS_PROFILE") == "" and sh.value("_SHELLSSO_SET") == ""
+    assert sh.prompt() == ""
+    sh.run("awsuse -")
+    assert sh.value("AWS_PROFILE") == "prod"
+
+
+def check_unset_keeps_foreign(sh: ShellSession) -> None:
+    """--unset clears only what awsuse set; foreign credentials are warned about."""
+    set_var = sh.dialect.set_var
+    sh.run(set_var.format(name="AWS_REGION", value="ap-south-1"))
+    sh.run(set_var.format(name="AWS_ACCESS_KEY_ID", value="AKIAFOREIGN"))
+    out = sh.run("awsuse dev")
+    assert "AWS_ACCESS_KEY_ID is set in this shell and takes precedence over AWS_PROFILE" in out
+    sh.run("awsuse --unset")
+    assert sh.value("AWS_PROFILE") == ""
+    assert sh.value("AWS_REGION") == "ap-south-1"
+    assert sh.value("AWS_ACCESS_KEY_ID") == "AKIAFOREIGN"
+
+
+def check_hostile_names(sh: ShellSession, home: Path) -> None:
+    """Names that are shell code switch like any other, and nothing ever runs."""
+    for name in HOSTILE_NAMES:
+        quoted = sh.quote(name)
+        out = sh.run(f"awsuse {quoted}")
+        assert "error" not in out, out
+        assert sh.value("AWS_PROFILE") == name
+        assert sh.prompt().startswith("aws:")
+    assert "$(touch pwned-subst)" in sh.run("awsuse")
+    sh.complete("awsuse x")
+    sh.run("awsuse --unset")
+    assert not list(home.rglob("pwned*")), list(home.rglob("pwned*"))
+
+
+def check_prompt(sh: ShellSession, home: Path) -> None:
+    """Valid, expiring, expired, another terminal's login, prod in red, NO_COLOR, off; $? kept."""
+    from conftest import write_token
+
+    set_var, unset_var = sh.dialect.set_var, sh.dialect.unset_var
+    write_token(home, "corp", 3600)
+    sh.run("awsuse dev")
+    assert sh.prompt() == "aws:dev"
+    assert "\x1b[31m" not in sh.raw_prompt() and "\x1b[33m" not in sh.raw_prompt()
+    write_token(home, "corp", 600)
+    sh.run("awsuse dev")
+    assert sh.prompt() in ("aws:dev(10m)", "aws:dev(9m)")
+    assert "\x1b[33m" in sh.raw_prompt()
+    write_token(home, "corp", -60)
+    sh.run("true")
+    assert sh.prompt() == "aws:dev(expired)"
+    write_token(home, "corp", 7200)  # another terminal logged in: seen without awsuse
+    sh.run("true")
+    assert sh.prompt() == "aws:dev"
+    sh.run("awsuse prod")
+    assert "\x1b[31maws:prod" in sh.raw_prompt()
+    sh.run(set_var.format(name="NO_COLOR", value="1"))
+    assert sh.prompt() == "aws:prod"
+    assert "\x1b[31m" not in sh.raw_prompt()
+    sh.run(unset_var.format(name="NO_COLOR"))
+    sh.run(set_var.format(name="SHELLSSO_PROD_PATTERN", value="nomatch*"))
+    assert "\x1b[31m" not in sh.raw_prompt()
+    sh.run(set_var.format(name="SHELLSSO_PROMPT", value="off"))
+    assert sh.prompt() == ""
+    sh.run(unset_var.format(name="SHELLSSO_PROMPT"))
+    assert sh.prompt() == "aws:prod"
+    assert sh.run("shellsso_prompt_info") == "aws:prod"
+    sh.run("false")
+    assert sh.status() == 1  # $? went through our prompt hook untouched
+    sh.run(sh.dialect.load)  # loading twice: still one segment
+    sh.run("true")
+    assert sh.prompt() == "aws:prod"
+
+
+def check_completion(sh: ShellSession) -> None:
+    """awsuse <TAB> completes profile names, options and regions; shellsso <TAB> too."""
+    assert "awsuse staging " in sh.complete("awsuse st")
+    assert "awsuse --region ca-west-1 " in sh.complete("awsuse --region ca-w")
+    assert "awsuse --unset" in sh.complete("awsuse --un")
+    assert "shellsso login " in sh.complete("shellsso logi")
+    assert "shellsso login --use-device-code" in sh.complete("shellsso login --use-d")
+    assert "shellsso status --profile staging" in sh.complete("shellsso status --profile sta")
+
+
+def check_login_offer(sh: ShellSession, home: Path) -> None:
+    """Expired session: awsuse asks and logs in on y; switches and warns on n."""
+    from conftest import write_token
+
+    write_token(home, "corp", -60)
+    sh.child.sendline("awsuse staging")
+    sh.child.expect_exact("Log in to SSO session 'corp' now? [Y/n]")
+    sh.child.sendline("n")
+    sh._prompt()
+    assert sh.value("AWS_PROFILE") == "staging"
+    assert sh.prompt() == "aws:staging(expired)"
+    sh.child.sendline("awsuse dev")
+    sh.child.expect_exact("Log in to SSO session 'corp' now? [Y/n]")
+    sh.child.sendline("y")
+    sh._prompt(timeout=30)
+    assert sh.value("AWS_PROFILE") == "dev"
+    assert sh.prompt() == "aws:dev"
+
+
+def check_preexec(sh: ShellSession, home: Path) -> None:
+    """Before `aws ...` on an expired session: one offer, then the command runs."""
+    from conftest import write_token
+
+    sh.run(sh.dialect.define_aws)
+    write_token(home, "corp", 2)
+    sh.run("awsuse dev")
+    assert "[aws:dev]" in sh.run("aws s3 ls")  # valid: no question, no process
+    time.sleep(2.5)  # ... and now it has expired
+    sh.child.sendline("aws s3 ls")
+    sh.child.expect_exact("Log in to SSO session 'corp' now? [Y/n]")
+    sh.child.sendline("n")
+    sh.child.expect_exact("[aws:dev]")
+    sh._prompt()
+    assert "Log in" not in sh.run("aws sts get-caller-identity")  # offered once
+    assert "Log in" not in sh.run("echo aws")  # not an AWS command
+    write_token(home, "corp", -30)  # the state changed: offer again, and log in this time
+    sh.child.sendline("aws s3 ls")
+    sh.child.expect_exact("Log in to SSO session 'corp' now? [Y/n]")
+    sh.child.sendline("y")
+    sh.child.expect_exact("[aws:dev]", timeout=30)
+    sh._prompt()
+    assert sh.prompt() == "aws:dev"

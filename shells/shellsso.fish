@@ -1,0 +1,225 @@
+# shellsso for fish (3.4 or newer): awsuse, the prompt segment, a login offer
+# before AWS commands, and TAB completion.
+#
+# Printed by `shellsso init fish`; load it from ~/.config/fish/config.fish with
+#     shellsso init fish | source
+# Public: the functions `awsuse` and `shellsso_prompt_info`. Private: functions
+# __shellsso_*, state _SHELLSSO_*; settings are SHELLSSO_* (see the README).
+# Loading it twice is harmless: functions are redefined, hooks added once.
+#
+# Cost rules: fish has no clock builtin, so a prompt runs at most one small
+# external command (`date +%s`), and only while awsuse has set an SSO profile;
+# everything else is builtins (`read`, `string`, `math`, `path`). A TAB reads a
+# names file with builtins; only awsuse and a login offer start Python.
+# fish 3.4 is the floor: `string match --groups-only`.
+
+# Filled in by `shellsso init` (quoted): the interpreter, the folder holding the
+# `shellsso` package, and static completion words.
+set -g _SHELLSSO_PYTHON '::PYTHON::'
+set -g _SHELLSSO_PKGDIR '::PKGDIR::'
+set -g _SHELLSSO_CLI '::CLI::'
+set -g _SHELLSSO_REGIONS '::REGIONS::'
+
+# Runs an entry point of shellsso.use: FUNCTION SHELL ARGS...
+# -S skips site (most of Python's start-up; shellsso.use brings it back when it
+# needs boto3), -E ignores PYTHON* variables (PYTHONDONTWRITEBYTECODE would make
+# every call recompile shellsso), and sys.path[0], the current folder under -c,
+# becomes the package folder: nothing in the current folder can be imported.
+function __shellsso_run
+    command $_SHELLSSO_PYTHON -E -S -c 'import sys;sys.path[0]=sys.argv.pop(1);import shellsso.use as u;sys.exit(getattr(u,sys.argv.pop(1))(sys.argv[1:]))' $_SHELLSSO_PKGDIR $argv
+end
+
+# Python parses, checks and quotes; the shell only evaluates what it printed,
+# and only when it succeeded (an unknown profile leaves the shell untouched).
+function awsuse --description 'Switch the AWS profile of this shell (shellsso)'
+    set -l code (__shellsso_run main fish $argv)
+    or return
+    string join \n -- $code | source
+end
+
+# Re-reads expiresAt from the token file: another terminal may have logged in,
+# or botocore refreshed the token and rewrote the file. The timestamp (UTC, as
+# the AWS CLI writes it) becomes epoch seconds by days-from-civil arithmetic
+# (H. Hinnant) with `math`. A missing file counts as expired.
+function __shellsso_reread
+    set -gx _SHELLSSO_EXPIRES 0
+    test -n "$_SHELLSSO_TOKEN" -a -r "$_SHELLSSO_TOKEN"; or return 0
+    read -z -l data <$_SHELLSSO_TOKEN
+    set -l t (string match -rg '"expiresAt"\s*:\s*"(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d):(\d\d)' -- $data)
+    or return 0
+    set -l m (math $t[2])
+    set -l y (math $t[1] - (test $m -le 2; and echo 1; or echo 0))
+    set -l era (math "floor($y / 400)")
+    set -l yoe (math $y - $era \* 400)
+    set -l mp (test $m -gt 2; and math $m - 3; or math $m + 9)
+    set -l doy (math "floor((153 * $mp + 2) / 5) + $t[3] - 1")
+    set -l doe (math "$yoe * 365 + floor($yoe / 4) - floor($yoe / 100) + $doy")
+    set -gx _SHELLSSO_EXPIRES (math "($era * 146097 + $doe - 719468) * 86400 + $t[4] * 3600 + $t[5] * 60 + $t[6]")
+    if string match -q '*"refreshToken"*' -- $data
+        set -gx _SHELLSSO_REFRESH 1
+    else
+        set -gx _SHELLSSO_REFRESH ''
+    end
+end
+
+# Sets _SHELLSSO_INFO to the prompt text: aws:PROFILE, @REGION when awsuse set
+# one, then (expired) or (12m) when the SSO session has ended or is ending and
+# cannot be refreshed silently; __shellsso_level to ok, ending or expired.
+# A profile name comes from a config file: control and other odd characters
+# are shown as '?'.
+function __shellsso_state
+    set -g __shellsso_level ok
+    set -gx _SHELLSSO_INFO ''
+    test -n "$AWS_PROFILE"; or return 0
+    set -gx _SHELLSSO_INFO aws:(string replace -ra '[^-\p{L}\p{N}._@:/+=,]' '?' -- "$AWS_PROFILE")
+    if contains AWS_REGION (string split ' ' -- "$_SHELLSSO_SET"); and test -n "$AWS_REGION"
+        set _SHELLSSO_INFO "$_SHELLSSO_INFO@"(string replace -ra '[^-a-z0-9]' '?' -- "$AWS_REGION")
+    end
+    # The token state describes the profile awsuse set, not one exported by hand.
+    test "$AWS_PROFILE" = "$_SHELLSSO_PROFILE" -a -n "$_SHELLSSO_EXPIRES"; or return 0
+    set -l now (command date +%s)
+    test $now -ge (math $_SHELLSSO_EXPIRES - 900); or return 0
+    __shellsso_reread
+    test $now -ge (math $_SHELLSSO_EXPIRES - 900) -a -z "$_SHELLSSO_REFRESH"; or return 0
+    if test $now -ge $_SHELLSSO_EXPIRES
+        set _SHELLSSO_INFO "$_SHELLSSO_INFO(expired)"
+        set __shellsso_level expired
+    else
+        set _SHELLSSO_INFO "$_SHELLSSO_INFO("(math "floor(($_SHELLSSO_EXPIRES - $now + 59) / 60)")"m)"
+        set __shellsso_level ending
+    end
+end
+
+# For themes that draw their own prompt (see THEMES.md).
+function shellsso_prompt_info --description 'The shellsso prompt text (aws:PROFILE...)'
+    __shellsso_state
+    test -z "$_SHELLSSO_INFO"; or printf '%s\n' $_SHELLSSO_INFO
+end
+
+# Prints our segment (coloured unless NO_COLOR) in front of the user's prompt.
+# _SHELLSSO_INFO is exported for prompts drawn by another process (starship).
+function __shellsso_segment
+    __shellsso_state
+    test -n "$_SHELLSSO_INFO" -a "$SHELLSSO_PROMPT" != off; or return 0
+    set -l pattern $SHELLSSO_PROD_PATTERN
+    test -n "$pattern"; or set pattern '*prod*'
+    set -l color
+    if test -z "$NO_COLOR"
+        if string match -q -- $pattern "$AWS_PROFILE"
+            set color red
+        else if test $__shellsso_level != ok
+            set color yellow
+        end
+    end
+    test -z "$color"; or set_color $color
+    printf '%s' $_SHELLSSO_INFO
+    test -z "$color"; or set_color normal
+    printf ' '
+end
+
+function __shellsso_status
+    return $argv[1]
+end
+
+# The user's fish_prompt is kept as __shellsso_orig_prompt and called after our
+# segment, with $status as it was. Copied once: loading the hook again must not
+# copy our wrapper over the original. A theme that defines fish_prompt after
+# this hook replaces the wrapper (use shellsso_prompt_info there, THEMES.md).
+if not functions -q __shellsso_orig_prompt
+    if functions -q fish_prompt
+        functions -c fish_prompt __shellsso_orig_prompt
+    else
+        function __shellsso_orig_prompt
+        end
+    end
+end
+function fish_prompt
+    set -l rc $status
+    __shellsso_segment
+    __shellsso_status $rc
+    __shellsso_orig_prompt
+end
+
+# Before a command runs ($argv[1]: its text): when its first word is an AWS
+# tool and the session is known to have expired, offer the login once
+# (shellsso _preexec refreshes silently when it can, asks otherwise, and prints
+# the new state).
+function __shellsso_preexec --on-event fish_preexec
+    test -n "$_SHELLSSO_EXPIRES" -a "$SHELLSSO_AUTO_LOGIN" != never; or return 0
+    test "$AWS_PROFILE" = "$_SHELLSSO_PROFILE"; or return 0
+    set -l commands (string split ' ' -- "$SHELLSSO_AWS_COMMANDS")
+    test -n "$SHELLSSO_AWS_COMMANDS"
+    or set commands aws terraform tofu terragrunt cdk sam pulumi eksctl kubectl helm
+    set -l word (string split -f1 ' ' -- (string trim -- $argv[1]))
+    contains -- "$word" $commands; or return 0
+    set -l now (command date +%s)
+    test $now -ge $_SHELLSSO_EXPIRES; or return 0
+    __shellsso_reread
+    test $now -ge $_SHELLSSO_EXPIRES; or return 0
+    test "$_SHELLSSO_OFFERED" != "$_SHELLSSO_TOKEN:$_SHELLSSO_EXPIRES"; or return 0
+    set -g _SHELLSSO_OFFERED "$_SHELLSSO_TOKEN:$_SHELLSSO_EXPIRES"
+    set -l code (__shellsso_run preexec_main fish)
+    and string join \n -- $code | source
+    return 0
+end
+
+# Completion. Profile names come from the cache file that `shellsso _names`
+# writes (first line: the files it was made from), remade only when a config
+# file is newer; fish filters and escapes them itself.
+function __shellsso_profiles
+    set -l config $AWS_CONFIG_FILE
+    test -n "$config"; or set config $HOME/.aws/config
+    set -l creds $AWS_SHARED_CREDENTIALS_FILE
+    test -n "$creds"; or set creds $HOME/.aws/credentials
+    set -l cache $XDG_CACHE_HOME
+    test -n "$cache"; or set cache $HOME/.cache
+    set -l file $cache/shellsso/names
+    set -l key "$config:$creds"
+    if not test -f $file; or test $config -nt $file; or test $creds -nt $file
+        __shellsso_run names_main fish $key; or return 0
+    end
+    read -z -l data <$file
+    set -l names (string split -n \n -- $data)
+    if test "$names[1]" != "$key"
+        __shellsso_run names_main fish $key; or return 0
+        read -z data <$file
+        set names (string split -n \n -- $data)
+    end
+    set -e names[1]
+    printf '%s\n' $names
+end
+
+# `shellsso` subcommands and options from the static spec made by `shellsso init`:
+# a line "shellsso WORDS", one "CMD WORDS" per subcommand, "CMD/--OPT VALUES"
+# for option values (@profiles: profile names).
+function __shellsso_cli_words
+    set -l tokens (commandline -opc)
+    set -l keys shellsso
+    if test (count $tokens) -gt 1
+        set keys $tokens[2]/$tokens[-1] $tokens[2]
+    end
+    set -l lines (string split \n -- $_SHELLSSO_CLI)
+    for key in $keys
+        for line in $lines
+            set -l words (string split ' ' -- $line)
+            test "$words[1]" = "$key"; or continue
+            set -e words[1]
+            if test "$words" = @profiles
+                __shellsso_profiles
+            else
+                printf '%s\n' $words
+            end
+            return 0
+        end
+    end
+end
+
+complete -c awsuse -e
+complete -c awsuse -f -a '(__shellsso_profiles)'
+complete -c awsuse -f -a - -d 'the previous profile'
+complete -c awsuse -l region -x -a '(string split " " -- $_SHELLSSO_REGIONS)' -d 'also set AWS_REGION and AWS_DEFAULT_REGION'
+complete -c awsuse -l export -d 'also export temporary credentials'
+complete -c awsuse -l unset -d 'clear what awsuse set'
+complete -c awsuse -l help -d 'show help'
+complete -c shellsso -e
+complete -c shellsso -f -a '(__shellsso_cli_words)'

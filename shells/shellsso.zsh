@@ -1,0 +1,212 @@
+# shellsso for zsh (5.0 or newer): awsuse, the prompt segment, a login offer
+# before AWS commands, and TAB completion.
+#
+# Printed by `shellsso init zsh`; load it from ~/.zshrc (after compinit, so that
+# completion can register) with
+#     eval "$(shellsso init zsh)"
+# Public: the functions `awsuse` and `shellsso_prompt_info`. Private: functions
+# __shellsso_*, state _SHELLSSO_*; settings are SHELLSSO_* (see the README).
+# Loading it twice is harmless: functions are redefined, hooks added once.
+#
+# Cost rules: a prompt starts no process (no $(...), no external command: the
+# clock is zsh/datetime's EPOCHSECONDS, files are read with `read`); a TAB reads
+# a names file with builtins; only awsuse and a login offer start Python.
+# Functions start with `emulate -L zsh` so that the user's options (KSH_ARRAYS,
+# SH_WORD_SPLIT...) cannot change them; builtins are called as \builtin.
+
+# Filled in by `shellsso init` (quoted): the interpreter, the folder holding the
+# `shellsso` package, and static completion words.
+typeset -g _SHELLSSO_PYTHON='::PYTHON::'
+typeset -g _SHELLSSO_PKGDIR='::PKGDIR::'
+typeset -g _SHELLSSO_CLI='::CLI::'
+typeset -g _SHELLSSO_REGIONS='::REGIONS::'
+
+\builtin zmodload -F zsh/datetime p:EPOCHSECONDS
+
+# Runs an entry point of shellsso.use: FUNCTION SHELL ARGS...
+# -S skips site (most of Python's start-up; shellsso.use brings it back when it
+# needs boto3), -E ignores PYTHON* variables (PYTHONDONTWRITEBYTECODE would make
+# every call recompile shellsso), and sys.path[0], the current folder under -c,
+# becomes the package folder: nothing in the current folder can be imported.
+__shellsso_run() {
+    \command "$_SHELLSSO_PYTHON" -E -S -c 'import sys;sys.path[0]=sys.argv.pop(1);import shellsso.use as u;sys.exit(getattr(u,sys.argv.pop(1))(sys.argv[1:]))' "$_SHELLSSO_PKGDIR" "$@"
+}
+
+# Python parses, checks and quotes; the shell only evaluates what it printed,
+# and only when it succeeded (an unknown profile leaves the shell untouched).
+awsuse() {
+    \builtin emulate -L zsh
+    \builtin local __shellsso_code
+    __shellsso_code=$(__shellsso_run main zsh "$@") || \builtin return
+    \builtin eval "$__shellsso_code"
+}
+
+# Re-reads expiresAt from the token file: another terminal may have logged in,
+# or botocore refreshed the token and rewrote the file. The timestamp (UTC, as
+# the AWS CLI writes it) becomes epoch seconds by days-from-civil arithmetic
+# (H. Hinnant), all in the shell. A missing file counts as expired.
+__shellsso_reread() {
+    \builtin emulate -L zsh
+    \builtin local data y m d era yoe doy doe
+    \builtin local re='"expiresAt"[[:space:]]*:[[:space:]]*"([0-9]{4})-([0-9]{2})-([0-9]{2})[T ]([0-9]{2}):([0-9]{2}):([0-9]{2})'
+    _SHELLSSO_EXPIRES=0
+    [[ -n ${_SHELLSSO_TOKEN-} && -r $_SHELLSSO_TOKEN ]] || \builtin return 0
+    IFS= \builtin read -r -d '' data <"$_SHELLSSO_TOKEN"
+    [[ $data =~ $re ]] || \builtin return 0
+    ((y = 10#$match[1], m = 10#$match[2], d = 10#$match[3],
+        y -= m <= 2, era = y / 400, yoe = y - era * 400,
+        doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1,
+        doe = yoe * 365 + yoe / 4 - yoe / 100 + doy,
+        _SHELLSSO_EXPIRES = (era * 146097 + doe - 719468) * 86400 + 10#$match[4] * 3600
+            + 10#$match[5] * 60 + 10#$match[6]))
+    if [[ $data == *'"refreshToken"'* ]]; then _SHELLSSO_REFRESH=1; else _SHELLSSO_REFRESH=; fi
+}
+
+# Sets _SHELLSSO_INFO to the prompt text: aws:PROFILE, @REGION when awsuse set
+# one, then (expired) or (12m) when the SSO session has ended or is ending and
+# cannot be refreshed silently; __shellsso_level to ok, ending or expired.
+# A profile name comes from a config file: anything a prompt could expand
+# ($ ` \ % ! and the like) is shown as '?', so the text is inert in PROMPT,
+# with or without PROMPT_SUBST.
+__shellsso_state() {
+    \builtin emulate -L zsh
+    typeset -g _SHELLSSO_INFO='' __shellsso_level=ok
+    [[ -n ${AWS_PROFILE-} ]] || \builtin return 0
+    _SHELLSSO_INFO="aws:${AWS_PROFILE//[^-[:alnum:]._@:\/+=,]/?}"
+    if [[ " ${_SHELLSSO_SET-} " == *" AWS_REGION "* && -n ${AWS_REGION-} ]]; then
+        _SHELLSSO_INFO+="@${AWS_REGION//[^-[:alnum:]]/?}"
+    fi
+    # The token state describes the profile awsuse set, not one exported by hand.
+    [[ $AWS_PROFILE == "${_SHELLSSO_PROFILE-}" && -n ${_SHELLSSO_EXPIRES-} ]] || \builtin return 0
+    ((EPOCHSECONDS >= _SHELLSSO_EXPIRES - 900)) || \builtin return 0
+    __shellsso_reread
+    ((EPOCHSECONDS >= _SHELLSSO_EXPIRES - 900)) && [[ -z ${_SHELLSSO_REFRESH-} ]] || \builtin return 0
+    if ((EPOCHSECONDS >= _SHELLSSO_EXPIRES)); then
+        _SHELLSSO_INFO+="(expired)" __shellsso_level=expired
+    else
+        _SHELLSSO_INFO+="($(((_SHELLSSO_EXPIRES - EPOCHSECONDS + 59) / 60))m)" __shellsso_level=ending
+    fi
+}
+
+# For themes that draw their own prompt (see THEMES.md). In $(...) it forks,
+# as every command substitution does; the hook itself never calls it.
+shellsso_prompt_info() {
+    __shellsso_state
+    [[ -z $_SHELLSSO_INFO ]] || \builtin print -r -- "$_SHELLSSO_INFO"
+}
+
+# A precmd function. Takes off the segment it added last time, if PROMPT still
+# starts with it (the user or a theme may have rebuilt PROMPT), and puts the new
+# one in front: the rest of PROMPT is never touched. Keeps $?.
+# _SHELLSSO_INFO is exported for prompts drawn by another process (starship).
+__shellsso_prompt() {
+    \builtin local __shellsso_rc=$?
+    \builtin emulate -L zsh
+    \builtin local color=''
+    __shellsso_state
+    \builtin export _SHELLSSO_INFO
+    if [[ -n ${_SHELLSSO_PS1-} && $PROMPT == "$_SHELLSSO_PS1"* ]]; then
+        PROMPT=${PROMPT#"$_SHELLSSO_PS1"}
+    fi
+    typeset -g _SHELLSSO_PS1=''
+    if [[ -n $_SHELLSSO_INFO && ${SHELLSSO_PROMPT-} != off ]]; then
+        if [[ -z ${NO_COLOR-} ]]; then
+            if [[ $AWS_PROFILE == ${~SHELLSSO_PROD_PATTERN:-*prod*} ]]; then
+                color=red
+            elif [[ $__shellsso_level != ok ]]; then
+                color=yellow
+            fi
+        fi
+        if [[ -n $color ]]; then
+            _SHELLSSO_PS1="%F{$color}$_SHELLSSO_INFO%f "
+        else
+            _SHELLSSO_PS1="$_SHELLSSO_INFO "
+        fi
+        PROMPT=$_SHELLSSO_PS1$PROMPT
+    fi
+    \builtin return $__shellsso_rc
+}
+
+# A preexec function ($1: the command line). When its first word is an AWS
+# tool and the session is known to have expired, offer the login once
+# (shellsso _preexec refreshes silently when it can, asks otherwise, and prints
+# the new state). Everything up to the offer is builtins.
+__shellsso_preexec() {
+    \builtin emulate -L zsh
+    [[ -n ${_SHELLSSO_EXPIRES-} && ${SHELLSSO_AUTO_LOGIN-} != never ]] || \builtin return 0
+    [[ ${AWS_PROFILE-} == "${_SHELLSSO_PROFILE-}" ]] || \builtin return 0
+    \builtin local word=${1#"${1%%[![:space:]]*}"} code
+    word=${word%%[[:space:]]*}
+    [[ " ${SHELLSSO_AWS_COMMANDS:-aws terraform tofu terragrunt cdk sam pulumi eksctl kubectl helm} " == *" $word "* ]] || \builtin return 0
+    ((EPOCHSECONDS >= _SHELLSSO_EXPIRES)) || \builtin return 0
+    __shellsso_reread
+    ((EPOCHSECONDS >= _SHELLSSO_EXPIRES)) || \builtin return 0
+    [[ ${_SHELLSSO_OFFERED-} != "$_SHELLSSO_TOKEN:$_SHELLSSO_EXPIRES" ]] || \builtin return 0
+    typeset -g _SHELLSSO_OFFERED="$_SHELLSSO_TOKEN:$_SHELLSSO_EXPIRES"
+    code=$(__shellsso_run preexec_main zsh) && \builtin eval "$code"
+    \builtin return 0
+}
+
+# Completion. Profile names come from the cache file that `shellsso _names`
+# writes (first line: the files it was made from), remade only when a config
+# file is newer; `read` loads it and compadd filters and quotes the names.
+__shellsso_load_names() {
+    \builtin emulate -L zsh
+    \builtin local config=${AWS_CONFIG_FILE:-$HOME/.aws/config}
+    \builtin local creds=${AWS_SHARED_CREDENTIALS_FILE:-$HOME/.aws/credentials}
+    \builtin local file=${XDG_CACHE_HOME:-$HOME/.cache}/shellsso/names data
+    \builtin local key=$config:$creds
+    if [[ ! -f $file || $config -nt $file || $creds -nt $file ]]; then
+        __shellsso_run names_main zsh "$key" || \builtin return 1
+    fi
+    IFS= \builtin read -r -d '' data <"$file"
+    if [[ ${data%%$'\n'*} != "$key" ]]; then
+        __shellsso_run names_main zsh "$key" || \builtin return 1
+        IFS= \builtin read -r -d '' data <"$file"
+    fi
+    data=${data#*$'\n'}
+    typeset -ga __shellsso_names
+    __shellsso_names=("${(@f)${data%$'\n'}}")
+}
+
+__shellsso_complete_awsuse() {
+    \builtin emulate -L zsh
+    if [[ ${words[CURRENT-1]} == --region ]]; then
+        compadd -- ${=_SHELLSSO_REGIONS}
+    elif [[ $PREFIX == -* ]]; then
+        compadd -- - --unset --export --region --help
+    elif __shellsso_load_names; then
+        compadd -a __shellsso_names
+    fi
+}
+
+# `shellsso` subcommands and options from the static spec made by `shellsso init`:
+# a line "shellsso WORDS", one "CMD WORDS" per subcommand, "CMD/--OPT VALUES"
+# for option values (@profiles: profile names).
+__shellsso_complete_shellsso() {
+    \builtin emulate -L zsh
+    \builtin local cmd=${words[2]-} prev=${words[CURRENT-1]} key line
+    \builtin local -a found
+    key=$cmd
+    ((CURRENT > 2)) || key=shellsso
+    [[ $prev != --* || $'\n'$_SHELLSSO_CLI != *$'\n'"$cmd/$prev "* ]] || key=$cmd/$prev
+    for line in "${(@f)_SHELLSSO_CLI}"; do
+        [[ ${line%% *} != "$key" ]] || found=(${=line#* })
+    done
+    if [[ $found == @profiles ]]; then
+        __shellsso_load_names && compadd -a __shellsso_names
+    else
+        compadd -a found
+    fi
+}
+
+# compdef exists once compinit has run (load this after compinit).
+if (( $+functions[compdef] )); then
+    compdef __shellsso_complete_awsuse awsuse
+    compdef __shellsso_complete_shellsso shellsso
+fi
+
+# Hooks, added once, last, so that a theme's precmd that rebuilds PROMPT runs first.
+typeset -ga precmd_functions preexec_functions
+(( ${precmd_functions[(Ie)__shellsso_prompt]} )) || precmd_functions+=(__shellsso_prompt)
+(( ${preexec_functions[(Ie)__shellsso_preexec]} )) || preexec_functions+=(__shellsso_preexec)
