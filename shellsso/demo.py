@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -153,7 +154,11 @@ def _populate(home: DemoHome) -> None:
 
 def remove_home(home: DemoHome) -> None:
     """Remove the temporary HOME; say so (without failing) if something is left."""
-    shutil.rmtree(home.root, ignore_errors=True)
+    for attempt in range(3):  # a process started in the demo shell may still write
+        shutil.rmtree(home.root, ignore_errors=True)
+        if not home.root.exists():
+            return
+        time.sleep(0.2 * (attempt + 1))
     if home.root.exists():
         sys.stderr.write(f"shellsso demo: could not remove {home.root}\n")
 
@@ -199,6 +204,10 @@ def rc_text(shell: str) -> str:
     return (
         "# shellsso demo: read instead of your config.fish\n"
         "set -g fish_greeting ''\n"
+        "function fish_prompt\n"
+        "    set_color --bold; printf demo; set_color normal\n"
+        "    printf ' %s > ' (prompt_pwd)\n"
+        "end\n"
         f"{_init_line(shell)}\n"
     )
 
@@ -209,6 +218,9 @@ def write_rc(home: DemoHome, shell: str) -> Path:
         path = home.root / ".zshrc"  # ZDOTDIR is the temp HOME
     elif shell == "fish":
         path = home.root / "demo.fish"
+        # With this folder present, fish's first start does not spawn a background job
+        # that fills it from the man pages (and races the removal of the temp HOME).
+        (home.root / ".local" / "share" / "fish" / "generated_completions").mkdir(parents=True)
     else:
         path = home.root / ".bashrc"
     path.write_text(rc_text(shell), encoding="utf-8")
