@@ -31,11 +31,14 @@ SHELLS = ("bash", "zsh", "fish")
 SCRIPT_TIMEOUT = 300.0
 """Upper bound for the whole --script tour: a hung step must not hang CI."""
 
-_DROPPED_PREFIXES = ("AWS_", "SHELLSSO_", "_SHELLSSO_", "XDG_")
+_DROPPED_PREFIXES = ("AWS_", "SHELLSSO_", "_SHELLSSO_")
 _DROPPED = (
     "BROWSER", "SSH_CONNECTION", "SSH_CLIENT", "SSH_TTY", "ZDOTDIR", "BASH_ENV", "ENV",
     "PROMPT_COMMAND", "HISTFILE", "_AWS_CLI_PROFILE_CHAIN",
 )
+"""The user's AWS and shellsso state, and what would make the shell read the user's files.
+The XDG_*_HOME folders are moved into the temp HOME; XDG_RUNTIME_DIR and the system
+search paths (XDG_DATA_DIRS...) stay."""
 
 TOUR = """\
 shellsso demo: a local IAM Identity Center emulator runs at {url}

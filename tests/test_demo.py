@@ -34,6 +34,9 @@ def demo_env(home: Path, tmp_path: Path) -> Dict[str, str]:
     tmp.mkdir()
     env = dict(os.environ)
     env["TMPDIR"] = str(tmp)
+    run = tmp_path / "run"  # fish keeps its runtime files here, not in TMPDIR
+    run.mkdir(mode=0o700)
+    env["XDG_RUNTIME_DIR"] = str(run)
     return env
 
 
@@ -135,18 +138,19 @@ def test_ctrl_c_during_the_tour_cleans_up(demo_env: Dict[str, str]) -> None:
     assert leftovers(demo_env) == []
 
 
-def test_interactive_demo_in_bash(demo_env: Dict[str, str]) -> None:
+@pytest.mark.parametrize("shell", SHELLS)
+def test_interactive_demo(shell: str, demo_env: Dict[str, str]) -> None:
     """The real thing under a terminal: tour, first awsuse logs in, prompt, exit."""
     pexpect = pytest.importorskip("pexpect")
-    need_shell("bash")
+    need_shell(shell)
     child = pexpect.spawn(
-        sys.executable, ["-m", "shellsso", "demo", "--shell", "bash"],
+        sys.executable, ["-m", "shellsso", "demo", "--shell", shell],
         env=demo_env, encoding="utf-8", timeout=30, dimensions=(40, 200),
     )
     try:
         child.expect_exact("awsuse <TAB>")
         child.expect_exact("exit                leave the demo")
-        child.expect(r"demo\S* \S+ [$#] ")  # the demo prompt (bold "demo", cwd, $)
+        child.expect(r"demo\S* \S+ [$#>] ")  # the demo prompt (bold "demo", cwd, $)
         child.sendline("awsuse dev")
         child.expect_exact("[Y/n]")
         child.sendline("y")
@@ -154,8 +158,8 @@ def test_interactive_demo_in_bash(demo_env: Dict[str, str]) -> None:
         child.sendline("awsuse prod")
         child.expect_exact("aws:prod")
         child.sendintr()  # Ctrl-C belongs to the shell, not to the demo
-        child.sendline("echo still-$((40 + 2))")
-        child.expect_exact("still-42")
+        child.sendline("printf 'still-%s\\n' alive")
+        child.expect_exact("still-alive")
         child.sendline("exit")
         child.expect_exact("temporary HOME is removed")
         child.expect(pexpect.EOF)
