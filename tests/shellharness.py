@@ -55,7 +55,7 @@ DIALECTS: Dict[str, Dialect] = {
         status='echo "rc=$?"',
         value="printf '[%s]\\n' \"${{{name}-}}\"",
         define_aws='aws() { printf \'[aws:%s]\\n\' "$AWS_PROFILE"; }',
-        set_var="export {name}={value}",
+        set_var="export {name}='{value}'",
         unset_var="unset {name}",
         lint=["shellcheck", "-s", "bash"],
     ),
@@ -68,7 +68,7 @@ DIALECTS: Dict[str, Dialect] = {
         status='echo "rc=$?"',
         value="printf '[%s]\\n' \"${{{name}-}}\"",
         define_aws='aws() { printf \'[aws:%s]\\n\' "$AWS_PROFILE"; }',
-        set_var="export {name}={value}",
+        set_var="export {name}='{value}'",
         unset_var="unset {name}",
         lint=["zsh", "-n"],
     ),
@@ -81,7 +81,7 @@ DIALECTS: Dict[str, Dialect] = {
         status='echo "rc=$status"',
         value="printf '[%s]\\n' \"${name}\"",
         define_aws="function aws; printf '[aws:%s]\\n' \"$AWS_PROFILE\"; end",
-        set_var="set -gx {name} {value}",
+        set_var="set -gx {name} '{value}'",
         unset_var="set -e {name}",
         lint=["fish", "--no-execute"],
     ),
@@ -172,12 +172,12 @@ class ShellSession:
 
     def raw_prompt(self) -> str:
         """The last prompt as the terminal got it (colours included)."""
-        return self.last_prompt
+        # fish draws its "no newline" mark, then returns the cursor with \r.
+        return self.last_prompt.rsplit("\r", 1)[-1]
 
     def prompt(self) -> str:
         """The last prompt's text before the marker, escapes removed."""
-        # fish draws its "no newline" mark, then returns the cursor with \r.
-        return clean(self.last_prompt.rsplit("\r", 1)[-1]).strip()
+        return clean(self.raw_prompt()).strip()
 
     def status(self) -> int:
         """Exit status of the previous command."""

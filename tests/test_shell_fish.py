@@ -1,0 +1,85 @@
+"""fish (3.4+) with the hook loaded, driven like a user under pexpect."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import AwsEnv, write_config, write_token
+from shellharness import (
+    HOSTILE_CONFIG,
+    ShellSession,
+    check_completion,
+    check_hostile_names,
+    check_login_offer,
+    check_preexec,
+    check_prompt,
+    check_switching,
+    check_unset_keeps_foreign,
+    require_shell,
+)
+
+SHELL = "fish"
+
+
+def test_lint_prints_nothing(tmp_path: Path) -> None:
+    require_shell(SHELL)
+    hook = tmp_path / "hook"
+    hook.write_text(subprocess.run([sys.executable, "-m", "shellsso", "init", SHELL],
+                                   capture_output=True, text=True, check=True).stdout)
+    from shellharness import DIALECTS
+
+    lint = subprocess.run([*DIALECTS[SHELL].lint, str(hook)], capture_output=True, text=True)
+    assert (lint.returncode, lint.stdout + lint.stderr) == (0, "")
+
+
+def test_switch_list_unset_complete(home: Path) -> None:
+    write_config(home)
+    write_token(home, "corp", 3600)
+    with ShellSession(SHELL, home) as sh:
+        check_switching(sh)
+        check_unset_keeps_foreign(sh)
+        check_completion(sh)
+
+
+def test_prompt_and_one_date_per_prompt(home: Path) -> None:
+    """fish has no clock builtin: one `date` per prompt while an SSO profile is active."""
+    write_config(home)
+    bin_dir = home / "bin"
+    bin_dir.mkdir()
+    log = home / "date.log"
+    date = bin_dir / "date"
+    date.write_text(f"#!/bin/sh\necho x >> '{log}'\nexec /bin/date \"$@\"\n")
+    date.chmod(0o755)
+    env = dict(os.environ, PATH=f"{bin_dir}:{os.environ['PATH']}")
+    with ShellSession(SHELL, home, env=env) as sh:
+        assert sh.child_faults_per_prompt() == 0  # no profile: no process at all
+        check_prompt(sh, home)
+        log.write_text("")
+        for _ in range(5):
+            sh.run("true")
+        assert log.read_text().count("x") == 5
+        sh.run("awsuse --unset")
+        assert sh.child_faults_per_prompt() == 0
+
+
+def test_hostile_names(home: Path) -> None:
+    write_config(home, HOSTILE_CONFIG)
+    with ShellSession(SHELL, home) as sh:
+        check_hostile_names(sh, home)
+
+
+def test_login_offer_and_preexec(aws_env: AwsEnv) -> None:
+    with ShellSession(SHELL, aws_env.home, timeout=15) as sh:
+        check_login_offer(sh, aws_env.home)
+        check_preexec(sh, aws_env.home)
+
+
+def test_completion_from_complete_c(home: Path) -> None:
+    write_config(home)
+    with ShellSession(SHELL, home) as sh:
+        assert sh.run("complete -C 'awsuse st'").split() == ["staging"]
+        assert "ca-west-1" in sh.run("complete -C 'awsuse --region ca-w'")
+        assert "login" in sh.run("complete -C 'shellsso lo'").split()

@@ -1,0 +1,86 @@
+"""zsh (5.x) with the hook loaded, driven like a user under pexpect."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import AwsEnv, write_config, write_token
+from shellharness import (
+    HOSTILE_CONFIG,
+    ShellSession,
+    check_completion,
+    check_hostile_names,
+    check_login_offer,
+    check_preexec,
+    check_prompt,
+    check_switching,
+    check_unset_keeps_foreign,
+    require_shell,
+)
+
+SHELL = "zsh"
+
+
+def test_lint_prints_nothing(tmp_path: Path) -> None:
+    require_shell(SHELL)
+    hook = tmp_path / "hook"
+    hook.write_text(subprocess.run([sys.executable, "-m", "shellsso", "init", SHELL],
+                                   capture_output=True, text=True, check=True).stdout)
+    from shellharness import DIALECTS
+
+    lint = subprocess.run([*DIALECTS[SHELL].lint, str(hook)], capture_output=True, text=True)
+    assert (lint.returncode, lint.stdout + lint.stderr) == (0, "")
+
+
+def test_switch_list_unset_complete(home: Path) -> None:
+    write_config(home)
+    write_token(home, "corp", 3600)
+    with ShellSession(SHELL, home) as sh:
+        check_switching(sh)
+        check_unset_keeps_foreign(sh)
+        check_completion(sh)
+
+
+def test_prompt_and_no_process_per_prompt(home: Path) -> None:
+    write_config(home)
+    with ShellSession(SHELL, home) as sh:
+        assert sh.child_faults_per_prompt() == 0
+        check_prompt(sh, home)
+        assert sh.child_faults_per_prompt() == 0
+        write_token(home, "corp", 300)
+        sh.run("awsuse prod")  # expiring: the token file is re-read on every prompt
+        assert sh.child_faults_per_prompt() == 0
+        assert sh.prompt() in ("aws:prod(5m)", "aws:prod(4m)")
+        sh.run("/bin/true")  # the counter does move when a process runs
+        assert sh.child_faults_per_prompt(1) == 0
+
+
+def test_hostile_names(home: Path) -> None:
+    write_config(home, HOSTILE_CONFIG)
+    with ShellSession(SHELL, home) as sh:
+        check_hostile_names(sh, home)
+
+
+def test_login_offer_and_preexec(aws_env: AwsEnv) -> None:
+    with ShellSession(SHELL, aws_env.home, timeout=15) as sh:
+        check_login_offer(sh, aws_env.home)
+        check_preexec(sh, aws_env.home)
+
+
+def test_keeps_precmd_and_preexec_functions(home: Path) -> None:
+    write_config(home)
+    write_token(home, "corp", 3600)
+    with ShellSession(SHELL, home, load=False) as sh:
+        sh.run("mine() { (( count++ )); }; precmd_functions+=(mine); preexec_functions+=(mine)")
+        sh.run("setopt prompt_subst; PROMPT='[$count] '$PROMPT")
+        sh.run(sh.dialect.load)
+        sh.run(sh.dialect.load)
+        sh.run("awsuse dev")
+        assert sh.prompt().startswith("aws:dev [")
+        before = int(sh.value("count"))
+        sh.run("true")
+        assert int(sh.value("count")) >= before + 2
+        assert sh.run("print -r -- $precmd_functions") == "mine __shellsso_prompt"
+        assert sh.run("print -r -- $preexec_functions") == "mine __shellsso_preexec"
