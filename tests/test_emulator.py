@@ -448,18 +448,23 @@ def test_injected_500_surfaces_after_botocore_retries(emu: Emulator) -> None:
     assert start_device(twice, reg)["deviceCode"]  # retried through the failure
     status, _, stats = get(f"{emu.url}/_emulator/stats")
     assert status == 200 and json.loads(stats)["StartDeviceAuthorization"] == 3
+    status, _, body = post(f"{emu.url}/_emulator/fail", {"operation": "CreateTokn"})
+    assert status == 400 and "unknown operation" in body["message"]
 
 
 def test_state_survives_a_restart(tmp_path: Path) -> None:
     state_file = tmp_path / "state" / "emulator.json"
     with Emulator(state_file=str(state_file)) as emu:
         reg, token = device_login(emu)
+        sso = client(emu, "sso")  # keeps a pooled keep-alive connection to this server
+        assert sso.list_accounts(accessToken=token["accessToken"])["accountList"]
+        port = emu.port
     assert stat.S_IMODE(state_file.stat().st_mode) == 0o600
     assert sorted(p.name for p in state_file.parent.iterdir()) == ["emulator.json"]
 
-    with Emulator(state_file=str(state_file)) as emu:
-        sso = client(emu, "sso")
+    with Emulator(port=port, state_file=str(state_file)) as emu:  # same port, same client
         assert sso.list_accounts(accessToken=token["accessToken"])["accountList"]
+        assert emu.counters == {"ListAccounts": 1}  # served by the new emulator
         oidc = client(emu, "sso-oidc")
         fresh = oidc.create_token(clientId=reg["clientId"], clientSecret=reg["clientSecret"],
                                   grantType="refresh_token", refreshToken=token["refreshToken"])

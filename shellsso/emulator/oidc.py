@@ -55,6 +55,11 @@ def _str_list(body: dict[str, Any], name: str) -> list[str]:
     return list(value)
 
 
+def _same(a: str, b: str) -> bool:
+    """Constant-time comparison that tolerates non-ASCII input (str compare_digest does not)."""
+    return secrets.compare_digest(a.encode("utf-8"), b.encode("utf-8"))
+
+
 def _client(state: State, body: dict[str, Any]) -> Client:
     """Authenticate the client id/secret pair (InvalidClientException, HTTP 401)."""
     client_id = _str(body, "clientId")
@@ -62,7 +67,7 @@ def _client(state: State, body: dict[str, Any]) -> Client:
     client = state.clients.get(client_id)
     if (
         client is None
-        or not secrets.compare_digest(client.client_secret, secret)
+        or not _same(client.client_secret, secret)
         or client.expires_at <= time.time()
     ):
         raise oidc_error("InvalidClientException", "Invalid client provided")
@@ -215,7 +220,7 @@ def _device_grant(state: State, settings: Settings, client: Client,
 
 def pkce_challenge(verifier: str) -> str:
     """S256 code challenge: base64url(sha256(verifier)) without '=' padding."""
-    digest = hashlib.sha256(verifier.encode("ascii", "replace")).digest()
+    digest = hashlib.sha256(verifier.encode("utf-8")).digest()
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
@@ -230,7 +235,7 @@ def _code_grant(state: State, settings: Settings, client: Client,
         raise oidc_error("ExpiredTokenException", "Authorization code has expired")
     if redirect_uri != code.redirect_uri:
         raise oidc_error("InvalidGrantException", "Redirect URI does not match the authorization")
-    if not secrets.compare_digest(pkce_challenge(verifier), code.code_challenge):
+    if not _same(pkce_challenge(verifier), code.code_challenge):
         raise oidc_error("InvalidGrantException", "Invalid code verifier provided")
     code.used = True
     return _issue(state, settings, client, secrets.token_hex(8))

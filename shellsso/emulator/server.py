@@ -114,6 +114,7 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             raw = self._read_body()
         except ValueError:
+            self.close_connection = True  # the stream position is unknown now
             self._send(*_json(400, {"message": "Bad request body"}))
             return
         entry = ROUTES.get((method, split.path))
@@ -148,6 +149,8 @@ class _Handler(BaseHTTPRequestHandler):
         return ServiceError(service, failure.shape, "Injected failure", failure.status).render()
 
     def _read_body(self) -> bytes:
+        if self.headers.get("Transfer-Encoding"):
+            raise ValueError("chunked bodies are not supported")
         length = int(self.headers.get("Content-Length") or 0)
         if length < 0 or length > 1 << 20:
             raise ValueError("bad length")
@@ -253,7 +256,10 @@ class _Handler(BaseHTTPRequestHandler):
             or not (shape is None or isinstance(shape, str))
         ):
             return _json(400, {"message": "expected {operation: str, status: int, count: int}"})
-        self.emu.inject_failure(operation, status, count, shape)
+        try:
+            self.emu.inject_failure(operation, status, count, shape)
+        except ValueError as err:
+            return _json(400, {"message": str(err)})
         return _json(200, {"operation": operation, "status": status, "count": count})
 
     def deny(self, query: dict[str, str], body: dict[str, Any]) -> Rendered:
@@ -391,7 +397,15 @@ class Emulator:
     def inject_failure(
         self, operation: str, status: int = 500, count: int = 1, shape: str | None = None
     ) -> None:
-        """Make the next `count` calls of `operation` fail with `status`."""
+        """Make the next `count` calls of `operation` fail with `status` (count 0 disarms).
+
+        `operation` is a name from `counters` (CreateToken, GetRoleCredentials, ...);
+        `shape` overrides the error type, e.g. SlowDownException with status 400.
+        """
+        if operation not in OPERATIONS:
+            raise ValueError(f"unknown operation {operation!r}; one of {sorted(OPERATIONS)}")
+        if not 100 <= status <= 599:
+            raise ValueError("status must be an HTTP status code")
         service = "oidc" if operation in OIDC_OPERATIONS else "portal"
         with self.state.lock:
             if count <= 0:
@@ -416,4 +430,5 @@ class Emulator:
         return oidc.verify_device(self.state, user_code) == "approved"
 
 
+OPERATIONS = frozenset(op for op, _, _ in ROUTES.values() if op)
 OIDC_OPERATIONS = frozenset(op for op, svc, _ in ROUTES.values() if svc == "oidc")

@@ -195,13 +195,17 @@ class State:
         self.refresh_tokens = {t.token: t for t in refresh}
 
     def _prune(self) -> None:
-        """Drop long-expired one-shot grants so the state file stays small."""
+        """Drop dead grants so the state file stays small.
+
+        A revoked or unknown token gets the same answer, so revoked ones can go at once.
+        """
         cutoff = time.time() - PRUNE_AFTER
         self.devices = {k: d for k, d in self.devices.items() if d.expires_at > cutoff}
         self.codes = {k: c for k, c in self.codes.items() if c.expires_at > cutoff}
         self.access_tokens = {
-            k: t for k, t in self.access_tokens.items() if t.expires_at > cutoff
+            k: t for k, t in self.access_tokens.items() if t.expires_at > cutoff and not t.revoked
         }
+        self.refresh_tokens = {k: t for k, t in self.refresh_tokens.items() if not t.revoked}
 
 
 @dataclass
