@@ -1,0 +1,211 @@
+"""The awsuse back end (shellsso.use) and the shells' quoting, without an interactive shell.
+
+The code awsuse prints is evaluated by the real shells here, so quoting is
+checked where it matters: hostile values must come back byte for byte.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Dict, List
+
+import pytest
+
+from conftest import AwsEnv, run_shellsso, write_config, write_token
+from shellsso import shells
+
+HOSTILE_VALUES = [
+    "x; rm -rf ~", "$(touch pwned)", "`touch pwned`", "it's", "a\\'b", 'say "hi"', "\\",
+    "$HOME", "%d %s", "!!", "multi\nline", "tab\there", "èрт🚒♞中片", "'\";&&e-$ èрт🚒♞中片-j",
+    "trailing\\", "-n", "",
+]
+SHELL_EVAL = {
+    "bash": ["bash", "--norc", "--noprofile", "-c"],
+    "zsh": ["zsh", "-f", "-c"],
+    "fish": ["fish", "--no-config", "-c"],
+}
+PRINT = {
+    "bash": 'eval "$1"; printf "%s" "$V"',
+    "zsh": 'eval "$1"; printf "%s" "$V"',
+    "fish": 'echo $argv[1] | source; printf "%s" "$V"',
+}
+
+
+def use(*args: str, shell: str = "bash", env: Dict[str, str] | None = None
+        ) -> subprocess.CompletedProcess[str]:
+    """`shellsso _use SHELL ARGS` as the hook runs it: -E -S, package folder first."""
+    import shellsso
+
+    pkgdir = os.path.dirname(os.path.dirname(os.path.abspath(shellsso.__file__)))
+    code = ("import sys;sys.path[0]=sys.argv.pop(1);import shellsso.use as u;"
+            "sys.exit(getattr(u,sys.argv.pop(1))(sys.argv[1:]))")
+    return subprocess.run(
+        [sys.executable, "-E", "-S", "-c", code, pkgdir, "main", shell, *args],
+        capture_output=True, text=True, env=env if env is not None else dict(os.environ),
+        stdin=subprocess.DEVNULL, timeout=60,
+    )
+
+
+def evaluate(shell: str, code: str, env: Dict[str, str], names: List[str]) -> Dict[str, str]:
+    """Run `code` in a real shell, then print the variables `names` (NUL-separated)."""
+    if shutil.which(shell) is None:
+        pytest.skip(f"{shell} is not installed")
+    show = " ".join(f'"${n}"' for n in names)
+    script = {"fish": f"echo $argv[1] | source; printf '%s\\0' {show}"}.get(
+        shell, f"eval \"$1\"; printf '%s\\0' {show}")
+    argv = [*SHELL_EVAL[shell], script] + (["x", code] if shell != "fish" else [code])
+    out = subprocess.run(argv, capture_output=True, text=True, env=env, check=True)
+    return dict(zip(names, out.stdout.split("\0")))
+
+
+@pytest.mark.parametrize("shell", list(shells.SHELLS))
+@pytest.mark.parametrize("value", HOSTILE_VALUES)
+def test_quote_round_trips_through_the_real_shell(shell: str, value: str, tmp_path: Path) -> None:
+    if shutil.which(shell) is None:
+        pytest.skip(f"{shell} is not installed")
+    code = shells.get(shell).export("V", value)
+    argv = [*SHELL_EVAL[shell], PRINT[shell]] + (["x", code] if shell != "fish" else [code])
+    out = subprocess.run(argv, capture_output=True, text=True, cwd=tmp_path, check=True)
+    assert out.stdout == value
+    assert not list(tmp_path.iterdir())
+
+
+def test_unknown_profile_prints_nothing_and_suggests(home: Path) -> None:
+    write_config(home)
+    result = use("prdo")
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr == (
+        f"shellsso: error: profile 'prdo' not found in {home}/.aws/config (did you mean: prod?)\n")
+
+
+@pytest.mark.parametrize("shell", list(shells.SHELLS))
+def test_switch_sets_profile_and_state(home: Path, shell: str) -> None:
+    write_config(home)
+    write_token(home, "corp", 3600)
+    result = use("dev", "--region", "eu-west-1", shell=shell)
+    assert result.returncode == 0, result.stderr
+    values = evaluate(shell, result.stdout, dict(os.environ), [
+        "AWS_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION", "_SHELLSSO_SET", "_SHELLSSO_EXPIRES"])
+    assert values["AWS_PROFILE"] == "dev"
+    assert values["AWS_REGION"] == values["AWS_DEFAULT_REGION"] == "eu-west-1"
+    assert values["_SHELLSSO_SET"] == "AWS_PROFILE AWS_REGION AWS_DEFAULT_REGION"
+    assert int(values["_SHELLSSO_EXPIRES"]) > 0
+
+
+def test_valid_token_hot_path_imports_no_boto3_argparse_or_site(home: Path) -> None:
+    write_config(home)
+    write_token(home, "corp", 3600)
+    import shellsso
+
+    pkgdir = os.path.dirname(os.path.dirname(os.path.abspath(shellsso.__file__)))
+    code = ("import sys,io;sys.path[0]=sys.argv[1];import shellsso.use as u;"
+            "sys.stdout=io.TextIOWrapper(io.BytesIO());rc=u.main(['bash','dev']);"
+            "sys.stdout=sys.__stdout__;"
+            "print(rc, sorted(m for m in sys.modules if m.split('.')[0] in "
+            "('boto3','botocore','argparse','site','json','dataclasses')))")
+    out = subprocess.run([sys.executable, "-E", "-S", "-c", code, pkgdir],
+                         capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "0 []", out.stdout + out.stderr
+
+
+def test_names_that_cannot_be_shown_are_rejected(home: Path) -> None:
+    write_config(home, "[profile evil\x1b[31m]\nregion = us-east-1\n")
+    result = use("evil\x1b[31m")
+    assert result.returncode == 1
+    assert "contains control characters" in result.stderr
+    assert result.stdout == ""
+
+
+def test_list_marks_active_and_quotes_names(home: Path) -> None:
+    write_config(home, '[profile "$(touch pwned)"]\nregion = us-east-1\n[profile dev]\n')
+    env = dict(os.environ, AWS_PROFILE="dev")
+    result = use(env=env)
+    listing = subprocess.run(["bash", "--norc", "-c", 'eval "$1"', "x", result.stdout],
+                             capture_output=True, text=True, cwd=home, env=env).stdout
+    assert listing.splitlines() == ["  $(touch pwned)  us-east-1", "* dev"]
+    assert not (home / "pwned").exists()
+
+
+def test_unset_clears_only_what_awsuse_set(home: Path) -> None:
+    env = dict(os.environ, AWS_PROFILE="dev", AWS_REGION="x", AWS_ACCESS_KEY_ID="mine",
+               _SHELLSSO_SET="AWS_PROFILE AWS_REGION rm", _SHELLSSO_PROFILE="dev")
+    result = use("--unset", env=env)
+    assert result.returncode == 0
+    values = evaluate("bash", result.stdout, env, ["AWS_PROFILE", "AWS_REGION",
+                                                   "AWS_ACCESS_KEY_ID", "_SHELLSSO_PREV"])
+    assert values == {"AWS_PROFILE": "", "AWS_REGION": "", "AWS_ACCESS_KEY_ID": "mine",
+                      "_SHELLSSO_PREV": "dev"}
+    assert " rm" not in result.stdout
+
+
+def test_foreign_credentials_warn_and_own_are_cleared(home: Path) -> None:
+    write_config(home)
+    write_token(home, "corp", 3600)
+    env = dict(os.environ, AWS_ACCESS_KEY_ID="AKIAFOREIGN")
+    result = use("dev", env=env)
+    assert "AWS_ACCESS_KEY_ID is set in this shell and takes precedence" in result.stderr
+    env = dict(os.environ, AWS_ACCESS_KEY_ID="AKIAOWN", AWS_SESSION_TOKEN="t",
+               _SHELLSSO_SET="AWS_PROFILE " + " ".join(
+                   ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+                    "AWS_CREDENTIAL_EXPIRATION"]))
+    result = use("staging", env=env)
+    assert result.stderr == ""
+    values = evaluate("bash", result.stdout, env, ["AWS_ACCESS_KEY_ID", "AWS_SESSION_TOKEN",
+                                                   "_SHELLSSO_SET"])
+    assert values == {"AWS_ACCESS_KEY_ID": "", "AWS_SESSION_TOKEN": "",
+                      "_SHELLSSO_SET": "AWS_PROFILE"}
+
+
+def test_usage_errors(home: Path) -> None:
+    for args, text in ((["--bogus"], "unknown option '--bogus'"),
+                       (["a", "b"], "one profile at a time"),
+                       (["--region"], "--region needs a value"),
+                       (["dev", "--region", "EU;rm"], "invalid region 'EU;rm'"),
+                       (["--unset", "dev"], "--unset takes no profile"),
+                       (["-"], "no previous profile")):
+        result = use(*args)
+        assert result.returncode in (1, 2), args
+        assert text in result.stderr
+        assert result.stdout == ""
+
+
+def test_not_on_a_terminal_switches_and_warns(home: Path) -> None:
+    write_config(home)
+    write_token(home, "corp", -60)
+    result = use("dev")
+    assert result.returncode == 0
+    assert "SSO session 'corp' has expired; run: shellsso login --profile dev" in result.stderr
+    assert "export AWS_PROFILE='dev'" in result.stdout
+
+
+def test_export_puts_credentials_in_the_environment(aws_env: AwsEnv) -> None:
+    login = run_shellsso("login", "--profile", "dev")
+    assert login.returncode == 0, login.stderr
+    result = use("dev", "--export")
+    assert result.returncode == 0, result.stderr
+    names = ["AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+             "AWS_CREDENTIAL_EXPIRATION", "_SHELLSSO_SET"]
+    values = evaluate("bash", result.stdout, dict(os.environ), names)
+    assert values["AWS_PROFILE"] == "dev"
+    assert values["AWS_ACCESS_KEY_ID"] and values["AWS_SECRET_ACCESS_KEY"]
+    assert values["AWS_SESSION_TOKEN"]
+    assert values["AWS_CREDENTIAL_EXPIRATION"].endswith("+00:00")
+    assert values["_SHELLSSO_SET"].split() == names[:5]
+    assert values["AWS_SECRET_ACCESS_KEY"] not in result.stderr
+
+
+def test_names_cache_skips_unshowable_names(home: Path) -> None:
+    write_config(home, '[profile ok]\n[profile bad\x07]\n[profile "$(x)"]\n')
+    import shellsso
+
+    pkgdir = os.path.dirname(os.path.dirname(os.path.abspath(shellsso.__file__)))
+    subprocess.run([sys.executable, "-E", "-S", "-c",
+                    "import sys;sys.path[0]=sys.argv.pop(1);import shellsso.use as u;"
+                    "sys.exit(u.names_main(sys.argv[1:]))", pkgdir, "bash", "KEY"], check=True)
+    names = (home / ".cache" / "shellsso" / "names").read_text().splitlines()
+    assert names == ["KEY", "ok", "$(x)"]
