@@ -22,7 +22,10 @@ import pytest
 
 MARK = "@@P@@ "
 SET_PS1 = f"PS1='{MARK[:3]}''{MARK[3:]}'"
-ANSI = re.compile(r"\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[()][0-9A-B]|\x1b[=>]|[\x01\x02]|\r")
+ANSI = re.compile(
+    r"\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)"  # OSC (window title)
+    r"|\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[()][0-9A-B]|\x1b[=>]|[\x01\x02]|\r"
+)
 
 
 @dataclass(frozen=True)
@@ -76,7 +79,9 @@ DIALECTS: Dict[str, Dialect] = {
         name="fish",
         argv=["fish", "--no-config", "-i"],
         setup=[f"function fish_prompt; printf '{MARK[:3]}''{MARK[3:]}'; end",
-               "set -g fish_greeting ''", "function fish_right_prompt; end", "function fish_title; end", "set -g fish_autosuggestion_enabled 0"],
+               "set -g fish_greeting ''", "function fish_right_prompt; end",
+               "set -g fish_greeting ''", "function fish_right_prompt; end",
+               "function fish_title; end", "set -g fish_autosuggestion_enabled 0"],
         load=f"{_py_init('fish')} | source",
         status='echo "rc=$status"',
         value="printf '[%s]\\n' \"${name}\"",

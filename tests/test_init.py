@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import in_ci, run_shellsso
+
 from shellsso import init, shells
 
 LINTERS = {

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Dict, List
 
 import pytest
-
 from conftest import AwsEnv, run_shellsso, write_config, write_token
+
 from shellsso import shells
 
 HOSTILE_VALUES = [
