@@ -80,7 +80,6 @@ DIALECTS: Dict[str, Dialect] = {
         argv=["fish", "--no-config", "-i"],
         setup=[f"function fish_prompt; printf '{MARK[:3]}''{MARK[3:]}'; end",
                "set -g fish_greeting ''", "function fish_right_prompt; end",
-               "set -g fish_greeting ''", "function fish_right_prompt; end",
                "function fish_title; end", "set -g fish_autosuggestion_enabled 0"],
         load=f"{_py_init('fish')} | source",
         status='echo "rc=$status"',
