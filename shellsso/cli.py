@@ -159,7 +159,7 @@ def _add_emulator(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
             "127.0.0.1 with a demo organisation, and print how to point AWS tools at it."
         ),
     )
-    from shellsso.emulator.cli import add_arguments
+    from shellsso.emulator.options import add_arguments
 
     add_arguments(p)
     p.set_defaults(handler=("shellsso.emulator.cli", "run"))

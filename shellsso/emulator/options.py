@@ -1,0 +1,26 @@
+"""The emulator's command-line options, apart from the server so that building
+`shellsso --help` does not import an HTTP server."""
+
+from __future__ import annotations
+
+import argparse
+
+__all__ = ["add_arguments"]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the emulator options to `parser` (shared by both entry points)."""
+    parser.add_argument("--port", type=int, default=0,
+                        help="port on 127.0.0.1 (default: 0 = pick a free one and print it)")
+    parser.add_argument("--token-ttl", type=int, default=3600, metavar="S",
+                        help="access-token lifetime in seconds (default 3600)")
+    parser.add_argument("--credential-ttl", type=int, default=3600, metavar="S",
+                        help="role-credential lifetime in seconds (default 3600)")
+    parser.add_argument("--interval", type=int, default=1, metavar="S",
+                        help="device-code polling interval in seconds (default 1)")
+    parser.add_argument("--state", metavar="FILE", default=None,
+                        help="persist clients and tokens in FILE across restarts")
+    parser.add_argument("--auto-approve", action="store_true",
+                        help="approve device codes as soon as they are created")
+    parser.add_argument("--quiet", action="store_true",
+                        help="do not log requests to stderr")
