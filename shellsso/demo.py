@@ -408,21 +408,20 @@ def _run_script(home: DemoHome, shell: str) -> int:
         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=None,
         text=True, encoding="utf-8", errors="replace", start_new_session=True,
     )
+    assert child.stdout is not None
+    reader = threading.Thread(target=_stream, args=(iter(child.stdout),), daemon=True)
+    reader.start()
     try:
-        assert child.stdout is not None
-        reader = threading.Thread(target=_stream, args=(iter(child.stdout),), daemon=True)
-        reader.start()
-        try:
-            status = child.wait(timeout=SCRIPT_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            _kill_group(child)
-            raise ShellssoError(
-                f"demo: the tour did not finish within {SCRIPT_TIMEOUT:.0f} s"
-            ) from None
-        reader.join(timeout=5)
-    except BaseException:
+        status = child.wait(timeout=SCRIPT_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        raise ShellssoError(
+            f"demo: the tour did not finish within {SCRIPT_TIMEOUT:.0f} s"
+        ) from None
+    finally:
+        # Whatever happened: nothing of the tour outlives it, and the reader is done
+        # writing before anything else is (a daemon thread busy on stdout at exit aborts).
         _kill_group(child)
-        raise
+        reader.join(timeout=5)
     if status != 0:
         sys.stderr.write(f"shellsso demo: the tour failed in {shell} (exit {status})\n")
         return ExitStatus.ERROR
@@ -431,12 +430,11 @@ def _run_script(home: DemoHome, shell: str) -> int:
 
 
 def _kill_group(child: subprocess.Popen[str]) -> None:
-    if child.poll() is not None:
-        return
+    """Stop the tour's process group (the shell and whatever step it is running)."""
     try:
         os.killpg(child.pid, signal.SIGTERM)
     except OSError:
-        pass
+        pass  # the group is gone already
     try:
         child.wait(timeout=5)
     except subprocess.TimeoutExpired:

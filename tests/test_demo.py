@@ -56,6 +56,12 @@ def run_demo(env: Dict[str, str], *args: str) -> subprocess.CompletedProcess:  #
 def test_script_tour(shell: str, demo_env: Dict[str, str], home: Path) -> None:
     need_shell(shell)
     args = ["--script"] if shell == "bash" else ["--script", "--shell", shell]
+    # The user's own AWS setup, an SSH login and their settings must not leak into the demo.
+    demo_env.update({
+        "AWS_PROFILE": "ghost", "AWS_CONFIG_FILE": "/nonexistent/config",
+        "AWS_ACCESS_KEY_ID": "AKIAUSERKEY", "SHELLSSO_AUTO_LOGIN": "never",
+        "SSH_CONNECTION": "192.0.2.1 50000 192.0.2.2 22",
+    })
     result = run_demo(demo_env, *args)
     out = result.stdout
     assert result.returncode == 0, out
@@ -134,7 +140,7 @@ def test_ctrl_c_during_the_tour_cleans_up(demo_env: Dict[str, str]) -> None:
     rest, _ = proc.communicate(timeout=30)
     assert proc.returncode == 130, rest
     assert "interrupted" in rest
-    assert "Traceback" not in rest
+    assert "Traceback" not in rest, rest
     assert leftovers(demo_env) == []
 
 
