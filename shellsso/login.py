@@ -75,10 +75,15 @@ def describe(target: SsoTarget) -> str:
 
 def login(
     target: SsoTarget, *, use_device_code: bool = False, no_browser: bool = False,
-    force: bool = False,
+    force: bool = False, baseline: Optional[float] = None,
 ) -> Token:
-    """Log in holding the session lock; reuse a token another terminal wrote meanwhile."""
-    before = tokencache.token_mtime(target)
+    """Log in holding the session lock; reuse a token another terminal wrote meanwhile.
+
+    "Meanwhile" means after `baseline`, the token file's mtime when the caller
+    last looked at it (default: now), so a caller that found no usable token
+    and then asked the user first still notices a login that happened since.
+    """
+    before = tokencache.token_mtime(target) if baseline is None else baseline
     waiting = f"Waiting for the login to {target.label} running in another terminal..."
     with hold_lock(target, waiting):
         if not force and tokencache.token_mtime(target) != before:

@@ -185,18 +185,28 @@ def _on_terminal() -> bool:
 
 def ensure_token(target: SsoTarget, *, interactive: Optional[bool] = None) -> Token:
     """get_token, else a login as SHELLSSO_AUTO_LOGIN says (ask, always or never)."""
+    seen = tokencache.token_mtime(target)
     token = get_token(target)
     if token is not None:
         return token
     mode = (os.environ.get("SHELLSSO_AUTO_LOGIN") or "ask").strip().lower()
     if mode == "always":
-        return login(target)
+        return _login_since(target, seen)
     if mode == "never":
         raise LoginRequired(login_required_message(target))
     can_ask = _on_terminal() if interactive is None else interactive
     if not can_ask or not _ask(ASK_PROMPT.format(label=target.label)):
         raise LoginRequired(login_required_message(target))
-    return login(target)
+    return _login_since(target, seen)
+
+
+def _login_since(target: SsoTarget, seen: Optional[float]) -> Token:
+    """Log in, unless another terminal logs in after the token file looked like `seen`."""
+    from shellsso.login import login as _login
+
+    # No file then: any token file found under the lock is one written since (-1 never
+    # equals an mtime, and the token must still be valid to be used).
+    return _login(target, baseline=seen if seen is not None else -1.0)
 
 
 def until_text(epoch: float, now: Optional[float] = None) -> str:

@@ -100,3 +100,22 @@ def test_ten_processes_refresh_once(aws_env: AwsEnv) -> None:
     tokens = {out.strip() for out, _ in outputs}
     assert tokens == {read_token(aws_env.home)["accessToken"]}
     assert aws_env.counters()["CreateToken"] == 2  # the login's, then exactly one refresh
+
+
+
+def test_a_login_while_the_user_was_asked_is_used(aws_env: AwsEnv) -> None:
+    """ensure_token asks; meanwhile another terminal logs in; 'yes' then starts no flow."""
+    import pexpect
+
+    code = ("from shellsso import session; from shellsso.config import load_config;"
+            "print('TOKEN', session.ensure_token(load_config().sso_target('dev')).access_token)")
+    child = pexpect.spawn(sys.executable, ["-c", code], env=dict(os.environ), encoding="utf-8",
+                          timeout=20)
+    child.expect_exact("Log in to SSO session 'corp' now? [Y/n] ")
+    tokencache.save_token(target(), Token(START_URL, "us-east-1", "written-meanwhile",
+                                          time.time() + 3600))
+    child.sendline("y")
+    child.expect_exact("Another terminal just logged in to SSO session 'corp'")
+    child.expect_exact("TOKEN written-meanwhile")
+    child.expect(pexpect.EOF)
+    assert aws_env.counters() == {}
