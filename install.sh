@@ -183,7 +183,7 @@ remove_block() {
     strip_block "$rc" >"$out"
     # A file that held only the block (the fish conf.d file, an rc file this
     # script created) goes: a missing rc file and an empty one mean the same.
-    if ! grep -q '[^[:space:]]' "$out"; then
+    if [ ! -L "$rc" ] && ! grep -q '[^[:space:]]' "$out"; then
         rm -f "$out" "$rc"
         say "removed $rc"
         return 0
