@@ -159,13 +159,14 @@ __shellsso_debug() {
 
 # Completion. Profile names come from the cache file that `shellsso _names`
 # writes (first line: the files it was made from), remade only when a config
-# file is newer; mapfile reads it and the shell filters it. Not compgen -W: it
-# expands $(...) inside the words, and a profile name can be hostile. Each match
-# is quoted with printf %q, so that accepting it cannot run anything.
+# file is newer; mapfile reads it and the shell filters it. The names in it are
+# already quoted as `printf %q` would (x\;\ rm), so accepting one cannot run
+# anything, and they compare directly with the word being typed. Not compgen
+# -W: it would expand $(...) inside the words.
 __shellsso_load_names() {
     \builtin local config="${AWS_CONFIG_FILE:-$HOME/.aws/config}"
     \builtin local creds="${AWS_SHARED_CREDENTIALS_FILE:-$HOME/.aws/credentials}"
-    \builtin local file="${XDG_CACHE_HOME:-$HOME/.cache}/shellsso/names"
+    \builtin local file="${XDG_CACHE_HOME:-$HOME/.cache}/shellsso/names.bash"
     \builtin local key="$config:$creds"
     if [[ ! -f $file || $config -nt $file || $creds -nt $file ]]; then
         __shellsso_run names_main bash "$key" || \builtin return 1
@@ -186,16 +187,12 @@ __shellsso_reply_words() {
     done
 }
 
-# Adds the profile names that start with $1 (typed backslashes and an opening
-# quote are ignored for the comparison).
+# Adds the (quoted) profile names that start with $1 as typed.
 __shellsso_reply_profiles() {
-    \builtin local prefix="${1//\\/}" name quoted
-    prefix=${prefix#[\"\']}
+    \builtin local name
     __shellsso_load_names || \builtin return 0
     for name in "${__shellsso_names[@]}"; do
-        [[ $name == "$prefix"* ]] || \builtin continue
-        \builtin printf -v quoted '%q' "$name"
-        COMPREPLY+=("$quoted")
+        [[ $name != "$1"* ]] || COMPREPLY+=("$name")
     done
 }
 

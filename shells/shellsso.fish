@@ -173,7 +173,7 @@ function __shellsso_profiles
     test -n "$creds"; or set creds $HOME/.aws/credentials
     set -l cache $XDG_CACHE_HOME
     test -n "$cache"; or set cache $HOME/.cache
-    set -l file $cache/shellsso/names
+    set -l file $cache/shellsso/names.fish
     set -l key "$config:$creds"
     if not test -f $file; or test $config -nt $file; or test $creds -nt $file
         __shellsso_run names_main fish $key; or return 0

@@ -22,6 +22,8 @@ typeset -g _SHELLSSO_CLI='::CLI::'
 typeset -g _SHELLSSO_REGIONS='::REGIONS::'
 
 \builtin zmodload -F zsh/datetime p:EPOCHSECONDS
+# $mapfile[FILE] reads a file in one go; zsh's `read -d ''` goes byte by byte.
+\builtin zmodload -F zsh/mapfile p:mapfile
 
 # Runs an entry point of shellsso.use: FUNCTION SHELL ARGS...
 # -S skips site (most of Python's start-up; shellsso.use brings it back when it
@@ -149,20 +151,20 @@ __shellsso_preexec() {
 
 # Completion. Profile names come from the cache file that `shellsso _names`
 # writes (first line: the files it was made from), remade only when a config
-# file is newer; `read` loads it and compadd filters and quotes the names.
+# file is newer; $mapfile loads it and compadd filters and quotes the names.
 __shellsso_load_names() {
     \builtin emulate -L zsh
     \builtin local config=${AWS_CONFIG_FILE:-$HOME/.aws/config}
     \builtin local creds=${AWS_SHARED_CREDENTIALS_FILE:-$HOME/.aws/credentials}
-    \builtin local file=${XDG_CACHE_HOME:-$HOME/.cache}/shellsso/names data
+    \builtin local file=${XDG_CACHE_HOME:-$HOME/.cache}/shellsso/names.zsh data
     \builtin local key=$config:$creds
     if [[ ! -f $file || $config -nt $file || $creds -nt $file ]]; then
         __shellsso_run names_main zsh "$key" || \builtin return 1
     fi
-    IFS= \builtin read -r -d '' data <"$file"
+    data=$mapfile[$file]
     if [[ ${data%%$'\n'*} != "$key" ]]; then
         __shellsso_run names_main zsh "$key" || \builtin return 1
-        IFS= \builtin read -r -d '' data <"$file"
+        data=$mapfile[$file]
     fi
     data=${data#*$'\n'}
     typeset -ga __shellsso_names

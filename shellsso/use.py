@@ -342,17 +342,18 @@ def names_code(shell: Shell, args: list[str], env: Mapping[str, str]) -> list[st
     from shellsso.files import write_atomic
 
     key = args[0] if args else ""
-    names = [name for name in load_config().names() if display_name(name) == name]
+    names = [shell.completion_word(name) for name in load_config().names()
+             if display_name(name) == name]
     text = "".join(line + "\n" for line in [key, *names])
-    write_atomic(names_path(), text.encode("utf-8", "surrogateescape"))
+    write_atomic(names_path(shell), text.encode("utf-8", "surrogateescape"))
     return []
 
 
-def names_path() -> str:
-    """`$XDG_CACHE_HOME/shellsso/names`, the completion cache."""
+def names_path(shell: Shell) -> str:
+    """`$XDG_CACHE_HOME/shellsso/names.SHELL`, the completion cache."""
     from shellsso.paths import own_cache_dir
 
-    return os.path.join(own_cache_dir(), "names")
+    return os.path.join(own_cache_dir(), f"names.{shell.name}")
 
 
 def preexec_code(shell: Shell, args: list[str], env: Mapping[str, str]) -> list[str]:

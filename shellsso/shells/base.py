@@ -51,6 +51,10 @@ class Shell:
         """Remove variables from the shell and the environment (empty: no code)."""
         raise NotImplementedError
 
+    def completion_word(self, name: str) -> str:
+        """A profile name as the completion cache stores it (one a line) for this shell."""
+        return name
+
     def print_lines(self, lines: Iterable[str]) -> str:
         """Code that prints `lines` on the shell's stdout (so `awsuse | less` works)."""
         words = " ".join(self.quote(line) for line in lines)
