@@ -3,8 +3,7 @@
 Over SSH the browser would open on the wrong machine (and the PKCE loopback
 redirect could not reach us), and a Linux box without a display has none:
 both use the device code. Opening goes through `webbrowser`, which honours
-`BROWSER`; it runs in a daemon thread because a `BROWSER` command may not
-return until the browser window is closed.
+`BROWSER`, in a detached helper process (see open_url).
 """
 
 from __future__ import annotations
@@ -27,18 +26,40 @@ def is_headless(env: Optional[Mapping[str, str]] = None, platform: Optional[str]
     return False
 
 
-def _open(url: str) -> None:
+_HELPER = "import sys, webbrowser; webbrowser.open_new_tab(sys.argv[1])"
+
+
+def _open_in_thread(url: str, opener: Callable[[str], object]) -> None:
+    def run() -> None:
+        try:
+            opener(url)
+        except Exception:  # noqa: BLE001 - a browser that fails must never fail the login
+            pass
+
+    threading.Thread(target=run, name="shellsso-browser", daemon=True).start()
+
+
+def open_url(url: str, opener: Optional[Callable[[str], object]] = None) -> None:
+    """Open `url` in the user's browser in the background; errors are swallowed.
+
+    `webbrowser` runs in a small detached helper process rather than here: a
+    browser command inherits stdout, and some print to it ("Opening in existing
+    browser session."), which must never reach a caller that evals our stdout;
+    and a `BROWSER` command that blocks until its window closes blocks only
+    the helper.
+    """
+    if opener is not None:
+        _open_in_thread(url, opener)
+        return
+    import subprocess
+
     try:
+        subprocess.Popen(  # noqa: S603 - fixed argv, the URL is one argument
+            [sys.executable, "-c", _HELPER, url],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            close_fds=True, start_new_session=True,
+        )
+    except OSError:
         import webbrowser
 
-        webbrowser.open_new_tab(url)
-    except Exception:  # noqa: BLE001 - a browser that fails must never fail the login
-        pass
-
-
-def open_url(url: str, opener: Optional[Callable[[str], None]] = None) -> None:
-    """Open `url` in the user's browser in the background; errors are swallowed."""
-    thread = threading.Thread(
-        target=opener or _open, args=(url,), name="shellsso-browser", daemon=True
-    )
-    thread.start()
+        _open_in_thread(url, webbrowser.open_new_tab)

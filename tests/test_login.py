@@ -483,3 +483,17 @@ def test_registration_parameters() -> None:
     assert oidc.registration_scopes(legacy, auth_code=False) is None
     assert oidc.client_name(scoped) == "botocore-client-corp"
     assert oidc.client_name(legacy, now=1700000000.5) == "botocore-client-1700000000"
+
+
+def test_browser_chatter_never_reaches_stdout(aws_env: AwsEnv, tmp_path: Path) -> None:
+    """Callers may eval our stdout: what a browser command prints must not land there."""
+    script = tmp_path / "chatty-browser"
+    script.write_text("#!/bin/sh\necho 'Opening in existing browser session.'\n"
+                      "echo 'rm -rf ~' >&2\n"
+                      f'exec "{sys.executable}" -m shellsso.emulator.browser "$1"\n')
+    script.chmod(0o755)
+    result = run_shellsso("login", "--profile", "dev",
+                          env=dict(os.environ, BROWSER=f"{script} %s"))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == ""
+    assert "Opening in existing" not in result.stderr and "rm -rf" not in result.stderr
