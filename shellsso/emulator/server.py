@@ -77,6 +77,13 @@ class _Server(ThreadingHTTPServer):
             except OSError:
                 pass
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that went away mid-request (Ctrl-C, a killed CLI) is not a bug."""
+        exc = sys.exc_info()[1]
+        if isinstance(exc, (ConnectionError, TimeoutError)) or not self.emulator.verbose:
+            return
+        super().handle_error(request, client_address)
+
 
 Route = Callable[["_Handler", dict[str, str], dict[str, Any]], Rendered]
 
