@@ -96,7 +96,7 @@ def prompt_rows() -> List[List[object]]:
     """Time per prompt hook call, with an SSO profile active (valid and expiring)."""
     rows: List[List[object]] = []
     calls = {"bash": "__shellsso_prompt", "zsh": "__shellsso_prompt",
-             "fish": "__shellsso_segment >/dev/null"}
+             "fish": "__shellsso_on_prompt; __shellsso_segment >/dev/null"}
     for valid_for, label in ((8 * 3600, "valid"), (600, "expiring: re-reads the token")):
         env = make_home(10, token_valid_for=valid_for)
         for shell, call in calls.items():

@@ -96,10 +96,15 @@ function shellsso_prompt_info --description 'The shellsso prompt text (aws:PROFI
     test -z "$_SHELLSSO_INFO"; or printf '%s\n' $_SHELLSSO_INFO
 end
 
-# Prints our segment (coloured unless NO_COLOR) in front of the user's prompt.
-# _SHELLSSO_INFO is exported for prompts drawn by another process (starship).
-function __shellsso_segment
+# The state is brought up to date on the fish_prompt event, which fires before
+# any fish_prompt is drawn, ours or a theme's (starship, tide): _SHELLSSO_INFO
+# is exported for prompts drawn by another process.
+function __shellsso_on_prompt --on-event fish_prompt
     __shellsso_state
+end
+
+# Prints our segment (coloured unless NO_COLOR) in front of the user's prompt.
+function __shellsso_segment
     test -n "$_SHELLSSO_INFO" -a "$SHELLSSO_PROMPT" != off; or return 0
     set -l pattern $SHELLSSO_PROD_PATTERN
     test -n "$pattern"; or set pattern '*prod*'
