@@ -49,7 +49,10 @@ def _add_login(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
             "Log in to IAM Identity Center and cache the token where the AWS CLI v2 "
             "keeps it. Uses the PKCE authorization-code flow with a loopback redirect "
             "when a browser can reach this machine, the device-code flow over SSH, "
-            "without a display, for legacy profiles or with --use-device-code."
+            "without a display, for legacy profiles or with --use-device-code. "
+            "Like `aws sso login`, it always starts a new login, even when the cached "
+            "token is still valid; only a login that had to wait for another terminal's "
+            "login uses the token that one just wrote."
         ),
     )
     target = p.add_mutually_exclusive_group()
@@ -63,7 +66,7 @@ def _add_login(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("--use-device-code", action="store_true",
                    help="use the device-code flow even where a browser is available")
     p.add_argument("--force", action="store_true",
-                   help="log in again even if the cached token is still valid")
+                   help="start a new login even when another terminal has just logged in")
     p.set_defaults(handler=("shellsso.login", "run"))
 
 
