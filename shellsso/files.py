@@ -95,10 +95,12 @@ class locked:  # noqa: N801 - used like a function: `with locked(path):`
 
     Serialises writers across processes: twenty shells refreshing the same
     session take turns, and the later ones find the first one's result.
+    `waiting` is said (on stderr) only when another process holds the lock.
     """
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, waiting: Optional[str] = None) -> None:
         self.path = path
+        self.waiting = waiting
         self.fd = -1
 
     def __enter__(self) -> None:
@@ -107,7 +109,14 @@ class locked:  # noqa: N801 - used like a function: `with locked(path):`
         ensure_private_dir(os.path.dirname(self.path) or ".")
         self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
-            fcntl.flock(self.fd, fcntl.LOCK_EX)
+            try:
+                fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                if self.waiting:
+                    from shellsso.output import info
+
+                    info(self.waiting)
+                fcntl.flock(self.fd, fcntl.LOCK_EX)
         except BaseException:
             os.close(self.fd)
             raise

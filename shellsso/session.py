@@ -9,7 +9,6 @@ file first, so twenty shells refresh once, not twenty times.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
 import time
@@ -20,9 +19,10 @@ from shellsso.tokencache import REFRESH_WINDOW, Token, load_token
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Iterator, Optional, Tuple
+    from typing import Optional, Tuple
 
     from shellsso.config import SsoTarget
+    from shellsso.files import locked
 
 STATES = ("valid", "expiring", "refreshable", "expired", "none")
 ASK_PROMPT = "Log in to {label} now? [Y/n] "
@@ -58,30 +58,9 @@ def get_token(target: SsoTarget) -> Optional[Token]:
     return None
 
 
-@contextlib.contextmanager
-def hold_lock(target: SsoTarget, waiting: Optional[str] = None) -> Iterator[None]:
-    """The session lock of tokencache.session_lock; says `waiting` if it has to wait."""
-    import fcntl
-
-    from shellsso.files import ensure_private_dir
-
-    path = tokencache.lock_path(target)
-    ensure_private_dir(os.path.dirname(path))
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            if waiting:
-                from shellsso.output import info
-
-                info(waiting)
-            fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        with contextlib.suppress(OSError):
-            fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
+def hold_lock(target: SsoTarget, waiting: Optional[str] = None) -> locked:
+    """The session lock (tokencache.session_lock); says `waiting` if it has to wait."""
+    return tokencache.session_lock(target, waiting)
 
 
 # CreateToken answers meaning "this refresh token will never work again".

@@ -148,9 +148,12 @@ def lock_path(target: SsoTarget) -> str:
     return token_path(target) + ".lock"
 
 
-def session_lock(target: SsoTarget) -> Any:
-    """Context manager: hold the session's lock (login, refresh, logout)."""
-    return locked(lock_path(target))
+def session_lock(target: SsoTarget, waiting: Optional[str] = None) -> locked:
+    """Context manager: hold the session's lock (login, refresh, logout).
+
+    `waiting` is said only when another process holds it (another terminal's login).
+    """
+    return locked(lock_path(target), waiting)
 
 
 def load_token(target: SsoTarget) -> Optional[Token]:
