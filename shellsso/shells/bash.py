@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from shellsso.shells.base import PosixShell
 
-
 _PLAIN = frozenset("._-+=,/:@")
 
 
