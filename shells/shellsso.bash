@@ -39,8 +39,8 @@ awsuse() {
 
 # The clock, without a process: EPOCHSECONDS (bash 5), else printf %()T (bash 4.2).
 __shellsso_now() {
-    __shellsso_t=${EPOCHSECONDS-}
-    [[ -n $__shellsso_t ]] || \builtin printf -v __shellsso_t '%(%s)T' -1
+    _SHELLSSO_NOW=${EPOCHSECONDS-}
+    [[ -n $_SHELLSSO_NOW ]] || \builtin printf -v _SHELLSSO_NOW '%(%s)T' -1
 }
 
 # Re-reads expiresAt from the token file: another terminal may have logged in,
@@ -66,11 +66,11 @@ __shellsso_reread() {
 
 # Sets _SHELLSSO_INFO to the prompt text: aws:PROFILE, @REGION when awsuse set
 # one, then (expired) or (12m) when the SSO session has ended or is ending and
-# cannot be refreshed silently; __shellsso_level to ok, ending or expired.
+# cannot be refreshed silently; _SHELLSSO_LEVEL to ok, ending or expired.
 # A profile name comes from a config file: anything a prompt could expand
 # ($ ` \ % ! and the like) is shown as '?', so the text is inert in PS1.
 __shellsso_state() {
-    _SHELLSSO_INFO='' __shellsso_level=ok
+    _SHELLSSO_INFO='' _SHELLSSO_LEVEL=ok
     [[ -n ${AWS_PROFILE-} ]] || \builtin return 0
     _SHELLSSO_INFO="aws:${AWS_PROFILE//[!-[:alnum:]._@:\/+=,]/?}"
     if [[ " ${_SHELLSSO_SET-} " == *" AWS_REGION "* && -n ${AWS_REGION-} ]]; then
@@ -79,13 +79,13 @@ __shellsso_state() {
     # The token state describes the profile awsuse set, not one exported by hand.
     [[ $AWS_PROFILE == "${_SHELLSSO_PROFILE-}" && -n ${_SHELLSSO_EXPIRES-} ]] || \builtin return 0
     __shellsso_now
-    ((__shellsso_t >= _SHELLSSO_EXPIRES - 900)) || \builtin return 0
+    ((_SHELLSSO_NOW >= _SHELLSSO_EXPIRES - 900)) || \builtin return 0
     __shellsso_reread
-    ((__shellsso_t >= _SHELLSSO_EXPIRES - 900)) && [[ -z ${_SHELLSSO_REFRESH-} ]] || \builtin return 0
-    if ((__shellsso_t >= _SHELLSSO_EXPIRES)); then
-        _SHELLSSO_INFO+="(expired)" __shellsso_level=expired
+    ((_SHELLSSO_NOW >= _SHELLSSO_EXPIRES - 900)) && [[ -z ${_SHELLSSO_REFRESH-} ]] || \builtin return 0
+    if ((_SHELLSSO_NOW >= _SHELLSSO_EXPIRES)); then
+        _SHELLSSO_INFO+="(expired)" _SHELLSSO_LEVEL=expired
     else
-        _SHELLSSO_INFO+="($(((_SHELLSSO_EXPIRES - __shellsso_t + 59) / 60))m)" __shellsso_level=ending
+        _SHELLSSO_INFO+="($(((_SHELLSSO_EXPIRES - _SHELLSSO_NOW + 59) / 60))m)" _SHELLSSO_LEVEL=ending
     fi
 }
 
@@ -114,7 +114,7 @@ __shellsso_prompt() {
             # shellcheck disable=SC2053 # the pattern is a glob on purpose
             if [[ $AWS_PROFILE == ${SHELLSSO_PROD_PATTERN:-*prod*} ]]; then
                 color='\[\e[31m\]'
-            elif [[ $__shellsso_level != ok ]]; then
+            elif [[ $_SHELLSSO_LEVEL != ok ]]; then
                 color='\[\e[33m\]'
             fi
         fi
@@ -135,9 +135,9 @@ __shellsso_preexec() {
     word=${word%%[[:space:]]*}
     [[ " ${SHELLSSO_AWS_COMMANDS:-aws terraform tofu terragrunt cdk sam pulumi eksctl kubectl helm} " == *" $word "* ]] || \builtin return 0
     __shellsso_now
-    ((__shellsso_t >= _SHELLSSO_EXPIRES)) || \builtin return 0
+    ((_SHELLSSO_NOW >= _SHELLSSO_EXPIRES)) || \builtin return 0
     __shellsso_reread
-    ((__shellsso_t >= _SHELLSSO_EXPIRES)) || \builtin return 0
+    ((_SHELLSSO_NOW >= _SHELLSSO_EXPIRES)) || \builtin return 0
     [[ ${_SHELLSSO_OFFERED-} != "$_SHELLSSO_TOKEN:$_SHELLSSO_EXPIRES" ]] || \builtin return 0
     _SHELLSSO_OFFERED=$_SHELLSSO_TOKEN:$_SHELLSSO_EXPIRES
     code=$(__shellsso_run preexec_main bash) && \builtin eval "$code"
@@ -171,12 +171,12 @@ __shellsso_load_names() {
     if [[ ! -f $file || $config -nt $file || $creds -nt $file ]]; then
         __shellsso_run names_main bash "$key" || \builtin return 1
     fi
-    \builtin mapfile -t __shellsso_names <"$file" || \builtin return 1
-    if [[ ${__shellsso_names[0]-} != "$key" ]]; then
+    \builtin mapfile -t _SHELLSSO_NAMES <"$file" || \builtin return 1
+    if [[ ${_SHELLSSO_NAMES[0]-} != "$key" ]]; then
         __shellsso_run names_main bash "$key" || \builtin return 1
-        \builtin mapfile -t __shellsso_names <"$file" || \builtin return 1
+        \builtin mapfile -t _SHELLSSO_NAMES <"$file" || \builtin return 1
     fi
-    \builtin unset '__shellsso_names[0]'
+    \builtin unset '_SHELLSSO_NAMES[0]'
 }
 
 # Adds the words of $2 (space-separated, static and safe) that start with $1.
@@ -191,7 +191,7 @@ __shellsso_reply_words() {
 __shellsso_reply_profiles() {
     \builtin local name
     __shellsso_load_names || \builtin return 0
-    for name in "${__shellsso_names[@]}"; do
+    for name in "${_SHELLSSO_NAMES[@]}"; do
         [[ $name != "$1"* ]] || COMPREPLY+=("$name")
     done
 }

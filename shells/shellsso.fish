@@ -64,11 +64,11 @@ end
 
 # Sets _SHELLSSO_INFO to the prompt text: aws:PROFILE, @REGION when awsuse set
 # one, then (expired) or (12m) when the SSO session has ended or is ending and
-# cannot be refreshed silently; __shellsso_level to ok, ending or expired.
+# cannot be refreshed silently; _SHELLSSO_LEVEL to ok, ending or expired.
 # A profile name comes from a config file: control and other odd characters
 # are shown as '?'.
 function __shellsso_state
-    set -g __shellsso_level ok
+    set -g _SHELLSSO_LEVEL ok
     set -gx _SHELLSSO_INFO ''
     test -n "$AWS_PROFILE"; or return 0
     set -gx _SHELLSSO_INFO aws:(string replace -ra '[^-\p{L}\p{N}._@:/+=,]' '?' -- "$AWS_PROFILE")
@@ -83,10 +83,10 @@ function __shellsso_state
     test $now -ge (math $_SHELLSSO_EXPIRES - 900) -a -z "$_SHELLSSO_REFRESH"; or return 0
     if test $now -ge $_SHELLSSO_EXPIRES
         set _SHELLSSO_INFO "$_SHELLSSO_INFO(expired)"
-        set __shellsso_level expired
+        set _SHELLSSO_LEVEL expired
     else
         set _SHELLSSO_INFO "$_SHELLSSO_INFO("(math "floor(($_SHELLSSO_EXPIRES - $now + 59) / 60)")"m)"
-        set __shellsso_level ending
+        set _SHELLSSO_LEVEL ending
     end
 end
 
@@ -112,7 +112,7 @@ function __shellsso_segment
     if test -z "$NO_COLOR"
         if string match -q -- $pattern "$AWS_PROFILE"
             set color red
-        else if test $__shellsso_level != ok
+        else if test $_SHELLSSO_LEVEL != ok
             set color yellow
         end
     end

@@ -66,13 +66,13 @@ __shellsso_reread() {
 
 # Sets _SHELLSSO_INFO to the prompt text: aws:PROFILE, @REGION when awsuse set
 # one, then (expired) or (12m) when the SSO session has ended or is ending and
-# cannot be refreshed silently; __shellsso_level to ok, ending or expired.
+# cannot be refreshed silently; _SHELLSSO_LEVEL to ok, ending or expired.
 # A profile name comes from a config file: anything a prompt could expand
 # ($ ` \ % ! and the like) is shown as '?', so the text is inert in PROMPT,
 # with or without PROMPT_SUBST.
 __shellsso_state() {
     \builtin emulate -L zsh
-    typeset -g _SHELLSSO_INFO='' __shellsso_level=ok
+    typeset -g _SHELLSSO_INFO='' _SHELLSSO_LEVEL=ok
     [[ -n ${AWS_PROFILE-} ]] || \builtin return 0
     _SHELLSSO_INFO="aws:${AWS_PROFILE//[^-[:alnum:]._@:\/+=,]/?}"
     if [[ " ${_SHELLSSO_SET-} " == *" AWS_REGION "* && -n ${AWS_REGION-} ]]; then
@@ -84,9 +84,9 @@ __shellsso_state() {
     __shellsso_reread
     ((EPOCHSECONDS >= _SHELLSSO_EXPIRES - 900)) && [[ -z ${_SHELLSSO_REFRESH-} ]] || \builtin return 0
     if ((EPOCHSECONDS >= _SHELLSSO_EXPIRES)); then
-        _SHELLSSO_INFO+="(expired)" __shellsso_level=expired
+        _SHELLSSO_INFO+="(expired)" _SHELLSSO_LEVEL=expired
     else
-        _SHELLSSO_INFO+="($(((_SHELLSSO_EXPIRES - EPOCHSECONDS + 59) / 60))m)" __shellsso_level=ending
+        _SHELLSSO_INFO+="($(((_SHELLSSO_EXPIRES - EPOCHSECONDS + 59) / 60))m)" _SHELLSSO_LEVEL=ending
     fi
 }
 
@@ -115,7 +115,7 @@ __shellsso_prompt() {
         if [[ -z ${NO_COLOR-} ]]; then
             if [[ $AWS_PROFILE == ${~SHELLSSO_PROD_PATTERN:-*prod*} ]]; then
                 color=red
-            elif [[ $__shellsso_level != ok ]]; then
+            elif [[ $_SHELLSSO_LEVEL != ok ]]; then
                 color=yellow
             fi
         fi
@@ -167,8 +167,8 @@ __shellsso_load_names() {
         data=$mapfile[$file]
     fi
     data=${data#*$'\n'}
-    typeset -ga __shellsso_names
-    __shellsso_names=("${(@f)${data%$'\n'}}")
+    typeset -ga _SHELLSSO_NAMES
+    _SHELLSSO_NAMES=("${(@f)${data%$'\n'}}")
 }
 
 __shellsso_complete_awsuse() {
@@ -178,7 +178,7 @@ __shellsso_complete_awsuse() {
     elif [[ $PREFIX == -* ]]; then
         compadd -- - --unset --export --region --help
     elif __shellsso_load_names; then
-        compadd -a __shellsso_names
+        compadd -a _SHELLSSO_NAMES
     fi
 }
 
@@ -196,7 +196,7 @@ __shellsso_complete_shellsso() {
         [[ ${line%% *} != "$key" ]] || found=(${=line#* })
     done
     if [[ $found == @profiles ]]; then
-        __shellsso_load_names && compadd -a __shellsso_names
+        __shellsso_load_names && compadd -a _SHELLSSO_NAMES
     else
         compadd -a found
     fi
