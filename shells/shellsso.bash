@@ -64,9 +64,32 @@ __shellsso_reread() {
     if [[ $data == *'"refreshToken"'* ]]; then _SHELLSSO_REFRESH=1; else _SHELLSSO_REFRESH=; fi
 }
 
+# True while the credentials `awsuse --export` put in the environment are there:
+# the profile is the one awsuse set and AWS_ACCESS_KEY_ID is still the key it
+# exported (changed or unset by hand, the mode ends). The expiry must be digits:
+# it comes from the environment and goes into arithmetic.
+__shellsso_creds_mode() {
+    [[ -n ${_SHELLSSO_CREDS_EXPIRES-} && $_SHELLSSO_CREDS_EXPIRES != *[![:digit:]]* &&
+        -n ${AWS_ACCESS_KEY_ID-} && $AWS_ACCESS_KEY_ID == "${_SHELLSSO_CREDS_KEY-}" &&
+        ${AWS_PROFILE-} == "${_SHELLSSO_PROFILE-}" ]]
+}
+
+# Appends (LABELexpired) or (LABEL12m) for expiry $1 to _SHELLSSO_INFO and sets
+# _SHELLSSO_LEVEL: expired, ending (under 15 minutes) or ok. Needs _SHELLSSO_NOW.
+__shellsso_until() {
+    if ((_SHELLSSO_NOW >= $1)); then
+        _SHELLSSO_INFO+="(${2}expired)" _SHELLSSO_LEVEL=expired
+    else
+        _SHELLSSO_INFO+="($2$((($1 - _SHELLSSO_NOW + 59) / 60))m)"
+        ((_SHELLSSO_NOW < $1 - 900)) || _SHELLSSO_LEVEL=ending
+    fi
+}
+
 # Sets _SHELLSSO_INFO to the prompt text: aws:PROFILE, @REGION when awsuse set
 # one, then (expired) or (12m) when the SSO session has ended or is ending and
 # cannot be refreshed silently; _SHELLSSO_LEVEL to ok, ending or expired.
+# With credentials exported by `awsuse --export`, always their expiry instead,
+# (creds 42m) or (creds expired): keys in the environment never refresh.
 # A profile name comes from a config file: anything a prompt could expand
 # ($ ` \ % ! and the like) is shown as '?', so the text is inert in PS1.
 __shellsso_state() {
@@ -76,17 +99,18 @@ __shellsso_state() {
     if [[ " ${_SHELLSSO_SET-} " == *" AWS_REGION "* && -n ${AWS_REGION-} ]]; then
         _SHELLSSO_INFO+="@${AWS_REGION//[!-[:alnum:]]/?}"
     fi
+    if __shellsso_creds_mode; then
+        __shellsso_now
+        __shellsso_until "$_SHELLSSO_CREDS_EXPIRES" 'creds '
+        \builtin return 0
+    fi
     # The token state describes the profile awsuse set, not one exported by hand.
     [[ $AWS_PROFILE == "${_SHELLSSO_PROFILE-}" && -n ${_SHELLSSO_EXPIRES-} ]] || \builtin return 0
     __shellsso_now
     ((_SHELLSSO_NOW >= _SHELLSSO_EXPIRES - 900)) || \builtin return 0
     __shellsso_reread
     ((_SHELLSSO_NOW >= _SHELLSSO_EXPIRES - 900)) && [[ -z ${_SHELLSSO_REFRESH-} ]] || \builtin return 0
-    if ((_SHELLSSO_NOW >= _SHELLSSO_EXPIRES)); then
-        _SHELLSSO_INFO+="(expired)" _SHELLSSO_LEVEL=expired
-    else
-        _SHELLSSO_INFO+="($(((_SHELLSSO_EXPIRES - _SHELLSSO_NOW + 59) / 60))m)" _SHELLSSO_LEVEL=ending
-    fi
+    __shellsso_until "$_SHELLSSO_EXPIRES" ''
 }
 
 # For themes that draw their own prompt (see THEMES.md). In $(...) it forks,
@@ -124,22 +148,31 @@ __shellsso_prompt() {
     \builtin return "$__shellsso_rc"
 }
 
-# Before a command runs ($1: its text): when its first word is an AWS tool and
-# the session is known to have expired, offer the login once (shellsso _preexec
-# refreshes silently when it can, asks otherwise, and prints the new state).
-# Everything up to the offer is builtins.
+# Before a command runs ($1: its text), when its first word is an AWS tool:
+# with exported credentials that have under 5 minutes left, re-export fresh
+# ones (whatever SHELLSSO_AUTO_LOGIN says: the SSO session may well be valid);
+# otherwise, when the session is known to have expired, offer the login. Once
+# per expiry either way: shellsso _preexec refreshes silently when it can, asks
+# or warns otherwise, and prints the new state. Everything up to it is builtins.
 __shellsso_preexec() {
-    [[ -n ${_SHELLSSO_EXPIRES-} && ${SHELLSSO_AUTO_LOGIN-} != never ]] || \builtin return 0
+    [[ -n ${_SHELLSSO_EXPIRES-}${_SHELLSSO_CREDS_EXPIRES-} ]] || \builtin return 0
     [[ ${AWS_PROFILE-} == "${_SHELLSSO_PROFILE-}" ]] || \builtin return 0
     \builtin local word="${1#"${1%%[![:space:]]*}"}" code
     word=${word%%[[:space:]]*}
     [[ " ${SHELLSSO_AWS_COMMANDS:-aws terraform tofu terragrunt cdk sam pulumi eksctl kubectl helm} " == *" $word "* ]] || \builtin return 0
     __shellsso_now
-    ((_SHELLSSO_NOW >= _SHELLSSO_EXPIRES)) || \builtin return 0
-    __shellsso_reread
-    ((_SHELLSSO_NOW >= _SHELLSSO_EXPIRES)) || \builtin return 0
-    [[ ${_SHELLSSO_OFFERED-} != "$_SHELLSSO_TOKEN:$_SHELLSSO_EXPIRES" ]] || \builtin return 0
-    _SHELLSSO_OFFERED=$_SHELLSSO_TOKEN:$_SHELLSSO_EXPIRES
+    if __shellsso_creds_mode; then
+        ((_SHELLSSO_NOW >= _SHELLSSO_CREDS_EXPIRES - 300)) || \builtin return 0
+        [[ ${_SHELLSSO_OFFERED-} != "creds:$_SHELLSSO_CREDS_EXPIRES" ]] || \builtin return 0
+        _SHELLSSO_OFFERED=creds:$_SHELLSSO_CREDS_EXPIRES
+    else
+        [[ -n ${_SHELLSSO_EXPIRES-} && ${SHELLSSO_AUTO_LOGIN-} != never ]] || \builtin return 0
+        ((_SHELLSSO_NOW >= _SHELLSSO_EXPIRES)) || \builtin return 0
+        __shellsso_reread
+        ((_SHELLSSO_NOW >= _SHELLSSO_EXPIRES)) || \builtin return 0
+        [[ ${_SHELLSSO_OFFERED-} != "$_SHELLSSO_TOKEN:$_SHELLSSO_EXPIRES" ]] || \builtin return 0
+        _SHELLSSO_OFFERED=$_SHELLSSO_TOKEN:$_SHELLSSO_EXPIRES
+    fi
     code=$(__shellsso_run preexec_main bash) && \builtin eval "$code"
     \builtin return 0
 }
@@ -150,7 +183,7 @@ __shellsso_preexec() {
 # old $? is handed back only when another trap runs after us.
 __shellsso_debug() {
     \builtin local __shellsso_rc=$?
-    if [[ -n ${_SHELLSSO_EXPIRES-} && -z ${COMP_LINE-} ]]; then
+    if [[ -n ${_SHELLSSO_EXPIRES-}${_SHELLSSO_CREDS_EXPIRES-} && -z ${COMP_LINE-} ]]; then
         __shellsso_preexec "$BASH_COMMAND"
     fi
     [[ -z ${_SHELLSSO_DEBUG_TRAP-} ]] || \builtin return "$__shellsso_rc"

@@ -62,9 +62,35 @@ function __shellsso_reread
     end
 end
 
+# True while the credentials `awsuse --export` put in the environment are there:
+# the profile is the one awsuse set and AWS_ACCESS_KEY_ID is still the key it
+# exported (changed or unset by hand, the mode ends). The expiry must be digits.
+function __shellsso_creds_mode
+    string match -qr '^[0-9]+$' -- "$_SHELLSSO_CREDS_EXPIRES"
+    and test -n "$AWS_ACCESS_KEY_ID" -a "$AWS_ACCESS_KEY_ID" = "$_SHELLSSO_CREDS_KEY"
+    and test "$AWS_PROFILE" = "$_SHELLSSO_PROFILE"
+end
+
+# Appends (LABELexpired) or (LABEL12m) to _SHELLSSO_INFO for expiry $argv[1] at
+# time $argv[2] (label $argv[3]) and sets _SHELLSSO_LEVEL: expired, ending
+# (under 15 minutes) or ok.
+function __shellsso_until
+    set -l expires $argv[1]
+    set -l now $argv[2]
+    if test $now -ge $expires
+        set _SHELLSSO_INFO "$_SHELLSSO_INFO($argv[3]expired)"
+        set _SHELLSSO_LEVEL expired
+    else
+        set _SHELLSSO_INFO "$_SHELLSSO_INFO($argv[3]"(math "floor(($expires - $now + 59) / 60)")"m)"
+        test $now -lt (math $expires - 900); or set _SHELLSSO_LEVEL ending
+    end
+end
+
 # Sets _SHELLSSO_INFO to the prompt text: aws:PROFILE, @REGION when awsuse set
 # one, then (expired) or (12m) when the SSO session has ended or is ending and
 # cannot be refreshed silently; _SHELLSSO_LEVEL to ok, ending or expired.
+# With credentials exported by `awsuse --export`, always their expiry instead,
+# (creds 42m) or (creds expired): keys in the environment never refresh.
 # A profile name comes from a config file: control and other odd characters
 # are shown as '?'.
 function __shellsso_state
@@ -75,19 +101,17 @@ function __shellsso_state
     if contains AWS_REGION (string split ' ' -- "$_SHELLSSO_SET"); and test -n "$AWS_REGION"
         set _SHELLSSO_INFO "$_SHELLSSO_INFO@"(string replace -ra '[^-a-z0-9]' '?' -- "$AWS_REGION")
     end
+    if __shellsso_creds_mode
+        __shellsso_until $_SHELLSSO_CREDS_EXPIRES (command date +%s) 'creds '
+        return 0
+    end
     # The token state describes the profile awsuse set, not one exported by hand.
     test "$AWS_PROFILE" = "$_SHELLSSO_PROFILE" -a -n "$_SHELLSSO_EXPIRES"; or return 0
     set -l now (command date +%s)
     test $now -ge (math $_SHELLSSO_EXPIRES - 900); or return 0
     __shellsso_reread
     test $now -ge (math $_SHELLSSO_EXPIRES - 900) -a -z "$_SHELLSSO_REFRESH"; or return 0
-    if test $now -ge $_SHELLSSO_EXPIRES
-        set _SHELLSSO_INFO "$_SHELLSSO_INFO(expired)"
-        set _SHELLSSO_LEVEL expired
-    else
-        set _SHELLSSO_INFO "$_SHELLSSO_INFO("(math "floor(($_SHELLSSO_EXPIRES - $now + 59) / 60)")"m)"
-        set _SHELLSSO_LEVEL ending
-    end
+    __shellsso_until $_SHELLSSO_EXPIRES $now ''
 end
 
 # For themes that draw their own prompt (see THEMES.md).
@@ -145,12 +169,14 @@ function fish_prompt
     __shellsso_orig_prompt
 end
 
-# Before a command runs ($argv[1]: its text): when its first word is an AWS
-# tool and the session is known to have expired, offer the login once
-# (shellsso _preexec refreshes silently when it can, asks otherwise, and prints
-# the new state).
+# Before a command runs ($argv[1]: its text), when its first word is an AWS
+# tool: with exported credentials that have under 5 minutes left, re-export
+# fresh ones (whatever SHELLSSO_AUTO_LOGIN says: the SSO session may well be
+# valid); otherwise, when the session is known to have expired, offer the
+# login. Once per expiry either way: shellsso _preexec refreshes silently when
+# it can, asks or warns otherwise, and prints the new state.
 function __shellsso_preexec --on-event fish_preexec
-    test -n "$_SHELLSSO_EXPIRES" -a "$SHELLSSO_AUTO_LOGIN" != never; or return 0
+    test -n "$_SHELLSSO_EXPIRES$_SHELLSSO_CREDS_EXPIRES"; or return 0
     test "$AWS_PROFILE" = "$_SHELLSSO_PROFILE"; or return 0
     set -l commands (string split ' ' -- "$SHELLSSO_AWS_COMMANDS")
     test -n "$SHELLSSO_AWS_COMMANDS"
@@ -158,11 +184,18 @@ function __shellsso_preexec --on-event fish_preexec
     set -l word (string split -f1 ' ' -- (string trim -- $argv[1]))
     contains -- "$word" $commands; or return 0
     set -l now (command date +%s)
-    test $now -ge $_SHELLSSO_EXPIRES; or return 0
-    __shellsso_reread
-    test $now -ge $_SHELLSSO_EXPIRES; or return 0
-    test "$_SHELLSSO_OFFERED" != "$_SHELLSSO_TOKEN:$_SHELLSSO_EXPIRES"; or return 0
-    set -g _SHELLSSO_OFFERED "$_SHELLSSO_TOKEN:$_SHELLSSO_EXPIRES"
+    if __shellsso_creds_mode
+        test $now -ge (math $_SHELLSSO_CREDS_EXPIRES - 300); or return 0
+        test "$_SHELLSSO_OFFERED" != "creds:$_SHELLSSO_CREDS_EXPIRES"; or return 0
+        set -g _SHELLSSO_OFFERED "creds:$_SHELLSSO_CREDS_EXPIRES"
+    else
+        test -n "$_SHELLSSO_EXPIRES" -a "$SHELLSSO_AUTO_LOGIN" != never; or return 0
+        test $now -ge $_SHELLSSO_EXPIRES; or return 0
+        __shellsso_reread
+        test $now -ge $_SHELLSSO_EXPIRES; or return 0
+        test "$_SHELLSSO_OFFERED" != "$_SHELLSSO_TOKEN:$_SHELLSSO_EXPIRES"; or return 0
+        set -g _SHELLSSO_OFFERED "$_SHELLSSO_TOKEN:$_SHELLSSO_EXPIRES"
+    end
     set -l code (__shellsso_run preexec_main fish)
     and string join \n -- $code | source
     return 0

@@ -15,6 +15,9 @@ State kept in the shell's environment (exported, so nested shells inherit it):
   _SHELLSSO_TOKEN    the SSO token file behind the profile
   _SHELLSSO_EXPIRES  its expiry, epoch seconds (the prompt compares it with the clock)
   _SHELLSSO_REFRESH  1 when botocore or shellsso can refresh it silently
+  _SHELLSSO_CREDS_EXPIRES  with --export: the exported credentials' expiry, epoch seconds
+  _SHELLSSO_CREDS_KEY      with --export: their access key id (not a secret), so that the
+                           hooks see when AWS_ACCESS_KEY_ID was changed by hand (the mode ends)
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ CREDENTIAL_VARS = (
 # and only these names may go from it into `unset`.
 MANAGED_VARS = ("AWS_PROFILE", *REGION_VARS, *CREDENTIAL_VARS)
 TOKEN_STATE_VARS = ("_SHELLSSO_TOKEN", "_SHELLSSO_EXPIRES", "_SHELLSSO_REFRESH")
+CREDS_STATE_VARS = ("_SHELLSSO_CREDS_EXPIRES", "_SHELLSSO_CREDS_KEY")
 # Credentials that the provider chain prefers over AWS_PROFILE.
 SHADOWING_VARS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
 
@@ -169,7 +173,12 @@ def token_code(shell: Shell, target: SsoTarget | None, *, ensure: bool) -> list[
 
 
 def export_code(shell: Shell, config: AwsConfig, profile: str) -> list[str]:
-    """Temporary credentials as environment variables (the slow path: may call AWS)."""
+    """Temporary credentials as environment variables (the slow path: may call AWS).
+
+    Also records their expiry and access key id for the hooks, which show the
+    expiry in the prompt and re-export before an AWS command once it is near;
+    static keys (no expiry) record nothing.
+    """
     enable_site()
     from shellsso.rolecreds import get_role_credentials
     from shellsso.timeutil import format_isoformat
@@ -185,9 +194,13 @@ def export_code(shell: Shell, config: AwsConfig, profile: str) -> list[str]:
     else:
         absent.append("AWS_SESSION_TOKEN")
     if creds.expiration is not None:
-        code.append(shell.export("AWS_CREDENTIAL_EXPIRATION", format_isoformat(creds.expiration)))
+        code += [
+            shell.export("AWS_CREDENTIAL_EXPIRATION", format_isoformat(creds.expiration)),
+            shell.export("_SHELLSSO_CREDS_EXPIRES", str(int(creds.expiration))),
+            shell.export("_SHELLSSO_CREDS_KEY", creds.access_key_id),
+        ]
     else:
-        absent.append("AWS_CREDENTIAL_EXPIRATION")
+        absent += ["AWS_CREDENTIAL_EXPIRATION", *CREDS_STATE_VARS]
     code.append(shell.unset(absent))
     return code
 
@@ -229,6 +242,7 @@ def switch(shell: Shell, request: Request, env: Mapping[str, str]) -> list[str]:
         setting += CREDENTIAL_VARS
     else:
         warn_shadowing(env, profile, own)
+        code.append(shell.unset(name for name in CREDS_STATE_VARS if name in env))
     code += token_code(shell, target, ensure=not request.export)
     code.append(shell.export("AWS_PROFILE", profile))
     if request.region is not None:
@@ -246,7 +260,8 @@ def switch(shell: Shell, request: Request, env: Mapping[str, str]) -> list[str]:
 
 def unset_code(shell: Shell, env: Mapping[str, str]) -> list[str]:
     """Code that removes what awsuse set, and nothing it did not."""
-    code = [shell.unset([*managed(env), "_SHELLSSO_SET", "_SHELLSSO_PROFILE", *TOKEN_STATE_VARS])]
+    code = [shell.unset([*managed(env), "_SHELLSSO_SET", "_SHELLSSO_PROFILE", *TOKEN_STATE_VARS,
+                         *CREDS_STATE_VARS])]
     previous = env.get("_SHELLSSO_PROFILE")
     if previous:
         code.append(shell.export("_SHELLSSO_PREV", previous))
@@ -356,15 +371,52 @@ def names_path(shell: Shell) -> str:
     return os.path.join(own_cache_dir(), f"names.{shell.name}")
 
 
+def exported_creds_active(env: Mapping[str, str]) -> bool:
+    """True while the credentials `awsuse --export` put in the environment are still there.
+
+    The hooks make the same test: the profile is the one awsuse set and
+    AWS_ACCESS_KEY_ID is still the key it exported (changed or unset by hand,
+    the mode ends).
+    """
+    key = env.get("AWS_ACCESS_KEY_ID")
+    return bool(
+        env.get("_SHELLSSO_CREDS_EXPIRES") and key and key == env.get("_SHELLSSO_CREDS_KEY")
+        and env.get("AWS_PROFILE") == env.get("_SHELLSSO_PROFILE")
+    )
+
+
+def reexport_code(shell: Shell, config: AwsConfig, profile: str) -> list[str]:
+    """Fresh credentials for the profile whose exported ones have (nearly) expired.
+
+    get_role_credentials reuses the CLI cache, refreshes the token silently or
+    offers the login (SHELLSSO_AUTO_LOGIN); refused or impossible, it only
+    warns, and the command runs with what the environment has.
+    """
+    code: list[str] = []
+    try:
+        code = export_code(shell, config, profile)
+    except LoginRequired as exc:
+        from shellsso.output import warn
+
+        warn(exc.message)
+        warn(f"the credentials awsuse exported for profile '{display_name(profile)}' have "
+             f"expired or are about to; run `awsuse {display_name(profile)} --export` "
+             "after logging in")
+    # The token state is news to the shell either way (a login, or an ended session).
+    return code + token_code(shell, config.sso_target(profile), ensure=False)
+
+
 def preexec_code(shell: Shell, args: list[str], env: Mapping[str, str]) -> list[str]:
-    """Before an AWS command on an expired session: refresh or offer the login, once."""
+    """Before an AWS command: re-export expiring credentials, or offer the login, once."""
     profile = env.get("AWS_PROFILE")
     if not profile or profile != env.get("_SHELLSSO_PROFILE"):
         return []
     from shellsso.config import load_config
 
-    target = load_config().sso_target(profile)
-    return token_code(shell, target, ensure=True)
+    config = load_config()
+    if exported_creds_active(env):
+        return reexport_code(shell, config, profile)
+    return token_code(shell, config.sso_target(profile), ensure=True)
 
 
 def main(argv: list[str]) -> int:
@@ -378,5 +430,5 @@ def names_main(argv: list[str]) -> int:
 
 
 def preexec_main(argv: list[str]) -> int:
-    """`shellsso _preexec SHELL`: the preexec hook's login offer; prints new token state."""
+    """`shellsso _preexec SHELL`: the preexec hook's re-export or login offer; prints new state."""
     return _guarded(preexec_code, argv)

@@ -15,10 +15,13 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import TYPE_CHECKING, Dict, List, Optional
 
 import pexpect
 import pytest
+
+if TYPE_CHECKING:
+    from conftest import AwsEnv
 
 MARK = "@@P@@ "
 SET_PS1 = f"PS1='{MARK[:3]}''{MARK[3:]}'"
@@ -39,6 +42,7 @@ class Dialect:
     status: str  # prints rc=N for the last command
     value: str  # printf template for one variable, {name} substituted
     define_aws: str  # a fake `aws` command that prints AWS_PROFILE
+    define_aws_key: str  # a fake `aws` command that prints AWS_ACCESS_KEY_ID
     set_var: str  # export {name}={value}
     unset_var: str  # unset {name}
     lint: List[str]  # a linter for the hook (file name appended), must print nothing
@@ -58,6 +62,7 @@ DIALECTS: Dict[str, Dialect] = {
         status='echo "rc=$?"',
         value="printf '[%s]\\n' \"${{{name}-}}\"",
         define_aws='aws() { printf \'[aws:%s]\\n\' "$AWS_PROFILE"; }',
+        define_aws_key='aws() { printf \'[key:%s]\\n\' "$AWS_ACCESS_KEY_ID"; }',
         set_var="export {name}='{value}'",
         unset_var="unset {name}",
         lint=["shellcheck", "-s", "bash"],
@@ -71,6 +76,7 @@ DIALECTS: Dict[str, Dialect] = {
         status='echo "rc=$?"',
         value="printf '[%s]\\n' \"${{{name}-}}\"",
         define_aws='aws() { printf \'[aws:%s]\\n\' "$AWS_PROFILE"; }',
+        define_aws_key='aws() { printf \'[key:%s]\\n\' "$AWS_ACCESS_KEY_ID"; }',
         set_var="export {name}='{value}'",
         unset_var="unset {name}",
         lint=["zsh", "-n"],
@@ -85,6 +91,7 @@ DIALECTS: Dict[str, Dialect] = {
         status='echo "rc=$status"',
         value="printf '[%s]\\n' \"${name}\"",
         define_aws="function aws; printf '[aws:%s]\\n' \"$AWS_PROFILE\"; end",
+        define_aws_key="function aws; printf '[key:%s]\\n' \"$AWS_ACCESS_KEY_ID\"; end",
         set_var="set -gx {name} '{value}'",
         unset_var="set -e {name}",
         lint=["fish", "--no-execute"],
@@ -413,3 +420,88 @@ def check_preexec(sh: ShellSession, home: Path) -> None:
     sh.child.expect_exact("[aws:dev]", timeout=30)
     sh._prompt()
     assert sh.prompt() == "aws:dev"
+
+
+CREDS_PROMPT = re.compile(r"aws:dev\(creds (\d+)m\)")
+
+
+def _age_role_cache(home: Path, seconds_left: float) -> None:
+    """Make the CLI-cache role credentials expire soon, as they would after a while."""
+    import json
+
+    fmt = "%Y-%m-%dT%H:%M:%SZ"
+    entries = list((home / ".aws" / "cli" / "cache").glob("*.json"))
+    assert entries
+    for entry in entries:
+        data = json.loads(entry.read_text())
+        data["Credentials"]["Expiration"] = time.strftime(
+            fmt, time.gmtime(time.time() + seconds_left))
+        entry.write_text(json.dumps(data))
+
+
+def check_export_creds(sh: ShellSession, env: AwsEnv) -> None:
+    """awsuse --export: (creds NNm) in the prompt; near expiry the next `aws` gets new keys."""
+    from conftest import run_shellsso, write_token
+
+    set_var, unset_var = sh.dialect.set_var, sh.dialect.unset_var
+    login = run_shellsso("login", "--profile", "dev")
+    assert login.returncode == 0, login.stderr
+    sh.run(sh.dialect.define_aws_key)
+    sh.run("awsuse dev --export", timeout=30)
+    match = CREDS_PROMPT.fullmatch(sh.prompt())
+    assert match and 58 <= int(match.group(1)) <= 60, sh.prompt()
+    assert "\x1b[33m" not in sh.raw_prompt()
+    first = sh.value("AWS_ACCESS_KEY_ID")
+    assert first.startswith("ASIA") and sh.value("_SHELLSSO_CREDS_KEY") == first
+    assert first in sh.run("aws sts get-caller-identity")  # valid: nothing happens
+    assert env.counters().get("GetRoleCredentials") == 1
+
+    # Past their expiry (the variable rewritten): the prompt says so, in yellow.
+    sh.run(set_var.format(name="_SHELLSSO_CREDS_EXPIRES", value=int(time.time()) - 60))
+    assert sh.prompt() == "aws:dev(creds expired)"
+    assert "\x1b[33m" in sh.raw_prompt()
+    # Two minutes left, and the cached copy as old: `aws` runs with new keys.
+    sh.run(set_var.format(name="_SHELLSSO_CREDS_EXPIRES", value=int(time.time()) + 120))
+    assert sh.prompt() == "aws:dev(creds 2m)"
+    _age_role_cache(env.home, 120)
+    out = sh.run("aws s3 ls", timeout=30)
+    second = sh.value("AWS_ACCESS_KEY_ID")
+    assert second != first and f"[key:{second}]" in out, out
+    assert "Log in" not in out and "warning" not in out
+    assert env.counters().get("GetRoleCredentials") == 2
+    assert CREDS_PROMPT.fullmatch(sh.prompt()), sh.prompt()
+    assert second in sh.run("aws s3 ls")  # fresh again: nothing more happens
+    assert env.counters().get("GetRoleCredentials") == 2
+
+    # SSO session over and SHELLSSO_AUTO_LOGIN=never: one warning, the command runs.
+    write_token(env.home, "corp", -60)
+    sh.run(set_var.format(name="SHELLSSO_AUTO_LOGIN", value="never"))
+    sh.run(set_var.format(name="_SHELLSSO_CREDS_EXPIRES", value=int(time.time()) - 10))
+    _age_role_cache(env.home, -10)
+    out = sh.run("aws s3 ls", timeout=30)
+    assert f"[key:{second}]" in out
+    assert "shellsso: warning:" in out and "shellsso login --profile dev" in out, out
+    assert "awsuse dev --export" in out
+    assert sh.value("AWS_SECRET_ACCESS_KEY") not in out
+    assert "warning" not in sh.run("aws s3 ls")  # warned once per expiry
+    assert sh.prompt() == "aws:dev(creds expired)"
+    sh.run(unset_var.format(name="SHELLSSO_AUTO_LOGIN"))
+    assert env.counters().get("GetRoleCredentials") == 2
+
+    # Keys changed by hand end the mode: the prompt and `aws` leave them alone.
+    sh.run(set_var.format(name="AWS_ACCESS_KEY_ID", value="AKIAHANDMADE"))
+    assert sh.prompt() == "aws:dev(expired)"  # the SSO session's state again
+    sh.child.sendline("aws s3 ls")
+    sh.child.expect_exact("Log in to SSO session 'corp' now? [Y/n]")
+    sh.child.sendline("n")
+    sh.child.expect_exact("[key:AKIAHANDMADE]")
+    sh._prompt()
+    assert sh.value("AWS_ACCESS_KEY_ID") == "AKIAHANDMADE"
+
+    # --unset ends the mode and clears what --export set.
+    sh.run("awsuse --unset")
+    assert sh.prompt() == ""
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+                 "AWS_CREDENTIAL_EXPIRATION", "_SHELLSSO_CREDS_EXPIRES", "_SHELLSSO_CREDS_KEY"):
+        assert sh.value(name) == "", name
+    assert env.counters().get("GetRoleCredentials") == 2

@@ -6,11 +6,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import AwsEnv, write_config, write_token
+from conftest import AwsEnv, run_shellsso, write_config, write_token
 from shellharness import (
+    CREDS_PROMPT,
     HOSTILE_CONFIG,
     ShellSession,
     check_completion,
+    check_export_creds,
     check_hostile_names,
     check_login_offer,
     check_preexec,
@@ -55,6 +57,15 @@ def test_prompt_and_no_process_per_prompt(home: Path) -> None:
         assert sh.prompt() in ("aws:prod(5m)", "aws:prod(4m)")
         sh.run("/bin/true")  # the counter does move when a process runs
         assert sh.child_faults_per_prompt(1) == 0
+
+
+def test_export_creds_prompt_and_reexport(aws_env: AwsEnv) -> None:
+    with ShellSession(SHELL, aws_env.home, timeout=15) as sh:
+        check_export_creds(sh, aws_env)
+        assert run_shellsso("login", "--profile", "dev").returncode == 0
+        sh.run("awsuse dev --export", timeout=30)
+        assert CREDS_PROMPT.fullmatch(sh.prompt()), sh.prompt()
+        assert sh.child_faults_per_prompt() == 0  # the creds form starts no process either
 
 
 def test_hostile_names(home: Path) -> None:

@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Dict, List
 
@@ -35,8 +36,8 @@ PRINT = {
 }
 
 
-def use(*args: str, shell: str = "bash", env: Dict[str, str] | None = None
-        ) -> subprocess.CompletedProcess[str]:
+def use(*args: str, shell: str = "bash", env: Dict[str, str] | None = None,
+        entry: str = "main") -> subprocess.CompletedProcess[str]:
     """`shellsso _use SHELL ARGS` as the hook runs it: -E -S, package folder first."""
     import shellsso
 
@@ -44,7 +45,7 @@ def use(*args: str, shell: str = "bash", env: Dict[str, str] | None = None
     code = ("import sys;sys.path[0]=sys.argv.pop(1);import shellsso.use as u;"
             "sys.exit(getattr(u,sys.argv.pop(1))(sys.argv[1:]))")
     return subprocess.run(
-        [sys.executable, "-E", "-S", "-c", code, pkgdir, "main", shell, *args],
+        [sys.executable, "-E", "-S", "-c", code, pkgdir, entry, shell, *args],
         capture_output=True, text=True, env=env if env is not None else dict(os.environ),
         stdin=subprocess.DEVNULL, timeout=60,
     )
@@ -190,13 +191,72 @@ def test_export_puts_credentials_in_the_environment(aws_env: AwsEnv) -> None:
     assert result.returncode == 0, result.stderr
     names = ["AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
              "AWS_CREDENTIAL_EXPIRATION", "_SHELLSSO_SET"]
-    values = evaluate("bash", result.stdout, dict(os.environ), names)
+    values = evaluate("bash", result.stdout, dict(os.environ),
+                      [*names, "_SHELLSSO_CREDS_KEY", "_SHELLSSO_CREDS_EXPIRES"])
     assert values["AWS_PROFILE"] == "dev"
     assert values["AWS_ACCESS_KEY_ID"] and values["AWS_SECRET_ACCESS_KEY"]
     assert values["AWS_SESSION_TOKEN"]
     assert values["AWS_CREDENTIAL_EXPIRATION"].endswith("+00:00")
     assert values["_SHELLSSO_SET"].split() == names[:5]
     assert values["AWS_SECRET_ACCESS_KEY"] not in result.stderr
+    # The hooks' state for the prompt and the re-export: expiry and key id, no secret.
+    assert values["_SHELLSSO_CREDS_KEY"] == values["AWS_ACCESS_KEY_ID"]
+    assert abs(int(values["_SHELLSSO_CREDS_EXPIRES"]) - (time.time() + 3600)) < 120
+    assert values["AWS_SECRET_ACCESS_KEY"] not in result.stdout.split("AWS_SECRET_ACCESS_KEY")[0]
+
+
+def test_switch_or_unset_after_export_ends_the_creds_mode(home: Path) -> None:
+    write_config(home)
+    write_token(home, "corp", 3600)
+    env = dict(os.environ, AWS_PROFILE="dev", _SHELLSSO_PROFILE="dev", AWS_ACCESS_KEY_ID="ASIAX",
+               _SHELLSSO_CREDS_KEY="ASIAX", _SHELLSSO_CREDS_EXPIRES="1",
+               _SHELLSSO_SET="AWS_PROFILE AWS_ACCESS_KEY_ID")
+    names = ["AWS_ACCESS_KEY_ID", "_SHELLSSO_CREDS_KEY", "_SHELLSSO_CREDS_EXPIRES"]
+    for args in (["staging"], ["--unset"]):
+        result = use(*args, env=env)
+        assert result.returncode == 0, result.stderr
+        assert evaluate("bash", result.stdout, env, names) == dict.fromkeys(names, "")
+
+
+def test_preexec_reexports_expired_credentials(aws_env: AwsEnv) -> None:
+    login = run_shellsso("login", "--profile", "dev")
+    assert login.returncode == 0, login.stderr
+    exported = use("dev", "--export")
+    names = ["AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+             "AWS_CREDENTIAL_EXPIRATION", "_SHELLSSO_SET", "_SHELLSSO_PROFILE",
+             "_SHELLSSO_CREDS_KEY", "_SHELLSSO_CREDS_EXPIRES", "_SHELLSSO_EXPIRES"]
+    env = dict(os.environ, **evaluate("bash", exported.stdout, dict(os.environ), names))
+    for shell in shells.SHELLS:
+        for entry in (aws_env.home / ".aws" / "cli" / "cache").glob("*.json"):
+            entry.unlink()  # as if the cached copy had expired too
+        result = use(shell=shell, env=env, entry="preexec_main")
+        assert result.returncode == 0 and result.stderr == "", result.stderr
+        values = evaluate(shell, result.stdout, env, names)
+        assert values["AWS_ACCESS_KEY_ID"] != env["AWS_ACCESS_KEY_ID"]
+        assert values["_SHELLSSO_CREDS_KEY"] == values["AWS_ACCESS_KEY_ID"]
+        assert values["AWS_SECRET_ACCESS_KEY"] != env["AWS_SECRET_ACCESS_KEY"]
+        assert int(values["_SHELLSSO_EXPIRES"]) > time.time()
+        env.update(values)
+    assert aws_env.counters().get("GetRoleCredentials") == 4
+    # Keys changed by hand: no longer ours, nothing is re-exported.
+    env["AWS_ACCESS_KEY_ID"] = "AKIAHANDMADE"
+    result = use(env=env, entry="preexec_main")
+    assert "AWS_ACCESS_KEY_ID" not in result.stdout
+    assert aws_env.counters().get("GetRoleCredentials") == 4
+
+
+def test_preexec_with_auto_login_never_warns_and_changes_no_keys(aws_env: AwsEnv) -> None:
+    write_token(aws_env.home, "corp", -60)
+    env = dict(os.environ, AWS_PROFILE="dev", _SHELLSSO_PROFILE="dev", AWS_ACCESS_KEY_ID="ASIAX",
+               _SHELLSSO_CREDS_KEY="ASIAX", _SHELLSSO_CREDS_EXPIRES="1",
+               SHELLSSO_AUTO_LOGIN="never")
+    result = use(env=env, entry="preexec_main")
+    assert result.returncode == 0
+    assert "shellsso login --profile dev" in result.stderr
+    assert "awsuse dev --export" in result.stderr
+    assert "AWS_ACCESS_KEY_ID" not in result.stdout
+    assert "export _SHELLSSO_EXPIRES='" in result.stdout  # the session's end, for the prompt
+    assert aws_env.counters().get("GetRoleCredentials", 0) == 0
 
 
 def test_names_cache_skips_unshowable_names(home: Path) -> None:
