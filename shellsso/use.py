@@ -59,7 +59,8 @@ usage: awsuse PROFILE [--region REGION] [--export]
 Sets AWS_PROFILE in this shell. --region also sets AWS_REGION and
 AWS_DEFAULT_REGION; --export also puts temporary credentials in the
 environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN,
-AWS_CREDENTIAL_EXPIRATION) for tools that cannot read SSO profiles.
+AWS_CREDENTIAL_EXPIRATION) for tools that cannot read SSO profiles; the
+prompt then shows their expiry, and the next AWS command renews them.
 An expired SSO session is refreshed, or a login offered (SHELLSSO_AUTO_LOGIN=ask|always|never)."""
 
 

@@ -488,15 +488,29 @@ def check_export_creds(sh: ShellSession, env: AwsEnv) -> None:
     sh.run(unset_var.format(name="SHELLSSO_AUTO_LOGIN"))
     assert env.counters().get("GetRoleCredentials") == 2
 
-    # Keys changed by hand end the mode: the prompt and `aws` leave them alone.
-    sh.run(set_var.format(name="AWS_ACCESS_KEY_ID", value="AKIAHANDMADE"))
-    assert sh.prompt() == "aws:dev(expired)"  # the SSO session's state again
+    # SHELLSSO_AUTO_LOGIN=ask (the default): the login is offered; yes, and new keys.
+    sh.run(set_var.format(name="_SHELLSSO_CREDS_EXPIRES", value=int(time.time()) - 5))
     sh.child.sendline("aws s3 ls")
     sh.child.expect_exact("Log in to SSO session 'corp' now? [Y/n]")
-    sh.child.sendline("n")
-    sh.child.expect_exact("[key:AKIAHANDMADE]")
-    sh._prompt()
-    assert sh.value("AWS_ACCESS_KEY_ID") == "AKIAHANDMADE"
+    sh.child.sendline("y")
+    sh.child.expect_exact("[key:", timeout=30)
+    sh._prompt(timeout=30)
+    third = sh.value("AWS_ACCESS_KEY_ID")
+    assert third not in (first, second) and third.startswith("ASIA")
+    assert env.counters().get("GetRoleCredentials") == 3
+    assert CREDS_PROMPT.fullmatch(sh.prompt()), sh.prompt()
+
+    # Keys changed by hand end the mode: the prompt and `aws` leave them alone.
+    sh.run(set_var.format(name="AWS_ACCESS_KEY_ID", value="AKIAHANDMADE"))
+    assert sh.prompt() == "aws:dev"  # the SSO session's state again (valid)
+    sh.run(set_var.format(name="_SHELLSSO_CREDS_EXPIRES", value=int(time.time()) - 5))
+    assert sh.prompt() == "aws:dev"
+    assert sh.run("aws s3 ls") == "[key:AKIAHANDMADE]"
+    assert env.counters().get("GetRoleCredentials") == 3
+    sh.run(set_var.format(name="AWS_ACCESS_KEY_ID", value=third))
+    assert sh.prompt() == "aws:dev(creds expired)"
+    sh.run(unset_var.format(name="AWS_ACCESS_KEY_ID"))
+    assert sh.prompt() == "aws:dev"
 
     # --unset ends the mode and clears what --export set.
     sh.run("awsuse --unset")
@@ -504,4 +518,4 @@ def check_export_creds(sh: ShellSession, env: AwsEnv) -> None:
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
                  "AWS_CREDENTIAL_EXPIRATION", "_SHELLSSO_CREDS_EXPIRES", "_SHELLSSO_CREDS_KEY"):
         assert sh.value(name) == "", name
-    assert env.counters().get("GetRoleCredentials") == 2
+    assert env.counters().get("GetRoleCredentials") == 3
