@@ -220,18 +220,29 @@ __shellsso_reply_words() {
     done
 }
 
-# Adds the (quoted) profile names that start with $1 as typed. An empty word
-# matches them all: no loop, which is the slow case at 10,000 profiles.
+# Adds the (quoted) profile names that start with $1 as typed. The cache is
+# sorted bytewise, and in the C locale [[ < ]] compares bytes too: a binary
+# search finds the first match, a second one the end of the run of matches, and
+# one slice copies them. A TAB costs the same at 10,000 profiles as at 10.
 __shellsso_reply_profiles() {
-    \builtin local name
+    \builtin local LC_ALL=C lo hi mid first
     __shellsso_load_names || \builtin return 0
     if [[ -z $1 ]]; then
         COMPREPLY+=("${_SHELLSSO_NAMES[@]}")
         \builtin return 0
     fi
-    for name in "${_SHELLSSO_NAMES[@]}"; do
-        [[ $name != "$1"* ]] || COMPREPLY+=("$name")
+    # The names sit at indices 1..n (index 0, the key line, was removed).
+    lo=1 hi=$((${#_SHELLSSO_NAMES[@]} + 1))
+    while ((lo < hi)); do
+        mid=$(((lo + hi) / 2))
+        if [[ ${_SHELLSSO_NAMES[mid]} < "$1" ]]; then lo=$((mid + 1)); else hi=$mid; fi
     done
+    first=$lo hi=$((${#_SHELLSSO_NAMES[@]} + 1))
+    while ((lo < hi)); do
+        mid=$(((lo + hi) / 2))
+        if [[ ${_SHELLSSO_NAMES[mid]} == "$1"* ]]; then lo=$((mid + 1)); else hi=$mid; fi
+    done
+    ((lo == first)) || COMPREPLY+=("${_SHELLSSO_NAMES[@]:first:lo-first}")
 }
 
 __shellsso_complete_awsuse() {

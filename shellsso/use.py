@@ -360,6 +360,8 @@ def names_code(shell: Shell, args: list[str], env: Mapping[str, str]) -> list[st
     key = args[0] if args else ""
     names = [shell.completion_word(name) for name in load_config().names()
              if display_name(name) == name]
+    # Sorted by bytes: bash finds the matches by binary search in the C locale.
+    names.sort(key=lambda word: word.encode("utf-8", "surrogateescape"))
     text = "".join(line + "\n" for line in [key, *names])
     write_atomic(names_path(shell), text.encode("utf-8", "surrogateescape"))
     return []
