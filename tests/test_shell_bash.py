@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -96,3 +97,32 @@ def test_keeps_prompt_command_and_debug_trap(home: Path) -> None:
         sh.run("debugged=no")
         assert sh.value("debugged") == "yes"
         assert sh.run("trap -p DEBUG").count("__shellsso_debug") == 1
+
+
+def test_completion_search_matches_a_plain_prefix_filter(home: Path) -> None:
+    """The binary search over the sorted cache finds exactly the names with the prefix."""
+    require_shell(SHELL)
+    from shellsso import shells
+
+    names = ["dev", "dev2", "devops", "d", "prod", "prod-eu", "p1", "p10", "p2", "x y", "é-prod",
+             "x;rm", "Zeta", "zeta", *[f"n{i:03d}" for i in range(300)]]
+    write_config(home, "".join(f'[profile "{name}"]\nregion = a\n' for name in names))
+    # As typed on the command line: bash compares the typed word with quoted names.
+    prefixes = ["d", "dev", "devo", "p", "p1", "prod-", "x", "x\\;", "é", "Z", "z", "n0", "n29",
+                "n299", "n3", "q", "~"]
+    words = [shells.get(SHELL).completion_word(name) for name in names]
+    hook = subprocess.run([sys.executable, "-m", "shellsso", "init", SHELL],
+                          capture_output=True, text=True, check=True).stdout
+    script = hook + "\n" + "".join(
+        f"COMPREPLY=(); __shellsso_reply_profiles {shlex.quote(p)}; "
+        "printf '%s\\n' \"${#COMPREPLY[@]}\" \"${COMPREPLY[@]}\"\n"
+        for p in prefixes
+    )
+    out = subprocess.run(["bash", "--norc", "--noprofile", "-c", script], capture_output=True,
+                         text=True, check=True).stdout.splitlines()
+    for prefix in prefixes:
+        count = int(out.pop(0))
+        got, out = out[:count], out[count:]
+        assert sorted(got) == sorted(w for w in words if w.startswith(prefix)), prefix
+        assert all(shlex.split(word)[0] in names for word in got)
+    assert out == []
