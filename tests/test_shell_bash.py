@@ -1,4 +1,7 @@
-"""bash (4.4+) with the hook loaded, driven like a user under pexpect."""
+"""bash (4.4+) under pexpect: what is particular to it.
+
+The scenario all three shells share is in test_shells.py.
+"""
 
 from __future__ import annotations
 
@@ -10,40 +13,13 @@ from pathlib import Path
 from conftest import AwsEnv, run_shellsso, write_config, write_token
 from shellharness import (
     CREDS_PROMPT,
-    HOSTILE_CONFIG,
     ShellSession,
-    check_completion,
     check_export_creds,
-    check_hostile_names,
-    check_login_offer,
-    check_preexec,
     check_prompt,
-    check_switching,
-    check_unset_keeps_foreign,
     require_shell,
 )
 
 SHELL = "bash"
-
-
-def test_lint_prints_nothing(tmp_path: Path) -> None:
-    require_shell(SHELL)
-    hook = tmp_path / "hook"
-    hook.write_text(subprocess.run([sys.executable, "-m", "shellsso", "init", SHELL],
-                                   capture_output=True, text=True, check=True).stdout)
-    from shellharness import DIALECTS
-
-    lint = subprocess.run([*DIALECTS[SHELL].lint, str(hook)], capture_output=True, text=True)
-    assert (lint.returncode, lint.stdout + lint.stderr) == (0, "")
-
-
-def test_switch_list_unset_complete(home: Path) -> None:
-    write_config(home)
-    write_token(home, "corp", 3600)
-    with ShellSession(SHELL, home) as sh:
-        check_switching(sh)
-        check_unset_keeps_foreign(sh)
-        check_completion(sh)
 
 
 def test_prompt_and_no_process_per_prompt(home: Path) -> None:
@@ -67,18 +43,6 @@ def test_export_creds_prompt_and_reexport(aws_env: AwsEnv) -> None:
         sh.run("awsuse dev --export", timeout=30)
         assert CREDS_PROMPT.fullmatch(sh.prompt()), sh.prompt()
         assert sh.child_faults_per_prompt() == 0  # the creds form starts no process either
-
-
-def test_hostile_names(home: Path) -> None:
-    write_config(home, HOSTILE_CONFIG)
-    with ShellSession(SHELL, home) as sh:
-        check_hostile_names(sh, home)
-
-
-def test_login_offer_and_preexec(aws_env: AwsEnv) -> None:
-    with ShellSession(SHELL, aws_env.home, timeout=15) as sh:
-        check_login_offer(sh, aws_env.home)
-        check_preexec(sh, aws_env.home)
 
 
 def test_keeps_prompt_command_and_debug_trap(home: Path) -> None:

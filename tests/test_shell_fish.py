@@ -1,49 +1,22 @@
-"""fish (3.4+) with the hook loaded, driven like a user under pexpect."""
+"""fish (3.4+) under pexpect: what is particular to it.
+
+The scenario all three shells share is in test_shells.py.
+"""
 
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
-from conftest import AwsEnv, run_shellsso, write_config, write_token
+from conftest import AwsEnv, run_shellsso, write_config
 from shellharness import (
     CREDS_PROMPT,
-    HOSTILE_CONFIG,
     ShellSession,
-    check_completion,
     check_export_creds,
-    check_hostile_names,
-    check_login_offer,
-    check_preexec,
     check_prompt,
-    check_switching,
-    check_unset_keeps_foreign,
-    require_shell,
 )
 
 SHELL = "fish"
-
-
-def test_lint_prints_nothing(tmp_path: Path) -> None:
-    require_shell(SHELL)
-    hook = tmp_path / "hook"
-    hook.write_text(subprocess.run([sys.executable, "-m", "shellsso", "init", SHELL],
-                                   capture_output=True, text=True, check=True).stdout)
-    from shellharness import DIALECTS
-
-    lint = subprocess.run([*DIALECTS[SHELL].lint, str(hook)], capture_output=True, text=True)
-    assert (lint.returncode, lint.stdout + lint.stderr) == (0, "")
-
-
-def test_switch_list_unset_complete(home: Path) -> None:
-    write_config(home)
-    write_token(home, "corp", 3600)
-    with ShellSession(SHELL, home) as sh:
-        check_switching(sh)
-        check_unset_keeps_foreign(sh)
-        check_completion(sh)
 
 
 def counted_date(home: Path) -> tuple[dict[str, str], Path]:
@@ -83,18 +56,6 @@ def test_export_creds_prompt_and_reexport(aws_env: AwsEnv) -> None:
         for _ in range(5):
             sh.run("true")
         assert log.read_text().count("x") == 5  # the creds form: still one date a prompt
-
-
-def test_hostile_names(home: Path) -> None:
-    write_config(home, HOSTILE_CONFIG)
-    with ShellSession(SHELL, home) as sh:
-        check_hostile_names(sh, home)
-
-
-def test_login_offer_and_preexec(aws_env: AwsEnv) -> None:
-    with ShellSession(SHELL, aws_env.home, timeout=15) as sh:
-        check_login_offer(sh, aws_env.home)
-        check_preexec(sh, aws_env.home)
 
 
 def test_completion_from_complete_c(home: Path) -> None:

@@ -1,0 +1,64 @@
+"""The scenario every shell shares, run in real bash, zsh and fish under pexpect.
+
+What differs between the shells (process counts per prompt, hook chaining,
+fish's `complete -C`) lives in test_shell_bash.py, test_shell_zsh.py and
+test_shell_fish.py.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import AwsEnv, write_config, write_token
+from shellharness import (
+    DIALECTS,
+    HOSTILE_CONFIG,
+    ShellSession,
+    check_completion,
+    check_hostile_names,
+    check_login_offer,
+    check_preexec,
+    check_switching,
+    check_unset_keeps_foreign,
+    require_shell,
+)
+
+SHELLS = ["bash", "zsh", "fish"]
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_lint_prints_nothing(shell: str, tmp_path: Path) -> None:
+    """shellcheck, `zsh -n` or `fish --no-execute` on what `shellsso init` prints."""
+    require_shell(shell)
+    hook = tmp_path / "hook"
+    hook.write_text(subprocess.run([sys.executable, "-m", "shellsso", "init", shell],
+                                   capture_output=True, text=True, check=True).stdout)
+    lint = subprocess.run([*DIALECTS[shell].lint, str(hook)], capture_output=True, text=True)
+    assert (lint.returncode, lint.stdout + lint.stderr) == (0, "")
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_switch_list_unset_complete(shell: str, home: Path) -> None:
+    write_config(home)
+    write_token(home, "corp", 3600)
+    with ShellSession(shell, home) as sh:
+        check_switching(sh)
+        check_unset_keeps_foreign(sh)
+        check_completion(sh)
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_hostile_names(shell: str, home: Path) -> None:
+    write_config(home, HOSTILE_CONFIG)
+    with ShellSession(shell, home) as sh:
+        check_hostile_names(sh, home)
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_login_offer_and_preexec(shell: str, aws_env: AwsEnv) -> None:
+    with ShellSession(shell, aws_env.home, timeout=15) as sh:
+        check_login_offer(sh, aws_env.home)
+        check_preexec(sh, aws_env.home)
