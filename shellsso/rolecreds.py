@@ -11,17 +11,16 @@ Which credentials a profile has follows botocore's provider order (PROTOCOL
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import sys
 import time
-from dataclasses import dataclass
 from typing import Any, Dict, List, Optional
 
 from shellsso import paths
 from shellsso.config import AwsConfig, SsoTarget
 from shellsso.errors import ConfigError, LoginRequired, ShellssoError
+from shellsso.fastpath import sha1_hex
 from shellsso.timeutil import format_timestamp, parse_timestamp
 
 EXPIRY_WINDOW = 15 * 60  # the CLI's CachedCredentialFetcher reuse margin
@@ -29,15 +28,37 @@ PROFILE_CHAIN_VAR = "_AWS_CLI_PROFILE_CHAIN"  # the CLI's credential_process rec
 MAX_PROCESS_DEPTH = 4
 
 
-@dataclass(frozen=True, repr=False)
 class Credentials:
-    """Temporary (or static) AWS credentials; repr never shows the secrets."""
+    """Temporary (or static) AWS credentials; repr never shows the secrets.
 
-    access_key_id: str
-    secret_access_key: str
-    session_token: Optional[str] = None
-    expiration: Optional[float] = None  # epoch seconds; None for static keys
-    account_id: Optional[str] = None
+    A plain class rather than a dataclass: importing `dataclasses` alone costs
+    a fifth of Python's start-up, and `shellsso export` from the cache is a
+    hot path.
+    """
+
+    __slots__ = ("access_key_id", "secret_access_key", "session_token", "expiration",
+                 "account_id")
+
+    def __init__(
+        self,
+        access_key_id: str,
+        secret_access_key: str,
+        session_token: Optional[str] = None,
+        expiration: Optional[float] = None,  # epoch seconds; None for static keys
+        account_id: Optional[str] = None,
+    ) -> None:
+        self.access_key_id = access_key_id
+        self.secret_access_key = secret_access_key
+        self.session_token = session_token
+        self.expiration = expiration
+        self.account_id = account_id
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Credentials) and all(
+            getattr(self, name) == getattr(other, name) for name in self.__slots__)
+
+    def __hash__(self) -> int:
+        return hash(tuple(getattr(self, name) for name in self.__slots__))
 
     def __repr__(self) -> str:
         key = self.access_key_id
@@ -65,8 +86,7 @@ def role_cache_key(target: SsoTarget) -> str:
         args["sessionName"] = target.session_name
     else:
         args["startUrl"] = target.start_url
-    digest = hashlib.sha1(json.dumps(args, sort_keys=True, separators=(",", ":")).encode("utf-8"))
-    return digest.hexdigest()
+    return sha1_hex(json.dumps(args, sort_keys=True, separators=(",", ":")).encode("utf-8"))
 
 
 def role_cache_path(target: SsoTarget) -> str:
