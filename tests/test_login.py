@@ -29,7 +29,7 @@ STAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 USER_CODE = re.compile(r"^  ([A-Z]{4}-[A-Z]{4})$", re.M)
 
 
-# --- helpers shared by the login engineer's test files -----------------------------------
+# --- helpers shared by the login, session, status and logout tests ---------------------------
 
 
 class Cli:
