@@ -81,13 +81,14 @@ def parse_ini(text: str, path: str) -> List[Tuple[str, Section]]:
             continue
         eq, colon = line.find("="), line.find(":")
         cut = min(i for i in (eq, colon) if i >= 0) if eq >= 0 or colon >= 0 else -1
+        # The line itself is never quoted back: it may hold a secret key.
         if cut <= 0 or not line[:cut].strip():
             raise ConfigError(
-                f"{path}, line {number}: expected 'key = value', got {line.strip()!r}"
+                f"{path}, line {number}: expected 'key = value' or a [section] header"
             )
-        if current is None:
-            raise ConfigError(f"{path}, line {number}: '{line.strip()}' comes before any [section]")
         key = line[:cut].strip().lower()
+        if current is None:
+            raise ConfigError(f"{path}, line {number}: '{key}' comes before any [section]")
         if key in current:
             raise ConfigError(f"{path}, line {number}: key '{key}' appears twice in its section")
         current[key] = line[cut + 1 :].strip()
@@ -123,7 +124,8 @@ def build_maps(
     """Profiles and sso-sessions from parsed sections, as botocore builds them."""
     profiles: Dict[str, Section] = {}
     sessions: Dict[str, Section] = {}
-    for header, values in config_sections:
+    for header, raw in config_sections:
+        values = _without_secrets(raw)
         if header == "default":
             profiles.pop("default", None)
             profiles["default"] = values
@@ -138,10 +140,18 @@ def build_maps(
             elif parts[0] == "sso-session":
                 sessions[parts[1]] = values
     for name, values in credential_sections:
-        merged = profiles.setdefault(name, {})
-        for k, v in values.items():
-            merged[k] = "(hidden)" if k in _SECRET_KEYS else v
+        profiles.setdefault(name, {}).update(_without_secrets(values))
     return profiles, sessions
+
+
+def _without_secrets(values: Section) -> Section:
+    """A section with secret values replaced: the index on disk must never hold one.
+
+    The credential code that needs the real keys reads the files itself.
+    """
+    if _SECRET_KEYS.isdisjoint(values):
+        return values
+    return {k: "(hidden)" if k in _SECRET_KEYS else v for k, v in values.items()}
 
 
 class SsoTarget:

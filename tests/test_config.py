@@ -44,10 +44,10 @@ def test_profiles_match_botocore(text: str, tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "line", "words"),
     [
-        ("region = x\n[default]\n", 1, "before any [section]"),
+        ("region = x\n[default]\n", 1, "'region' comes before any [section]"),
         ("[default]\nregion = a\n[default]\n", 3, "appears twice"),
         ("[default]\nregion = a\nregion = b\n", 3, "appears twice"),
-        ("[default]\nthis is not a key\n", 2, "expected 'key = value'"),
+        ("[default]\nthis is not a key\n", 2, "expected 'key = value' or a [section] header"),
     ],
 )
 def test_malformed_config_names_file_and_line(text: str, line: int, words: str) -> None:
@@ -61,14 +61,23 @@ def test_missing_config_means_no_profiles(home: Path) -> None:
     assert load_config().names() == []
 
 
+@pytest.mark.parametrize(
+    "text", ["aws_secret_access_key = s3cr3t\n[a]\n", "[a]\naws_secret_access_key s3cr3t\n"]
+)
+def test_config_errors_never_quote_a_secret(text: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_ini(text, "/x/credentials")
+    assert "s3cr3t" not in info.value.message
+
+
 def test_credentials_file_profiles_count_and_secrets_stay_out(home: Path) -> None:
-    write_config(home, "[profile a]\nregion = x\n")
+    write_config(home, "[profile a]\nregion = x\n[profile c]\naws_secret_access_key = s3cr3t\n")
     (home / ".aws" / "credentials").write_text(
         "[a]\naws_access_key_id = AKIA1\naws_secret_access_key = s3cr3t\n[b]\n"
         "aws_access_key_id = AKIA2\naws_secret_access_key = s3cr3t\n"
     )
     config = load_config()
-    assert config.names() == ["a", "b"]
+    assert config.names() == ["a", "c", "b"]
     assert config.get("a")["region"] == "x"
     index = [p for p in (home / ".cache" / "shellsso").iterdir() if p.suffix == ".idx"]
     assert index and b"s3cr3t" not in index[0].read_bytes()
