@@ -572,3 +572,48 @@ def test_cli_prints_url_and_config_and_exits_cleanly(tmp_path: Path) -> None:
     assert "[sso-session demo]" in out and "sso_registration_scopes = sso:account:access" in out
     for name in ("dev", "staging", "prod", "sandbox"):
         assert f"[profile {name}]" in out
+
+
+@pytest.mark.parametrize("port", ["99999", "65536", "-1", "http"])
+def test_cli_rejects_a_bad_port_with_a_usage_error(port: str) -> None:
+    for argv in (["-m", "shellsso", "emulator"], ["-m", "shellsso.emulator"]):
+        result = subprocess.run(
+            [sys.executable, *argv, "--port", port],
+            capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
+        assert result.returncode == 2, result.stderr
+        assert "usage:" in result.stderr
+        assert "error: argument --port: invalid port" in result.stderr
+        assert "0-65535" in result.stderr or "not a number" in result.stderr
+        assert "Traceback" not in result.stderr and "OverflowError" not in result.stderr
+        assert result.stdout == ""
+
+
+def test_cli_port_in_use_is_one_clear_line() -> None:
+    with Emulator(interval=1) as busy:
+        port = busy.port
+        result = subprocess.run(
+            [sys.executable, "-m", "shellsso", "emulator", "--quiet", "--port", str(port)],
+            capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        f"shellsso emulator: cannot listen on 127.0.0.1:{port}: Address already in use"]
+    assert result.stdout == ""
+
+
+def test_run_turns_any_bind_failure_into_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    """`run` called with a Namespace that skipped the option check (an out-of-range port
+    makes bind() raise OverflowError, not OSError) still fails in one line."""
+    import argparse
+
+    from shellsso.emulator.cli import run
+    from shellsso.emulator.options import add_arguments
+
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    args = parser.parse_args(["--quiet"])
+    args.port = 99999
+    assert run(args) == 1
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err == (
+        "shellsso emulator: cannot listen on 127.0.0.1:99999: bind(): port must be 0-65535\n")

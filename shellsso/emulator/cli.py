@@ -51,6 +51,13 @@ def banner(url: str) -> str:
     ])
 
 
+def bind_reason(err: BaseException) -> str:
+    """Why bind() failed, in words: the OS message when there is one (OSError's str
+    carries an "[Errno 98]" prefix), else the exception's own text."""
+    reason = getattr(err, "strerror", None) or str(err) or type(err).__name__
+    return str(reason).rstrip(".")
+
+
 def run(args: Any) -> int:
     """Serve in the foreground until Ctrl-C or SIGTERM; exit 0 without a traceback."""
     from .server import Emulator
@@ -66,8 +73,10 @@ def run(args: Any) -> int:
     )
     try:
         emulator.start()
-    except OSError as err:
-        print(f"shellsso emulator: cannot listen on 127.0.0.1:{args.port}: {err.strerror}",
+    except (OSError, OverflowError, ValueError) as err:
+        # Port in use, a privileged port, or a port that slipped past the option check
+        # (a caller building its own Namespace): one line, no traceback.
+        print(f"shellsso emulator: cannot listen on 127.0.0.1:{args.port}: {bind_reason(err)}",
               file=sys.stderr)
         return 1
     stop = threading.Event()

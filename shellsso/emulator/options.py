@@ -5,12 +5,27 @@ from __future__ import annotations
 
 import argparse
 
-__all__ = ["add_arguments"]
+__all__ = ["add_arguments", "port_number"]
+
+MAX_PORT = 65535
+
+
+def port_number(text: str) -> int:
+    """An argparse type: a TCP port 0-65535, so a bad --port is a usage error, not a
+    bind() failure later."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid port {text!r}: not a number") from None
+    if not 0 <= port <= MAX_PORT:
+        raise argparse.ArgumentTypeError(
+            f"invalid port {text!r}: must be 0-{MAX_PORT} (0 picks a free one)")
+    return port
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the emulator options to `parser` (shared by both entry points)."""
-    parser.add_argument("--port", type=int, default=0,
+    parser.add_argument("--port", type=port_number, default=0, metavar="PORT",
                         help="port on 127.0.0.1 (default: 0 = pick a free one and print it)")
     parser.add_argument("--token-ttl", type=int, default=3600, metavar="S",
                         help="access-token lifetime in seconds (default 3600)")
