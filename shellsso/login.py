@@ -92,8 +92,11 @@ def login(
                 info(f"Another terminal just logged in to {describe(target)}; "
                      f"token valid until {until_text(fresh.expires_at)}")
                 return fresh
-        device = use_device_code or target.session_name is None or browser.is_headless()
-        token = Flow(target, no_browser=no_browser).run(device)
+        # Over SSH or without a display a browser would open on the wrong machine,
+        # or nowhere: the device code, printed, and no browser attempt.
+        headless = browser.is_headless()
+        device = use_device_code or target.session_name is None or headless
+        token = Flow(target, no_browser=no_browser or headless).run(device)
         tokencache.save_token(target, token)
     info(f"Logged in to {describe(target)}, token valid until {until_text(token.expires_at)}")
     return token

@@ -192,11 +192,17 @@ def test_device_code_flag(aws_env: AwsEnv) -> None:
     assert list(data) == TOKEN_FIELDS  # configured scopes: refreshable
 
 
-def test_ssh_session_uses_the_device_code(aws_env: AwsEnv) -> None:
+def test_ssh_session_prints_the_device_code_and_opens_no_browser(aws_env: AwsEnv) -> None:
+    # BROWSER stays set (to the stand-in that would approve): over SSH it must not be used.
     env = dict(os.environ, SSH_CONNECTION="10.0.0.1 50000 10.0.0.2 22")
-    result = run_shellsso("login", "--profile", "dev", env=env)
-    assert result.returncode == 0, result.stderr
-    assert USER_CODE.search(result.stderr) and f"{aws_env.url}/device" in result.stderr
+    cli = Cli("login", "--profile", "dev", env=env)
+    code = cli.wait_for(r"^  ([A-Z]{4}-[A-Z]{4})$").group(1)
+    url = cli.wait_for(r"^  (http\S+/device\?user_code=\S+)$").group(1)
+    cli.wait_for(r"^Waiting for approval")
+    assert code in url and "VerifyDevice" not in aws_env.counters()
+    assert visit(url) == 200
+    assert cli.finish() == 0, cli.stderr
+    assert "Attempting to open" not in cli.stderr
     assert aws_env.counters().get("StartDeviceAuthorization") == 1
 
 
