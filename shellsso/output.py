@@ -17,8 +17,18 @@ def use_color(stream: object = None) -> bool:
     return bool(isatty and isatty())
 
 
+_warned: set[str] = set()
+
+
 def warn(message: str) -> None:
-    """One warning line on stderr."""
+    """One warning line on stderr, once per process however often the cause is met.
+
+    A corrupt cache file is read by several layers in one command; the user
+    needs to hear about it once.
+    """
+    if message in _warned:
+        return
+    _warned.add(message)
     sys.stderr.write(f"{PROG}: warning: {message}\n")
     sys.stderr.flush()
 

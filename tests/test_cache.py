@@ -23,7 +23,7 @@ from shellsso.tokencache import (
     save_token,
     token_path,
 )
-from tests.conftest import START_URL, sha1, write_token
+from tests.conftest import START_URL, AwsEnv, run_shellsso, sha1, write_token
 
 CORP = SsoTarget("dev", "corp", START_URL, "us-east-1", ("sso:account:access",), "1", "R")
 
@@ -126,3 +126,12 @@ def test_write_json_replaces_atomically(tmp_path: Path) -> None:
     assert read_json(str(target)) == {"a": 2}
     assert target.stat().st_ino != inode  # a new file was renamed over the old one
     assert os.listdir(target.parent) == ["x.json"]
+
+
+def test_a_corrupt_token_is_reported_once_per_command(aws_env: AwsEnv) -> None:
+    path = Path(token_path(CORP))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("")
+    for argv in (["status", "--profile", "dev"], ["export", "--profile", "dev"]):
+        result = run_shellsso(*argv)
+        assert result.stderr.count("ignoring corrupt SSO token cache file") == 1, result.stderr
