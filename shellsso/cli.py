@@ -192,7 +192,8 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"shellsso {__version__}")
-    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    parser.add_argument("--debug", action="store_true",
+                        help="show tracebacks on errors (also accepted after the subcommand)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for add in (_add_login, _add_logout, _add_status, _add_list, _add_export,
                 _add_credential_process, _add_init, _add_emulator, _add_demo):
@@ -221,6 +222,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     try:
         if args_list and args_list[0] in HIDDEN:
             return _call(HIDDEN[args_list[0]], args_list[1:])
+        # --debug is accepted anywhere on the line, before or after the subcommand.
+        args_list = [arg for arg in args_list if arg != "--debug"]
         parser = build_parser()
         if "_ARGCOMPLETE" in os.environ:
             import argcomplete

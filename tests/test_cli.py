@@ -71,3 +71,11 @@ def test_cli_module_does_not_import_boto3() -> None:
             "print(sorted({m.split('.')[0] for m in sys.modules} & {'boto3', 'botocore'}))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_debug_is_accepted_after_the_subcommand(home: Path) -> None:
+    write_config(home, "[profile a]\nregion = x\nregion = y\n")
+    quiet = run_shellsso("status", "--profile", "a")
+    loud = run_shellsso("status", "--profile", "a", "--debug")
+    assert "Traceback" not in quiet.stderr and quiet.returncode == 1
+    assert "Traceback" in loud.stderr and "ConfigError" in loud.stderr
