@@ -12,7 +12,7 @@ import json
 import os
 import sys
 import time
-from typing import TYPE_CHECKING, Any, Dict, List, Optional
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
 from shellsso.config import AwsConfig, SsoTarget, active_profile_name, load_config
 from shellsso.errors import ConfigError, ProfileNotFound
@@ -206,7 +206,7 @@ def list_rows(config: AwsConfig, now: Optional[float] = None) -> List[Dict[str, 
     """One dict per profile; token files are read once per distinct SSO session."""
     current = time.time() if now is None else now
     active = active_profile_name()
-    states: Dict[str, str] = {}
+    states: Dict[Tuple[Optional[str], str], str] = {}
     rows = []
     for name, values in config.profiles.items():
         kind = profile_kind(values)
@@ -227,9 +227,11 @@ def list_rows(config: AwsConfig, now: Optional[float] = None) -> List[Dict[str, 
                 row["token"] = "config-error"
             if target is not None:
                 row["startUrl"] = target.start_url
-                if target.cache_key not in states:
-                    states[target.cache_key] = token_state(target, current)[0]
-                row["token"] = states[target.cache_key]
+                # One token file per session: keyed without hashing, as at 10,000 rows it counts.
+                session = (target.session_name, target.start_url)
+                if session not in states:
+                    states[session] = token_state(target, current)[0]
+                row["token"] = states[session]
         elif kind in ("assume-role", "web-identity"):
             row["accountId"], row["roleName"] = _role_from_arn(_text(values, "role_arn") or "")
             row["sourceProfile"] = _text(values, "source_profile")
