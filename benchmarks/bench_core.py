@@ -1,4 +1,4 @@
-"""Core speed: CLI import cost, `shellsso status` and `shellsso list` by config size.
+"""Core speed: config reading, CLI import cost, `shellsso status` and `list` by config size.
 
 Run: python benchmarks/bench_core.py [--runs N]
 Figures are medians, and ratios to `python -c pass` measured in the same run.
@@ -26,6 +26,29 @@ def cli_import_modules() -> bool:
     return out.stdout.strip() == "True"
 
 
+# Timed inside a fresh interpreter (as the hooks start it), with the config index warm.
+CONFIG_OPS = {
+    "config: list profile names": "load_config().names()",
+    "config: resolve one profile": "load_config().sso_target('dev')",
+}
+CONFIG_CODE = (
+    "import sys, time; sys.path[0] = sys.argv[1]; t = time.perf_counter(); "
+    "from shellsso.config import load_config; {op}; "
+    "print(time.perf_counter() - t)"
+)
+
+
+def in_process_seconds(op: str, env: dict, runs: int) -> float:
+    """Median seconds of `op` (imports included) measured inside the interpreter."""
+    import statistics
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    argv = [PYTHON, "-E", "-S", "-c", CONFIG_CODE.format(op=op), root]
+    samples = [float(subprocess.run(argv, env=env, capture_output=True, text=True,
+                                    check=True).stdout) for _ in range(runs)]
+    return statistics.median(samples)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=21)
@@ -36,6 +59,9 @@ def main() -> None:
     rows.append(["import shellsso.cli", "-", f"{imp * 1000:.1f}", f"{imp / base:.2f}"])
     for size in SIZES:
         env = make_home(size)
+        for label, op in CONFIG_OPS.items():
+            t = in_process_seconds(op, env, runs)
+            rows.append([label, size, f"{t * 1000:.2f}", f"{t / base:.3f}"])
         for label, argv in (
             ("shellsso status --profile dev", ["status", "--profile", "dev"]),
             ("shellsso list", ["list"]),
