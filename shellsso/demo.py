@@ -23,7 +23,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
-from typing import Dict, Iterator, List, Mapping, Optional, Tuple
+from typing import Callable, Dict, Iterator, List, Mapping, Optional, Tuple
 
 from shellsso.errors import ExitStatus, ShellssoError
 
@@ -65,9 +65,101 @@ SCRIPT_STEPS: Tuple[Tuple[Optional[str], str], ...] = (
      "shellsso_prompt_info"),
     ("A production profile (drawn in red on a terminal):", "awsuse prod"),
     ("Back to the previous profile, as with cd -:", "awsuse -"),
+    ("TAB completes profile names:", "awsuse <TAB>"),
+    (None, "awsuse st<TAB>"),
     ("What the active profile resolves to:", "shellsso status"),
     ("Every profile of the config:", "shellsso list"),
 )
+
+TAB = "<TAB>"
+"""A step command ending in this is typed and completed, not run: the transcript shows
+`awsuse st<TAB>` and then the candidates the shell's completion offers."""
+
+# How each shell's tour completes a line without a terminal, as `__demo_complete
+# NARRATION LINE`; __demo_candidates (bash, zsh) prints them or stops the tour.
+_CANDIDATES_SH = r"""__demo_candidates() {
+    local line=$1 out='' c
+    shift
+    if [ "$#" -eq 0 ]; then
+        printf 'shellsso demo: step failed (no completions): %s<TAB>\n' "$line" >&2
+        exit 1
+    fi
+    for c in "$@"; do out="$out${out:+  }$c"; done
+    printf '%s\n' "$out"
+}"""
+
+# bash: what readline does on TAB. Split the line into COMP_WORDS, set COMP_LINE,
+# COMP_POINT, COMP_CWORD, and call the function `complete -p` registered with the
+# command, the word being completed and the word before it; COMPREPLY holds the answer.
+_COMPLETE_BASH = _CANDIDATES_SH + r"""
+__demo_complete() {
+    [ -n "$1" ] && printf '\n# %s\n' "$1"
+    __demo_prompt; printf '%s<TAB>\n' "$2"
+    local spec fn COMP_LINE="$2" COMP_POINT=${#2} COMP_TYPE=9 COMP_KEY=9 COMP_CWORD
+    local -a COMP_WORDS COMPREPLY
+    spec=$(complete -p "${2%% *}" 2>/dev/null)
+    case $spec in
+        *' -F '*) fn=${spec##* -F }; fn=${fn%% *} ;;
+        *) printf 'shellsso demo: step failed (no completion function): %s\n' "${2%% *}" >&2
+           exit 1 ;;
+    esac
+    read -ra COMP_WORDS <<<"$2"
+    [[ $2 == *' ' ]] && COMP_WORDS+=('')
+    COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+    "$fn" "${COMP_WORDS[0]}" "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD - 1]}" 2>&1
+    __demo_candidates "$2" "${COMPREPLY[@]}"
+}"""
+
+# zsh runs completion widgets only inside its line editor, on a terminal. The tour
+# runs compinit (so the hook's compdef registers as in the interactive demo), then
+# calls the function registered for the command itself, with words/CURRENT/PREFIX set
+# as the editor sets them and compadd replaced by a stand-in that keeps what compadd
+# would list (the words that start with PREFIX); the transcript says so.
+_COMPLETE_ZSH = _CANDIDATES_SH + r"""
+__demo_complete() {
+    [ -n "$1" ] && printf '\n# %s\n# %s\n' "$1" \
+        "(zsh's TAB needs a terminal: this runs the hook's completion with a stand-in compadd)"
+    __demo_prompt; printf '%s<TAB>\n' "$2"
+    local -a words __demo_found
+    words=(${(z)2})
+    [[ $2 == *' ' ]] && words+=('')
+    local CURRENT=${#words} PREFIX=${words[-1]} fn=${_comps[${words[1]}]-}
+    if [[ -z $fn ]]; then
+        printf 'shellsso demo: step failed (no completion function): %s\n' "${words[1]}" >&2
+        exit 1
+    fi
+    compadd() {
+        local -a given
+        while (( $# )); do
+            case $1 in
+                -a) shift; given+=("${(@P)1}") ;;
+                --) shift; given+=("$@"); break ;;
+            esac
+            shift
+        done
+        __demo_found+=(${(M)given:#$PREFIX*})
+    }
+    "$fn" 2>&1
+    unfunction compadd
+    __demo_candidates "$2" "${__demo_found[@]}"
+}"""
+
+# fish completes without a terminal: `complete -C LINE` prints what TAB would offer
+# (a tab and the description after some candidates).
+_COMPLETE_FISH = r"""function __demo_complete
+    test -n "$argv[1]"; and printf '\n# %s\n' $argv[1]
+    __demo_prompt; printf '%s<TAB>\n' $argv[2]
+    set -l found (complete -C $argv[2] | string replace -r '\t.*' '')
+    if test (count $found) -eq 0
+        printf 'shellsso demo: step failed (no completions): %s<TAB>\n' $argv[2] >&2
+        exit 1
+    end
+    string join '  ' -- $found
+end"""
+
+_ZSH_COMPINIT = 'autoload -Uz compinit && compinit -u -d "$HOME/.zcompdump"'
+
+_COMPLETE = {"bash": _COMPLETE_BASH, "zsh": _COMPLETE_ZSH, "fish": _COMPLETE_FISH}
 
 
 @dataclass
@@ -200,7 +292,7 @@ def rc_text(shell: str) -> str:
     if shell == "zsh":
         return (
             "# shellsso demo: read instead of your ~/.zshrc\n"
-            'autoload -Uz compinit && compinit -u -d "$HOME/.zcompdump"\n'
+            f"{_ZSH_COMPINIT}\n"
             "PROMPT='%Bdemo%b %1~ %# '\n"
             f"{_init_line(shell)}\n"
         )
@@ -267,10 +359,13 @@ def script_text(shell: str, steps: Tuple[Tuple[Optional[str], str], ...] = SCRIP
             "    end",
             "end",
         ]
+        lines.append(_COMPLETE[shell])
         for narration, command in steps:
-            lines.append(f"__demo_step {fish_quote(narration or '')} {fish_quote(command)}")
+            lines.append(_step_line(narration, command, fish_quote))
         return "\n".join(lines) + "\n"
-    lines = [
+    # zsh: compinit first, as in the interactive demo, so that the hook's compdef runs.
+    lines = [_ZSH_COMPINIT] if shell == "zsh" else []
+    lines += [
         f"__demo_hook=$({_init_command(shell)}) || {{",
         f"    printf 'shellsso demo: step failed: shellsso init {shell}\\n' >&2; exit 1",
         "}",
@@ -292,10 +387,18 @@ def script_text(shell: str, steps: Tuple[Tuple[Optional[str], str], ...] = SCRIP
         "        exit 1",
         "    fi",
         "}",
+        _COMPLETE[shell],
     ]
     for narration, command in steps:
-        lines.append(f"__demo_step {shlex.quote(narration or '')} {shlex.quote(command)}")
+        lines.append(_step_line(narration, command, shlex.quote))
     return "\n".join(lines) + "\n"
+
+
+def _step_line(narration: Optional[str], command: str, quote: Callable[[str], str]) -> str:
+    """One call of the tour: run `command`, or complete it when it ends in <TAB>."""
+    if command.endswith(TAB):
+        return f"__demo_complete {quote(narration or '')} {quote(command[:-len(TAB)])}"
+    return f"__demo_step {quote(narration or '')} {quote(command)}"
 
 
 def script_argv(shell: str, executable: str, script: Path) -> List[str]:

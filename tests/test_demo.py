@@ -72,6 +72,14 @@ def test_script_tour(shell: str, demo_env: Dict[str, str], home: Path) -> None:
     assert "aws:dev $ awsuse prod" in out
     assert "aws:prod $ awsuse -" in out
     assert "aws:dev $ shellsso status" in out
+    # TAB completion, as a user sees it: the line typed, then what the shell offers.
+    every = out.split("aws:dev $ awsuse <TAB>\n", 1)[1].splitlines()[0].split()
+    assert {"dev", "staging", "prod", "sandbox"} <= set(every), out
+    assert "aws:dev $ awsuse st<TAB>\nstaging\n" in out
+    if shell == "zsh":  # no line editor without a terminal: the transcript says how
+        assert "# (zsh's TAB needs a terminal: this runs the hook's completion" in out
+    else:
+        assert "needs a terminal" not in out
     # `shellsso status` of dev and `shellsso list` of the whole demo organisation.
     status = out.split("$ shellsso status", 1)[1].split("$ shellsso list", 1)[0]
     assert "111111111111" in status
@@ -105,6 +113,30 @@ def test_script_step_failure_is_one_clear_line(tmp_path: Path) -> None:
         assert "$ true" in result.stdout
         assert "unreachable" not in result.stdout
         assert "shellsso demo: step failed (exit 1): false" in result.stderr
+
+
+def test_script_completion_step_without_candidates_stops_the_tour(tmp_path: Path) -> None:
+    """A TAB step that completes nothing (here: no completion for the command at all)
+    fails like any other step, instead of printing an empty line."""
+    from shellsso.demo import script_argv, script_text
+
+    for shell in SHELLS:
+        executable = shutil.which(shell)
+        if executable is None:
+            continue
+        script = tmp_path / f"tab.{shell}"  # run in tmp_path: fish offers no file "zq..."
+        script.write_text(script_text(shell, (("first", "true"),
+                                              (None, "nosuchcommand zq<TAB>"),
+                                              ("never", "echo unreachable"))))
+        result = subprocess.run(
+            script_argv(shell, executable, script), capture_output=True, text=True,
+            env={**os.environ, "HOME": str(tmp_path)}, timeout=60, stdin=subprocess.DEVNULL,
+            cwd=str(tmp_path),
+        )
+        assert result.returncode == 1, (shell, result.stdout, result.stderr)
+        assert "$ nosuchcommand zq<TAB>" in result.stdout
+        assert "unreachable" not in result.stdout
+        assert "shellsso demo: step failed (no completion" in result.stderr, result.stderr
 
 
 def test_missing_shell_is_a_clear_error(demo_env: Dict[str, str], tmp_path: Path) -> None:
