@@ -15,7 +15,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import Dict, Iterator, Optional
 
 import pytest
 
@@ -128,8 +128,11 @@ def write_token(
 
 
 def run_shellsso(
-    *args: str, input: Optional[str] = None, timeout: float = 60, env: Optional[dict] = None
-) -> subprocess.CompletedProcess:
+    *args: str,
+    input: Optional[str] = None,
+    timeout: float = 60,
+    env: Optional[Dict[str, str]] = None,
+) -> subprocess.CompletedProcess[str]:
     """Run the CLI as a user would, in a fresh process, capturing its output."""
     return subprocess.run(
         [sys.executable, "-m", "shellsso", *args],
@@ -159,7 +162,7 @@ class AwsEnv:
     def url(self) -> str:
         return str(self.emulator.url)  # type: ignore[attr-defined]
 
-    def counters(self) -> dict:
+    def counters(self) -> Dict[str, int]:
         return dict(self.emulator.counters)  # type: ignore[attr-defined]
 
 
