@@ -43,25 +43,45 @@ __shellsso_now() {
     [[ -n $_SHELLSSO_NOW ]] || \builtin printf -v _SHELLSSO_NOW '%(%s)T' -1
 }
 
-# Re-reads expiresAt from the token file: another terminal may have logged in,
-# or botocore refreshed the token and rewrote the file. The file is one JSON
-# line; the timestamp (UTC, as the AWS CLI writes it) becomes epoch seconds by
-# days-from-civil arithmetic (H. Hinnant), all in the shell. 10# because bash
-# reads 08 as a bad octal number. A missing file counts as expired.
-__shellsso_reread() {
-    \builtin local data y m d era yoe doy doe
-    \builtin local re='"expiresAt"[[:space:]]*:[[:space:]]*"([0-9]{4})-([0-9]{2})-([0-9]{2})[T ]([0-9]{2}):([0-9]{2}):([0-9]{2})'
-    _SHELLSSO_EXPIRES=0
-    [[ -n ${_SHELLSSO_TOKEN-} && -r $_SHELLSSO_TOKEN ]] || \builtin return 0
-    IFS= \builtin read -r -d '' data <"$_SHELLSSO_TOKEN" || :
-    [[ $data =~ $re ]] || \builtin return 0
-    ((y = 10#${BASH_REMATCH[1]}, m = 10#${BASH_REMATCH[2]}, d = 10#${BASH_REMATCH[3]},
+# Epoch seconds of a UTC date and time, $1..$6 = year month day hour minute
+# second (as digits), into _SHELLSSO_EPOCH, by days-from-civil arithmetic
+# (H. Hinnant), all in the shell. 10# because bash reads 08 as a bad octal number.
+__shellsso_epoch() {
+    \builtin local y m d era yoe doy doe
+    ((y = 10#$1, m = 10#$2, d = 10#$3,
         y -= m <= 2, era = y / 400, yoe = y - era * 400,
         doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1,
         doe = yoe * 365 + yoe / 4 - yoe / 100 + doy,
-        _SHELLSSO_EXPIRES = (era * 146097 + doe - 719468) * 86400 + 10#${BASH_REMATCH[4]} * 3600
-            + 10#${BASH_REMATCH[5]} * 60 + 10#${BASH_REMATCH[6]}))
-    if [[ $data == *'"refreshToken"'* ]]; then _SHELLSSO_REFRESH=1; else _SHELLSSO_REFRESH=; fi
+        _SHELLSSO_EPOCH = (era * 146097 + doe - 719468) * 86400 + 10#$4 * 3600
+            + 10#$5 * 60 + 10#$6))
+}
+
+# Re-reads the token file: another terminal may have logged in, or botocore
+# refreshed the token and rewrote the file. The file is one JSON line (UTC
+# timestamps, as the AWS CLI writes them). Sets _SHELLSSO_EXPIRES to expiresAt,
+# and _SHELLSSO_REFRESH as `shellsso.use` does, by the rule of Token.can_refresh:
+# an sso-session profile, refreshToken, clientId and clientSecret present, and
+# then registrationExpiresAt (the prompt compares it with the clock), else
+# empty. A missing file counts as expired and not refreshable.
+__shellsso_reread() {
+    \builtin local data re key
+    \builtin local ts='[[:space:]]*:[[:space:]]*"([0-9]{4})-([0-9]{2})-([0-9]{2})[T ]([0-9]{2}):([0-9]{2}):([0-9]{2})'
+    _SHELLSSO_EXPIRES=0 _SHELLSSO_REFRESH=
+    [[ -n ${_SHELLSSO_TOKEN-} && -r $_SHELLSSO_TOKEN ]] || \builtin return 0
+    IFS= \builtin read -r -d '' data <"$_SHELLSSO_TOKEN" || :
+    re="\"expiresAt\"$ts"
+    [[ $data =~ $re ]] || \builtin return 0
+    __shellsso_epoch "${BASH_REMATCH[@]:1:6}"
+    _SHELLSSO_EXPIRES=$_SHELLSSO_EPOCH
+    [[ -n ${_SHELLSSO_SSO_SESSION-} ]] || \builtin return 0
+    for key in refreshToken clientId clientSecret; do
+        re="\"$key\"[[:space:]]*:[[:space:]]*\"[^\"]"
+        [[ $data =~ $re ]] || \builtin return 0
+    done
+    re="\"registrationExpiresAt\"$ts"
+    [[ $data =~ $re ]] || \builtin return 0
+    __shellsso_epoch "${BASH_REMATCH[@]:1:6}"
+    _SHELLSSO_REFRESH=$_SHELLSSO_EPOCH
 }
 
 # True while the credentials `awsuse --export` put in the environment are there:
@@ -87,7 +107,8 @@ __shellsso_until() {
 
 # Sets _SHELLSSO_INFO to the prompt text: aws:PROFILE, @REGION when awsuse set
 # one, then (expired) or (12m) when the SSO session has ended or is ending and
-# cannot be refreshed silently; _SHELLSSO_LEVEL to ok, ending or expired.
+# cannot be refreshed silently (no refresh token, or the client registration
+# has expired too); _SHELLSSO_LEVEL to ok, ending or expired.
 # With credentials exported by `awsuse --export`, always their expiry instead,
 # (creds 42m) or (creds expired): keys in the environment never refresh.
 # A profile name comes from a config file: anything a prompt could expand
@@ -109,7 +130,8 @@ __shellsso_state() {
     __shellsso_now
     ((_SHELLSSO_NOW >= _SHELLSSO_EXPIRES - 900)) || \builtin return 0
     __shellsso_reread
-    ((_SHELLSSO_NOW >= _SHELLSSO_EXPIRES - 900)) && [[ -z ${_SHELLSSO_REFRESH-} ]] || \builtin return 0
+    ((_SHELLSSO_NOW >= _SHELLSSO_EXPIRES - 900)) || \builtin return 0
+    [[ -z $_SHELLSSO_REFRESH ]] || ((_SHELLSSO_NOW >= _SHELLSSO_REFRESH)) || \builtin return 0
     __shellsso_until "$_SHELLSSO_EXPIRES" ''
 }
 

@@ -37,16 +37,11 @@ function awsuse --description 'Switch the AWS profile of this shell (shellsso)'
     string join \n -- $code | source
 end
 
-# Re-reads expiresAt from the token file: another terminal may have logged in,
-# or botocore refreshed the token and rewrote the file. The timestamp (UTC, as
-# the AWS CLI writes it) becomes epoch seconds by days-from-civil arithmetic
-# (H. Hinnant) with `math`. A missing file counts as expired.
-function __shellsso_reread
-    set -gx _SHELLSSO_EXPIRES 0
-    test -n "$_SHELLSSO_TOKEN" -a -r "$_SHELLSSO_TOKEN"; or return 0
-    read -z -l data <$_SHELLSSO_TOKEN
-    set -l t (string match -rg '"expiresAt"\s*:\s*"(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d):(\d\d)' -- $data)
-    or return 0
+# Prints the epoch seconds of a UTC date and time, $argv = year month day hour
+# minute second (as digits), by days-from-civil arithmetic (H. Hinnant) with
+# `math`, a builtin (a function in (...) starts no process).
+function __shellsso_epoch
+    set -l t $argv
     set -l m (math $t[2])
     set -l y (math $t[1] - (test $m -le 2; and echo 1; or echo 0))
     set -l era (math "floor($y / 400)")
@@ -54,12 +49,32 @@ function __shellsso_reread
     set -l mp (test $m -gt 2; and math $m - 3; or math $m + 9)
     set -l doy (math "floor((153 * $mp + 2) / 5) + $t[3] - 1")
     set -l doe (math "$yoe * 365 + floor($yoe / 4) - floor($yoe / 100) + $doy")
-    set -gx _SHELLSSO_EXPIRES (math "($era * 146097 + $doe - 719468) * 86400 + $t[4] * 3600 + $t[5] * 60 + $t[6]")
-    if string match -q '*"refreshToken"*' -- $data
-        set -gx _SHELLSSO_REFRESH 1
-    else
-        set -gx _SHELLSSO_REFRESH ''
+    math "($era * 146097 + $doe - 719468) * 86400 + $t[4] * 3600 + $t[5] * 60 + $t[6]"
+end
+
+# Re-reads the token file: another terminal may have logged in, or botocore
+# refreshed the token and rewrote the file (UTC timestamps, as the AWS CLI
+# writes them). Sets _SHELLSSO_EXPIRES to expiresAt, and _SHELLSSO_REFRESH as
+# `shellsso.use` does, by the rule of Token.can_refresh: an sso-session
+# profile, refreshToken, clientId and clientSecret present, and then
+# registrationExpiresAt (the prompt compares it with the clock), else empty.
+# A missing file counts as expired and not refreshable.
+function __shellsso_reread
+    set -gx _SHELLSSO_EXPIRES 0
+    set -gx _SHELLSSO_REFRESH ''
+    test -n "$_SHELLSSO_TOKEN" -a -r "$_SHELLSSO_TOKEN"; or return 0
+    read -z -l data <$_SHELLSSO_TOKEN
+    set -l ts '\s*:\s*"(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d):(\d\d)'
+    set -l t (string match -rg '"expiresAt"'$ts -- $data)
+    or return 0
+    set -gx _SHELLSSO_EXPIRES (__shellsso_epoch $t)
+    test -n "$_SHELLSSO_SSO_SESSION"; or return 0
+    for key in refreshToken clientId clientSecret
+        string match -qr '"'$key'"\s*:\s*"[^"]' -- $data; or return 0
     end
+    set t (string match -rg '"registrationExpiresAt"'$ts -- $data)
+    or return 0
+    set -gx _SHELLSSO_REFRESH (__shellsso_epoch $t)
 end
 
 # True while the credentials `awsuse --export` put in the environment are there:
@@ -88,7 +103,8 @@ end
 
 # Sets _SHELLSSO_INFO to the prompt text: aws:PROFILE, @REGION when awsuse set
 # one, then (expired) or (12m) when the SSO session has ended or is ending and
-# cannot be refreshed silently; _SHELLSSO_LEVEL to ok, ending or expired.
+# cannot be refreshed silently (no refresh token, or the client registration
+# has expired too); _SHELLSSO_LEVEL to ok, ending or expired.
 # With credentials exported by `awsuse --export`, always their expiry instead,
 # (creds 42m) or (creds expired): keys in the environment never refresh.
 # A profile name comes from a config file: control and other odd characters
@@ -110,7 +126,8 @@ function __shellsso_state
     set -l now (command date +%s)
     test $now -ge (math $_SHELLSSO_EXPIRES - 900); or return 0
     __shellsso_reread
-    test $now -ge (math $_SHELLSSO_EXPIRES - 900) -a -z "$_SHELLSSO_REFRESH"; or return 0
+    test $now -ge (math $_SHELLSSO_EXPIRES - 900); or return 0
+    test -z "$_SHELLSSO_REFRESH"; or test $now -ge $_SHELLSSO_REFRESH; or return 0
     __shellsso_until $_SHELLSSO_EXPIRES $now ''
 end
 

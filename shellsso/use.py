@@ -14,7 +14,11 @@ State kept in the shell's environment (exported, so nested shells inherit it):
   _SHELLSSO_PREV     the previous profile, for `awsuse -`
   _SHELLSSO_TOKEN    the SSO token file behind the profile
   _SHELLSSO_EXPIRES  its expiry, epoch seconds (the prompt compares it with the clock)
-  _SHELLSSO_REFRESH  1 when botocore or shellsso can refresh it silently
+  _SHELLSSO_SSO_SESSION  1 when the profile uses an sso-session (only those tokens refresh;
+                     botocore never refreshes a legacy profile's), else empty
+  _SHELLSSO_REFRESH  when the token has what a silent refresh needs (refreshToken, clientId,
+                     clientSecret, sso-session profile): the client registration's expiry,
+                     epoch seconds (a refresh works until then); else empty
   _SHELLSSO_CREDS_EXPIRES  with --export: the exported credentials' expiry, epoch seconds
   _SHELLSSO_CREDS_KEY      with --export: their access key id (not a secret), so that the
                            hooks see when AWS_ACCESS_KEY_ID was changed by hand (the mode ends)
@@ -45,7 +49,8 @@ CREDENTIAL_VARS = (
 # What awsuse may ever set: `_SHELLSSO_SET` is read back from the environment,
 # and only these names may go from it into `unset`.
 MANAGED_VARS = ("AWS_PROFILE", *REGION_VARS, *CREDENTIAL_VARS)
-TOKEN_STATE_VARS = ("_SHELLSSO_TOKEN", "_SHELLSSO_EXPIRES", "_SHELLSSO_REFRESH")
+TOKEN_STATE_VARS = ("_SHELLSSO_TOKEN", "_SHELLSSO_EXPIRES", "_SHELLSSO_SSO_SESSION",
+                    "_SHELLSSO_REFRESH")
 CREDS_STATE_VARS = ("_SHELLSSO_CREDS_EXPIRES", "_SHELLSSO_CREDS_KEY")
 # Credentials that the provider chain prefers over AWS_PROFILE.
 SHADOWING_VARS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
@@ -165,11 +170,18 @@ def token_code(shell: Shell, target: SsoTarget | None, *, ensure: bool) -> list[
             from shellsso.output import warn
 
             warn(exc.message)
-    refresh = bool(token and target.session_name is not None and token.can_refresh())
+    sso_session = target.session_name is not None
+    # Token.can_refresh without the clock (now=0: every registration is in the
+    # future): the hooks compare the registration's expiry with the clock on
+    # each prompt, and re-read the file to apply the same rule again.
+    refresh = ""
+    if token and sso_session and token.can_refresh(now=0):
+        refresh = str(int(token.registration_expires_at or 0))
     return [
         shell.export("_SHELLSSO_TOKEN", token_path(target)),
         shell.export("_SHELLSSO_EXPIRES", str(int(token.expires_at)) if token else "0"),
-        shell.export("_SHELLSSO_REFRESH", "1" if refresh else ""),
+        shell.export("_SHELLSSO_SSO_SESSION", "1" if sso_session else ""),
+        shell.export("_SHELLSSO_REFRESH", refresh),
     ]
 
 

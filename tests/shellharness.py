@@ -368,6 +368,46 @@ def check_prompt(sh: ShellSession, home: Path) -> None:
     assert sh.prompt() == "aws:prod"
 
 
+def check_refresh_rule(sh: ShellSession, home: Path) -> None:
+    """A refresh token alone is not enough: the prompt applies Token.can_refresh.
+
+    A refresh needs refreshToken, clientId, clientSecret and a client
+    registration that has not expired, and only sso-session profiles refresh
+    (botocore never refreshes a legacy profile's token): otherwise an ending
+    or ended session is shown, as `shellsso status` reports it.
+    """
+    from conftest import START_URL, write_token
+
+    # Under 15 minutes left (and nothing to refresh with, so awsuse does not
+    # try): from now on every prompt re-reads the token file.
+    write_token(home, "corp", 600)
+    sh.run("awsuse dev")
+    assert sh.prompt() in ("aws:dev(10m)", "aws:dev(9m)")
+    write_token(home, "corp", -60, refresh_token="r")  # refreshable: nothing to show
+    sh.run("true")
+    assert sh.prompt() == "aws:dev"
+    write_token(home, "corp", -60, refresh_token="r", registration_expires_in=-60)
+    sh.run("true")
+    assert sh.prompt() == "aws:dev(expired)"
+    write_token(home, "corp", 600, refresh_token="r", registration_expires_in=-60)
+    sh.run("true")
+    assert sh.prompt() in ("aws:dev(10m)", "aws:dev(9m)")
+    write_token(home, "corp", -60, refresh_token="r", client_secret="")
+    sh.run("true")
+    assert sh.prompt() == "aws:dev(expired)"
+    write_token(home, "corp", -60, refresh_token="r")  # refreshable again
+    sh.run("true")
+    assert sh.prompt() == "aws:dev"
+    # A legacy profile (start URL in the profile) never refreshes.
+    write_token(home, START_URL, 600, refresh_token="r")
+    sh.run("awsuse legacy")
+    assert sh.prompt() in ("aws:legacy(10m)", "aws:legacy(9m)")
+    write_token(home, START_URL, -60, refresh_token="r")
+    sh.run("true")
+    assert sh.prompt() == "aws:legacy(expired)"
+    sh.run("awsuse --unset")
+
+
 def check_completion(sh: ShellSession) -> None:
     """awsuse <TAB> completes profile names, options and regions; shellsso <TAB> too."""
     assert "awsuse staging " in sh.complete("awsuse st")

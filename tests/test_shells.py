@@ -21,6 +21,7 @@ from shellharness import (
     check_hostile_names,
     check_login_offer,
     check_preexec,
+    check_refresh_rule,
     check_switching,
     check_unset_keeps_foreign,
     require_shell,
@@ -62,3 +63,10 @@ def test_login_offer_and_preexec(shell: str, aws_env: AwsEnv) -> None:
     with ShellSession(shell, aws_env.home, timeout=15) as sh:
         check_login_offer(sh, aws_env.home)
         check_preexec(sh, aws_env.home)
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_prompt_applies_the_refresh_rule(shell: str, home: Path) -> None:
+    write_config(home)
+    with ShellSession(shell, home) as sh:
+        check_refresh_rule(sh, home)

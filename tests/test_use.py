@@ -98,6 +98,25 @@ def test_switch_sets_profile_and_state(home: Path, shell: str) -> None:
     assert int(values["_SHELLSSO_EXPIRES"]) > 0
 
 
+def test_refresh_state_for_the_hooks_follows_can_refresh(home: Path) -> None:
+    """The hooks get what Token.can_refresh needs: the session kind and the registration's end."""
+    from conftest import START_URL
+
+    write_config(home)
+    names = ["_SHELLSSO_SSO_SESSION", "_SHELLSSO_REFRESH"]
+    write_token(home, "corp", 3600, refresh_token="r", registration_expires_in=7200)
+    values = evaluate("bash", use("dev").stdout, dict(os.environ), names)
+    assert values["_SHELLSSO_SSO_SESSION"] == "1"
+    assert abs(int(values["_SHELLSSO_REFRESH"]) - (time.time() + 7200)) < 60
+    write_token(home, "corp", 3600)  # no refresh token
+    values = evaluate("bash", use("dev").stdout, dict(os.environ), names)
+    assert values == {"_SHELLSSO_SSO_SESSION": "1", "_SHELLSSO_REFRESH": ""}
+    write_token(home, START_URL, 3600, refresh_token="r")  # legacy: never refreshed
+    values = evaluate("bash", use("legacy").stdout, dict(os.environ), names)
+    assert values == {"_SHELLSSO_SSO_SESSION": "", "_SHELLSSO_REFRESH": ""}
+    assert "_SHELLSSO_SSO_SESSION" in use("--unset").stdout  # cleared with the rest
+
+
 def test_valid_token_hot_path_imports_no_boto3_argparse_or_site(home: Path) -> None:
     write_config(home)
     write_token(home, "corp", 3600)
