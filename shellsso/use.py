@@ -231,6 +231,28 @@ def warn_shadowing(env: Mapping[str, str], profile: str, own: list[str]) -> None
         )
 
 
+def joined(names: list[str]) -> str:
+    """`A`, `A and B`, `A, B and C`."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def warn_replacing(env: Mapping[str, str], own: list[str]) -> None:
+    """--export over credentials someone else set: they are gone for good, so say so.
+
+    awsuse keeps no copy (that would be one more place for a secret), and
+    --unset or the next switch clears every credential variable it set, these
+    included. Names only, never values.
+    """
+    foreign = [name for name in CREDENTIAL_VARS if env.get(name) and name not in own]
+    if foreign:
+        from shellsso.output import warn
+
+        one = len(foreign) == 1
+        them = "it" if one else "them"
+        warn(f"{joined(foreign)} {'was' if one else 'were'} set outside awsuse; --export "
+             f"replaces {them}, and awsuse --unset or the next switch clears {them}")
+
+
 def switch(shell: Shell, request: Request, env: Mapping[str, str]) -> list[str]:
     """Code that makes `request.profile` (or the previous one) the active profile."""
     from shellsso.config import load_config
@@ -252,6 +274,7 @@ def switch(shell: Shell, request: Request, env: Mapping[str, str]) -> list[str]:
     code: list[str] = []
     if request.export:
         code += export_code(shell, config, profile)
+        warn_replacing(env, own)
         setting += CREDENTIAL_VARS
     else:
         warn_shadowing(env, profile, own)

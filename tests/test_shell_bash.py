@@ -45,6 +45,21 @@ def test_export_creds_prompt_and_reexport(aws_env: AwsEnv) -> None:
         assert sh.child_faults_per_prompt() == 0  # the creds form starts no process either
 
 
+def test_export_over_foreign_credentials_warns(aws_env: AwsEnv) -> None:
+    """awsuse --export over keys set by hand: a warning naming them; --unset clears them."""
+    assert run_shellsso("login", "--profile", "dev").returncode == 0
+    with ShellSession(SHELL, aws_env.home, timeout=15) as sh:
+        sh.run("export AWS_ACCESS_KEY_ID=AKIAFOREIGN AWS_SECRET_ACCESS_KEY=foreign-secret")
+        out = sh.run("awsuse dev --export", timeout=30)
+        assert out == ("shellsso: warning: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY were set "
+                       "outside awsuse; --export replaces them, and awsuse --unset or the next "
+                       "switch clears them")
+        assert sh.value("AWS_ACCESS_KEY_ID").startswith("ASIA")
+        assert CREDS_PROMPT.fullmatch(sh.prompt()), sh.prompt()
+        sh.run("awsuse --unset")
+        assert sh.value("AWS_ACCESS_KEY_ID") == sh.value("AWS_SECRET_ACCESS_KEY") == ""
+
+
 def test_keeps_prompt_command_and_debug_trap(home: Path) -> None:
     write_config(home)
     write_token(home, "corp", 3600)

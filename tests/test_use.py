@@ -224,6 +224,34 @@ def test_export_puts_credentials_in_the_environment(aws_env: AwsEnv) -> None:
     assert values["AWS_SECRET_ACCESS_KEY"] not in result.stdout.split("AWS_SECRET_ACCESS_KEY")[0]
 
 
+def test_export_over_foreign_credentials_warns_once_without_values(aws_env: AwsEnv) -> None:
+    """Keys set by hand are replaced by --export and then cleared with its own: it says so."""
+    login = run_shellsso("login", "--profile", "dev")
+    assert login.returncode == 0, login.stderr
+    env = dict(os.environ, AWS_ACCESS_KEY_ID="AKIAFOREIGN", AWS_SECRET_ACCESS_KEY="foreign-secret")
+    result = use("dev", "--export", env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == (
+        "shellsso: warning: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY were set outside "
+        "awsuse; --export replaces them, and awsuse --unset or the next switch clears them\n")
+    names = ["AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+             "AWS_CREDENTIAL_EXPIRATION", "_SHELLSSO_SET", "_SHELLSSO_PROFILE",
+             "_SHELLSSO_CREDS_KEY", "_SHELLSSO_CREDS_EXPIRES"]
+    values = evaluate("bash", result.stdout, env, names)
+    assert values["AWS_ACCESS_KEY_ID"].startswith("ASIA")
+    assert "AWS_SECRET_ACCESS_KEY" in values["_SHELLSSO_SET"].split()
+    # Its own credentials, exported again or for another profile: nothing to say.
+    env.update(values)
+    result = use("staging", "--export", env=env)
+    assert (result.returncode, result.stderr) == (0, "")
+    # One foreign variable: singular.
+    env = dict(os.environ, AWS_SESSION_TOKEN="foreign-token")
+    result = use("dev", "--export", env=env)
+    assert "warning: AWS_SESSION_TOKEN was set outside awsuse; --export replaces it," in (
+        result.stderr)
+    assert "foreign-token" not in result.stderr
+
+
 def test_switch_or_unset_after_export_ends_the_creds_mode(home: Path) -> None:
     write_config(home)
     write_token(home, "corp", 3600)
