@@ -309,8 +309,22 @@ def display_name(name: str) -> str:
     return "".join("?" if ch < " " or ch == "\x7f" else ch for ch in name)
 
 
+def columns(rows: list[list[str]], limit: int = 40) -> list[str]:
+    """Rows as aligned columns, two spaces apart, as `shellsso list` prints them.
+
+    A column empty in every row is left out; an empty cell elsewhere shows as
+    `-`. A cell longer than `limit` overflows its own line only, so that one
+    long name does not push every other line to the right.
+    """
+    kept = [i for i in range(len(rows[0])) if any(row[i] for row in rows)] if rows else []
+    table = [[row[i] or "-" for i in kept] for row in rows]
+    widths = [min(max(len(row[i]) for row in table), limit) for i in range(len(kept))]
+    return ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip()
+            for row in table]
+
+
 def list_code(shell: Shell, env: Mapping[str, str]) -> list[str]:
-    """The profiles, one a line, the active one marked with `*`."""
+    """The profiles, one a line in aligned columns (account, role, region), the active one `*`."""
     from shellsso.config import load_config
 
     config = load_config()
@@ -321,20 +335,19 @@ def list_code(shell: Shell, env: Mapping[str, str]) -> list[str]:
 
         warn(f"no profiles in {config.source}")
         return []
-    width = min(max(len(name) for name in names), 40)
-    lines = []
+
+    def text(values: Mapping[str, object], key: str) -> str:
+        value = values.get(key)
+        return display_name(value) if isinstance(value, str) else ""
+
+    rows = []
     for name in names:
         values = config.profiles[name]
-        details = "  ".join(
-            value for value in (
-                values.get("sso_account_id", ""),
-                values.get("sso_role_name", "") or values.get("role_arn", ""),
-                values.get("region", ""),
-            ) if value
-        )
-        mark = "*" if name == active else " "
-        lines.append(f"{mark} {display_name(name).ljust(width)}  {details}".rstrip())
-    return [shell.print_lines(lines)]
+        rows.append([display_name(name), text(values, "sso_account_id"),
+                     text(values, "sso_role_name") or text(values, "role_arn"),
+                     text(values, "region")])
+    marks = ["*" if name == active else " " for name in names]
+    return [shell.print_lines(f"{mark} {line}" for mark, line in zip(marks, columns(rows)))]
 
 
 def run(shell: Shell, args: list[str], env: Mapping[str, str]) -> list[str]:

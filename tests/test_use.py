@@ -123,14 +123,15 @@ def test_valid_token_hot_path_imports_no_boto3_argparse_or_site(home: Path) -> N
     import shellsso
 
     pkgdir = os.path.dirname(os.path.dirname(os.path.abspath(shellsso.__file__)))
-    code = ("import sys,io;sys.path[0]=sys.argv[1];import shellsso.use as u;"
-            "sys.stdout=io.TextIOWrapper(io.BytesIO());rc=u.main(['bash','dev']);"
+    code = ("import sys,io;sys.path[0]=sys.argv.pop(1);import shellsso.use as u;"
+            "sys.stdout=io.TextIOWrapper(io.BytesIO());rc=u.main(['bash',*sys.argv[1:]]);"
             "sys.stdout=sys.__stdout__;"
             "print(rc, sorted(m for m in sys.modules if m.split('.')[0] in "
             "('boto3','botocore','argparse','site','json','dataclasses')))")
-    out = subprocess.run([sys.executable, "-E", "-S", "-c", code, pkgdir],
-                         capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "0 []", out.stdout + out.stderr
+    for args in (["dev"], []):  # a switch, and the listing
+        out = subprocess.run([sys.executable, "-E", "-S", "-c", code, pkgdir, *args],
+                             capture_output=True, text=True, check=True)
+        assert out.stdout.strip() == "0 []", (args, out.stdout + out.stderr)
 
 
 def test_names_that_cannot_be_shown_are_rejected(home: Path) -> None:
@@ -147,8 +148,25 @@ def test_list_marks_active_and_quotes_names(home: Path) -> None:
     result = use(env=env)
     listing = subprocess.run(["bash", "--norc", "-c", 'eval "$1"', "x", result.stdout],
                              capture_output=True, text=True, cwd=home, env=env).stdout
-    assert listing.splitlines() == ["  $(touch pwned)  us-east-1", "* dev"]
+    assert listing.splitlines() == ["  $(touch pwned)  us-east-1", "* dev             -"]
     assert not (home / "pwned").exists()
+
+
+def test_list_aligns_its_columns(home: Path) -> None:
+    """Role names of different lengths keep the REGION column straight, as `shellsso list`."""
+    write_config(home)
+    env = dict(os.environ, AWS_PROFILE="staging")
+    result = use(env=env)
+    assert result.returncode == 0, result.stderr
+    lines = subprocess.run(["bash", "--norc", "-c", 'eval "$1"', "x", result.stdout],
+                           capture_output=True, text=True, env=env).stdout.splitlines()
+    assert lines == [
+        "  default  -             -                    us-east-1",
+        "  dev      111111111111  AdministratorAccess  us-west-2",
+        "* staging  222222222222  ReadOnlyAccess       eu-west-1",
+        "  prod     333333333333  ReadOnlyAccess       us-east-1",
+        "  legacy   444444444444  AdministratorAccess  -",
+    ]
 
 
 def test_unset_clears_only_what_awsuse_set(home: Path) -> None:
