@@ -105,6 +105,16 @@ __shellsso_until() {
     fi
 }
 
+# The state variables come from the environment, which a parent process may
+# have set: they are only ever digits, and anything else is dropped here,
+# before arithmetic could evaluate it (bash arithmetic runs the $(...) in a
+# value such as a[$(cmd)]).
+__shellsso_sane() {
+    [[ ${_SHELLSSO_EXPIRES-} != *[![:digit:]]* ]] || _SHELLSSO_EXPIRES=
+    [[ ${_SHELLSSO_REFRESH-} != *[![:digit:]]* ]] || _SHELLSSO_REFRESH=
+    [[ ${_SHELLSSO_CREDS_EXPIRES-} != *[![:digit:]]* ]] || _SHELLSSO_CREDS_EXPIRES=
+}
+
 # Sets _SHELLSSO_INFO to the prompt text: aws:PROFILE, @REGION when awsuse set
 # one, then (expired) or (12m) when the SSO session has ended or is ending and
 # cannot be refreshed silently (no refresh token, or the client registration
@@ -115,6 +125,7 @@ __shellsso_until() {
 # ($ ` \ % ! and the like) is shown as '?', so the text is inert in PS1.
 __shellsso_state() {
     _SHELLSSO_INFO='' _SHELLSSO_LEVEL=ok
+    __shellsso_sane
     [[ -n ${AWS_PROFILE-} ]] || \builtin return 0
     _SHELLSSO_INFO="aws:${AWS_PROFILE//[!-[:alnum:]._@:\/+=,]/?}"
     if [[ " ${_SHELLSSO_SET-} " == *" AWS_REGION "* && -n ${AWS_REGION-} ]]; then
@@ -177,6 +188,7 @@ __shellsso_prompt() {
 # per expiry either way: shellsso _preexec refreshes silently when it can, asks
 # or warns otherwise, and prints the new state. Everything up to it is builtins.
 __shellsso_preexec() {
+    __shellsso_sane
     [[ -n ${_SHELLSSO_EXPIRES-}${_SHELLSSO_CREDS_EXPIRES-} ]] || \builtin return 0
     [[ ${AWS_PROFILE-} == "${_SHELLSSO_PROFILE-}" ]] || \builtin return 0
     \builtin local word="${1#"${1%%[![:space:]]*}"}" code

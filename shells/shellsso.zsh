@@ -109,6 +109,16 @@ __shellsso_until() {
     fi
 }
 
+# The state variables come from the environment, which a parent process may
+# have set: they are only ever digits, and anything else is dropped here,
+# before arithmetic could evaluate it (zsh arithmetic expands a value such as
+# a[$(cmd)]).
+__shellsso_sane() {
+    [[ ${_SHELLSSO_EXPIRES-} != *[^0-9]* ]] || _SHELLSSO_EXPIRES=
+    [[ ${_SHELLSSO_REFRESH-} != *[^0-9]* ]] || _SHELLSSO_REFRESH=
+    [[ ${_SHELLSSO_CREDS_EXPIRES-} != *[^0-9]* ]] || _SHELLSSO_CREDS_EXPIRES=
+}
+
 # Sets _SHELLSSO_INFO to the prompt text: aws:PROFILE, @REGION when awsuse set
 # one, then (expired) or (12m) when the SSO session has ended or is ending and
 # cannot be refreshed silently (no refresh token, or the client registration
@@ -121,6 +131,7 @@ __shellsso_until() {
 __shellsso_state() {
     \builtin emulate -L zsh
     typeset -g _SHELLSSO_INFO='' _SHELLSSO_LEVEL=ok
+    __shellsso_sane
     [[ -n ${AWS_PROFILE-} ]] || \builtin return 0
     _SHELLSSO_INFO="aws:${AWS_PROFILE//[^-[:alnum:]._@:\/+=,]/?}"
     if [[ " ${_SHELLSSO_SET-} " == *" AWS_REGION "* && -n ${AWS_REGION-} ]]; then
@@ -187,6 +198,7 @@ __shellsso_prompt() {
 # it is builtins.
 __shellsso_preexec() {
     \builtin emulate -L zsh
+    __shellsso_sane
     [[ -n ${_SHELLSSO_EXPIRES-}${_SHELLSSO_CREDS_EXPIRES-} ]] || \builtin return 0
     [[ ${AWS_PROFILE-} == "${_SHELLSSO_PROFILE-}" ]] || \builtin return 0
     \builtin local word=${1#"${1%%[![:space:]]*}"} code

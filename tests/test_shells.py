@@ -7,6 +7,7 @@ test_shell_fish.py.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -70,3 +71,22 @@ def test_prompt_applies_the_refresh_rule(shell: str, home: Path) -> None:
     write_config(home)
     with ShellSession(shell, home) as sh:
         check_refresh_rule(sh, home)
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh"])
+def test_hostile_state_in_the_environment_runs_nothing(shell: str, home: Path) -> None:
+    """Arithmetic in bash and zsh would run a[$(cmd)]: state that is not digits is dropped."""
+    require_shell(shell)
+    write_config(home)
+    marker = home / "pwned"
+    hostile = f"a[$(touch {marker})]"
+    hook = subprocess.run([sys.executable, "-m", "shellsso", "init", shell],
+                          capture_output=True, text=True, check=True).stdout
+    script = hook + "\n__shellsso_state; __shellsso_preexec 'aws s3 ls'; echo done\n"
+    env = dict(os.environ, AWS_PROFILE="dev", _SHELLSSO_PROFILE="dev", _SHELLSSO_EXPIRES=hostile,
+               _SHELLSSO_REFRESH=hostile, _SHELLSSO_CREDS_EXPIRES=hostile,
+               _SHELLSSO_TOKEN=str(home / "none.json"), SHELLSSO_AUTO_LOGIN="never")
+    argv = {"bash": ["bash", "--norc", "--noprofile", "-c"], "zsh": ["zsh", "-f", "-c"]}[shell]
+    out = subprocess.run([*argv, script], capture_output=True, text=True, env=env, timeout=30)
+    assert out.stdout.strip().endswith("done"), out.stderr
+    assert not marker.exists()
