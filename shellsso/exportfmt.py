@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Callable, Dict, List, Tuple
 
+from shellsso import shells
 from shellsso.errors import ShellssoError
 from shellsso.timeutil import format_isoformat
 
@@ -32,15 +33,9 @@ def env_pairs(creds: Credentials) -> List[Tuple[str, str]]:
     return pairs
 
 
-def quote_posix(value: str) -> str:
-    """Single quotes for sh/bash/zsh: nothing inside is special but `'` itself."""
-    return "'" + value.replace("'", "'\\''") + "'"
-
-
-def quote_fish(value: str) -> str:
-    """Single quotes for fish, where `\\` and `'` are escaped inside them."""
-    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
-
+# Quoting for the shells comes from the shell registry, the one place that knows it.
+quote_posix = shells.get("bash").quote
+quote_fish = shells.get("fish").quote
 
 # PowerShell treats the typographic quotes like `"` and the backtick as escape.
 _PS_SPECIAL = frozenset('`"$\u201c\u201d\u201e')
