@@ -15,7 +15,7 @@ import sys
 from typing import Callable, List, Optional
 
 from shellsso import __version__
-from shellsso.errors import ExitStatus, ShellssoError
+from shellsso.errors import ExitStatus
 
 EXPORT_FORMATS = ("env", "env-no-export", "fish", "powershell", "json", "process")
 SHELLS = ("bash", "zsh", "fish")
@@ -217,41 +217,25 @@ def _call(spec: tuple, *args: object) -> int:  # type: ignore[type-arg]
 
 def main(argv: Optional[List[str]] = None) -> int:
     """Entry point of the `shellsso` script and `python -m shellsso`."""
+    from shellsso.output import guarded
+
     args_list = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args_list
-    try:
-        if args_list and args_list[0] in HIDDEN:
-            return _call(HIDDEN[args_list[0]], args_list[1:])
-        # --debug is accepted anywhere on the line, before or after the subcommand.
-        args_list = [arg for arg in args_list if arg != "--debug"]
-        parser = build_parser()
-        if "_ARGCOMPLETE" in os.environ:
-            import argcomplete
+    if args_list and args_list[0] in HIDDEN:
+        return _call(HIDDEN[args_list[0]], args_list[1:])
+    # --debug is accepted anywhere on the line, before or after the subcommand.
+    args_list = [arg for arg in args_list if arg != "--debug"]
+    return guarded(lambda: _run(args_list), debug, "run with --debug for details")
 
-            argcomplete.autocomplete(parser)
-        args = parser.parse_args(args_list)
-        if args.command is None:
-            parser.print_help()
-            return ExitStatus.OK
-        return _call(args.handler, args)
-    except ShellssoError as exc:
-        if debug:
-            raise
-        from shellsso.output import error
 
-        error(exc.message)
-        return exc.status
-    except KeyboardInterrupt:
-        if debug:
-            raise
-        sys.stderr.write("\nshellsso: interrupted\n")
-        return ExitStatus.INTERRUPTED
-    except BrokenPipeError:
-        return ExitStatus.ERROR
-    except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback
-        if debug:
-            raise
-        from shellsso.output import error
+def _run(args_list: List[str]) -> int:
+    parser = build_parser()
+    if "_ARGCOMPLETE" in os.environ:
+        import argcomplete
 
-        error(f"unexpected {type(exc).__name__}: {exc} (run with --debug for details)")
-        return ExitStatus.ERROR
+        argcomplete.autocomplete(parser)
+    args = parser.parse_args(args_list)
+    if args.command is None:
+        parser.print_help()
+        return ExitStatus.OK
+    return _call(args.handler, args)

@@ -5,6 +5,10 @@ from __future__ import annotations
 import os
 import sys
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Callable
+
 PROG = "shellsso"
 
 
@@ -43,3 +47,33 @@ def info(message: str) -> None:
     """Progress text for people; on stderr so that stdout stays machine-readable."""
     sys.stderr.write(message + "\n")
     sys.stderr.flush()
+
+
+def guarded(command: Callable[[], int], debug: bool, details_hint: str) -> int:
+    """Run a command the way users must meet failures: one line, never a traceback.
+
+    A ShellssoError prints its message and exits with its status; Ctrl-C exits
+    130; anything unexpected is one line naming it and `details_hint` (how to
+    see the traceback). With `debug`, errors propagate with their traceback.
+    """
+    from shellsso.errors import ExitStatus, ShellssoError
+
+    try:
+        return command()
+    except ShellssoError as exc:
+        if debug:
+            raise
+        error(exc.message)
+        return exc.status
+    except KeyboardInterrupt:
+        if debug:
+            raise
+        sys.stderr.write("\nshellsso: interrupted\n")
+        return ExitStatus.INTERRUPTED
+    except BrokenPipeError:
+        return ExitStatus.ERROR
+    except Exception as exc:  # noqa: BLE001 - the last line of defence
+        if debug:
+            raise
+        error(f"unexpected {type(exc).__name__}: {exc} ({details_hint})")
+        return ExitStatus.ERROR

@@ -370,30 +370,15 @@ def _emit(code: list[str]) -> None:
 
 def _guarded(entry: Entry, argv: list[str]) -> int:
     """Run a back-end entry point as the CLI would: one error line, never a traceback."""
-    debug = bool(os.environ.get("SHELLSSO_DEBUG"))
-    try:
+    from shellsso.output import guarded
+
+    def run() -> int:
         if not argv:
             raise ShellssoError("the shell hook must name its shell first", ExitStatus.USAGE)
-        code = entry(shells.get(argv[0]), argv[1:], os.environ)
-    except ShellssoError as exc:
-        if debug:
-            raise
-        from shellsso.output import error
+        _emit(entry(shells.get(argv[0]), argv[1:], os.environ))
+        return ExitStatus.OK
 
-        error(exc.message)
-        return exc.status
-    except KeyboardInterrupt:
-        sys.stderr.write("\nshellsso: interrupted\n")
-        return ExitStatus.INTERRUPTED
-    except Exception as exc:  # noqa: BLE001 - no traceback in an interactive shell
-        if debug:
-            raise
-        from shellsso.output import error
-
-        error(f"unexpected {type(exc).__name__}: {exc} (set SHELLSSO_DEBUG=1 for details)")
-        return ExitStatus.ERROR
-    _emit(code)
-    return ExitStatus.OK
+    return guarded(run, bool(os.environ.get("SHELLSSO_DEBUG")), "set SHELLSSO_DEBUG=1 for details")
 
 
 def names_code(shell: Shell, args: list[str], env: Mapping[str, str]) -> list[str]:
