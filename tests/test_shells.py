@@ -13,15 +13,18 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import AwsEnv, write_config, write_token
+from conftest import AwsEnv, run_shellsso, write_config, write_token
 from shellharness import (
+    CREDS_PROMPT,
     DIALECTS,
     HOSTILE_CONFIG,
     ShellSession,
     check_completion,
+    check_export_creds,
     check_hostile_names,
     check_login_offer,
     check_preexec,
+    check_prompt,
     check_refresh_rule,
     check_switching,
     check_unset_keeps_foreign,
@@ -90,3 +93,29 @@ def test_hostile_state_in_the_environment_runs_nothing(shell: str, home: Path) -
     out = subprocess.run([*argv, script], capture_output=True, text=True, env=env, timeout=30)
     assert out.stdout.strip().endswith("done"), out.stderr
     assert not marker.exists()
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh"])
+def test_prompt_and_no_process_per_prompt(shell: str, home: Path) -> None:
+    """bash and zsh start no process for a prompt (fish runs one `date`: its own file)."""
+    write_config(home)
+    with ShellSession(shell, home) as sh:
+        assert sh.child_faults_per_prompt() == 0
+        check_prompt(sh, home)
+        assert sh.child_faults_per_prompt() == 0
+        write_token(home, "corp", 300)
+        sh.run("awsuse prod")  # expiring: the token file is re-read on every prompt
+        assert sh.child_faults_per_prompt() == 0
+        assert sh.prompt() in ("aws:prod(5m)", "aws:prod(4m)")
+        sh.run("/bin/true")  # the counter does move when a process runs
+        assert sh.child_faults_per_prompt(1) == 0
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh"])
+def test_export_creds_prompt_and_reexport(shell: str, aws_env: AwsEnv) -> None:
+    with ShellSession(shell, aws_env.home, timeout=15) as sh:
+        check_export_creds(sh, aws_env)
+        assert run_shellsso("login", "--profile", "dev").returncode == 0
+        sh.run("awsuse dev --export", timeout=30)
+        assert CREDS_PROMPT.fullmatch(sh.prompt()), sh.prompt()
+        assert sh.child_faults_per_prompt() == 0  # the creds form starts no process either
