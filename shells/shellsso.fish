@@ -186,7 +186,32 @@ function fish_prompt
     __shellsso_orig_prompt
 end
 
-# Before a command runs ($argv[1]: its text), when its first word is an AWS
+# The command word of the command line $argv[1], printed: leading NAME=value
+# words are skipped, and so are the wrappers sudo, env, command, time, nice,
+# exec and nohup with their options (-u USER, -n 5 and the like take the next
+# word along); a path counts by its last part (/usr/bin/aws is aws). Words are
+# split at blanks, quotes are not parsed: it only has to find `aws`.
+function __shellsso_command_word
+    set -l wrapper
+    set -l skip
+    for word in (string match -ar -- '\S+' $argv[1])
+        if test -n "$skip"
+            set skip
+        else if test -n "$wrapper"; and string match -q -- '-*' $word
+            string match -qr -- '^(sudo-[ugpCDhrtTU]|env-[uCS]|nice-n|exec-a)$' $wrapper$word
+            and set skip 1
+        else if not string match -qr -- '^[[:alpha:]_]\w*=' $word
+            set word (string replace -r -- '.*/' '' $word)
+            if not contains -- $word sudo env command time nice exec nohup
+                printf '%s\n' $word
+                return
+            end
+            set wrapper $word
+        end
+    end
+end
+
+# Before a command runs ($argv[1]: its text), when its command word is an AWS
 # tool: with exported credentials that have under 5 minutes left, re-export
 # fresh ones (whatever SHELLSSO_AUTO_LOGIN says: the SSO session may well be
 # valid); otherwise, when the session is known to have expired, offer the
@@ -195,11 +220,11 @@ end
 function __shellsso_preexec --on-event fish_preexec
     test -n "$_SHELLSSO_EXPIRES$_SHELLSSO_CREDS_EXPIRES"; or return 0
     test "$AWS_PROFILE" = "$_SHELLSSO_PROFILE"; or return 0
-    set -l commands (string split ' ' -- "$SHELLSSO_AWS_COMMANDS")
+    set -l commands (string split -n ' ' -- "$SHELLSSO_AWS_COMMANDS")
     test -n "$SHELLSSO_AWS_COMMANDS"
     or set commands aws terraform tofu terragrunt cdk sam pulumi eksctl kubectl helm
-    set -l word (string split -f1 ' ' -- (string trim -- $argv[1]))
-    contains -- "$word" $commands; or return 0
+    set -l word (__shellsso_command_word $argv[1])
+    test -n "$word"; and contains -- $word $commands; or return 0
     set -l now (command date +%s)
     if __shellsso_creds_mode
         test $now -ge (math $_SHELLSSO_CREDS_EXPIRES - 300); or return 0

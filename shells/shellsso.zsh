@@ -189,7 +189,36 @@ __shellsso_prompt() {
     \builtin return $__shellsso_rc
 }
 
-# A preexec function ($1: the command line), when its first word is an AWS
+# The command word of the command line $1, into the caller's `word`: leading
+# NAME=value words are skipped, and so are the wrappers sudo, env, command,
+# time, nice, exec, nohup and noglob with their options (-u USER, -n 5 and the
+# like take the next word along); a path counts by its last part (/usr/bin/aws
+# is aws). Words are split at blanks, quotes are not parsed: it only has to
+# find `aws`.
+__shellsso_command_word() {
+    \builtin emulate -L zsh
+    \builtin local line=$1 wrapper= skip=
+    while :; do
+        line=${line#"${line%%[![:space:]]*}"}
+        word=${line%%[[:space:]]*}
+        line=${line#"$word"}
+        if [[ -n $skip ]]; then
+            skip=
+        elif [[ -n $wrapper && $word == -* ]]; then
+            case $wrapper$word in
+            (sudo-[ugpCDhrtTU] | env-[uCS] | nice-n | exec-a) skip=1 ;;
+            esac
+        elif [[ $word != [[:alpha:]_]*=* || ${word%%=*} == *[^[:alnum:]_]* ]]; then
+            word=${word##*/}
+            case $word in
+            (sudo | env | command | time | nice | exec | nohup | noglob) wrapper=$word ;;
+            (*) \builtin return 0 ;;
+            esac
+        fi
+    done
+}
+
+# A preexec function ($1: the command line), when its command word is an AWS
 # tool: with exported credentials that have under 5 minutes left, re-export
 # fresh ones (whatever SHELLSSO_AUTO_LOGIN says: the SSO session may well be
 # valid); otherwise, when the session is known to have expired, offer the
@@ -201,9 +230,9 @@ __shellsso_preexec() {
     __shellsso_sane
     [[ -n ${_SHELLSSO_EXPIRES-}${_SHELLSSO_CREDS_EXPIRES-} ]] || \builtin return 0
     [[ ${AWS_PROFILE-} == "${_SHELLSSO_PROFILE-}" ]] || \builtin return 0
-    \builtin local word=${1#"${1%%[![:space:]]*}"} code
-    word=${word%%[[:space:]]*}
-    [[ " ${SHELLSSO_AWS_COMMANDS:-aws terraform tofu terragrunt cdk sam pulumi eksctl kubectl helm} " == *" $word "* ]] || \builtin return 0
+    \builtin local word code
+    __shellsso_command_word "$1"
+    [[ -n $word && " ${SHELLSSO_AWS_COMMANDS:-aws terraform tofu terragrunt cdk sam pulumi eksctl kubectl helm} " == *" $word "* ]] || \builtin return 0
     if __shellsso_creds_mode; then
         ((EPOCHSECONDS >= _SHELLSSO_CREDS_EXPIRES - 300)) || \builtin return 0
         [[ ${_SHELLSSO_OFFERED-} != "creds:$_SHELLSSO_CREDS_EXPIRES" ]] || \builtin return 0

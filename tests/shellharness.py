@@ -45,6 +45,7 @@ class Dialect:
     define_aws_key: str  # a fake `aws` command that prints AWS_ACCESS_KEY_ID
     set_var: str  # export {name}={value}
     unset_var: str  # unset {name}
+    prepend_path: str  # put folder {path} first in PATH
     lint: List[str]  # a linter for the hook (file name appended), must print nothing
 
 
@@ -65,6 +66,7 @@ DIALECTS: Dict[str, Dialect] = {
         define_aws_key='aws() { printf \'[key:%s]\\n\' "$AWS_ACCESS_KEY_ID"; }',
         set_var="export {name}='{value}'",
         unset_var="unset {name}",
+        prepend_path="PATH='{path}':$PATH",
         lint=["shellcheck", "-s", "bash"],
     ),
     "zsh": Dialect(
@@ -79,6 +81,7 @@ DIALECTS: Dict[str, Dialect] = {
         define_aws_key='aws() { printf \'[key:%s]\\n\' "$AWS_ACCESS_KEY_ID"; }',
         set_var="export {name}='{value}'",
         unset_var="unset {name}",
+        prepend_path="PATH='{path}':$PATH",
         lint=["zsh", "-n"],
     ),
     "fish": Dialect(
@@ -94,6 +97,7 @@ DIALECTS: Dict[str, Dialect] = {
         define_aws_key="function aws; printf '[key:%s]\\n' \"$AWS_ACCESS_KEY_ID\"; end",
         set_var="set -gx {name} '{value}'",
         unset_var="set -e {name}",
+        prepend_path="set -gx PATH '{path}' $PATH",
         lint=["fish", "--no-execute"],
     ),
 }
@@ -460,6 +464,46 @@ def check_preexec(sh: ShellSession, home: Path) -> None:
     sh.child.expect_exact("[aws:dev]", timeout=30)
     sh._prompt()
     assert sh.prompt() == "aws:dev"
+
+
+def _fake_bin(home: Path) -> Path:
+    """A folder with stand-ins: `aws` prints AWS_PROFILE, `sudo` runs its arguments, `awsx`."""
+    bin_dir = home / "fakebin"
+    bin_dir.mkdir(exist_ok=True)
+    scripts = {"aws": "printf '[aws:%s]\\n' \"$AWS_PROFILE\"", "sudo": 'exec "$@"',
+               "awsx": "echo '[awsx]'"}
+    for name, body in scripts.items():
+        script = bin_dir / name
+        script.write_text(f"#!/bin/sh\n{body}\n")
+        script.chmod(0o755)
+    return bin_dir
+
+
+def check_preexec_command_word(sh: ShellSession, home: Path) -> None:
+    """The offer comes before `aws` behind NAME=value, sudo or time, or named by its path.
+
+    Each form gets a new expiry, so each is worth one offer; `echo aws` and
+    `awsx`, run while an offer is due, get none.
+    """
+    from conftest import write_token
+
+    bin_dir = _fake_bin(home)
+    sh.run(sh.dialect.prepend_path.format(path=bin_dir))
+    sh.run(sh.dialect.define_aws)
+    write_token(home, "corp", 600)  # under 15 minutes: the prompt re-reads the file
+    sh.run("awsuse dev")
+    forms = ["AWS_REGION=x aws s3 ls", "sudo aws s3 ls", "time aws s3 ls", f"{bin_dir}/aws s3 ls"]
+    for n, form in enumerate(forms):
+        write_token(home, "corp", -60 - 10 * n)
+        assert sh.run("echo aws") == "aws"  # an argument, not the command
+        assert sh.run("awsx s3 ls") == "[awsx]"  # not an AWS command either
+        sh.child.sendline(form)
+        sh.child.expect_exact("Log in to SSO session 'corp' now? [Y/n]")
+        sh.child.sendline("n")
+        sh.child.expect_exact("[aws:dev]")
+        sh._prompt()
+        out = sh.run(form)
+        assert "[aws:dev]" in out and "Log in" not in out, (form, out)  # offered once
 
 
 CREDS_PROMPT = re.compile(r"aws:dev\(creds (\d+)m\)")

@@ -24,6 +24,7 @@ from shellharness import (
     check_hostile_names,
     check_login_offer,
     check_preexec,
+    check_preexec_command_word,
     check_prompt,
     check_refresh_rule,
     check_switching,
@@ -67,6 +68,7 @@ def test_login_offer_and_preexec(shell: str, aws_env: AwsEnv) -> None:
     with ShellSession(shell, aws_env.home, timeout=15) as sh:
         check_login_offer(sh, aws_env.home)
         check_preexec(sh, aws_env.home)
+        check_preexec_command_word(sh, aws_env.home)
 
 
 @pytest.mark.parametrize("shell", SHELLS)
