@@ -30,6 +30,7 @@ from shellharness import (
     check_switching,
     check_unset_keeps_foreign,
     require_shell,
+    waited_children_faults,
 )
 
 SHELLS = ["bash", "zsh", "fish"]
@@ -109,6 +110,12 @@ def test_prompt_and_no_process_per_prompt(shell: str, home: Path) -> None:
         sh.run("awsuse prod")  # expiring: the token file is re-read on every prompt
         assert sh.child_faults_per_prompt() == 0
         assert sh.prompt() in ("aws:prod(5m)", "aws:prod(4m)")
+        # Finding the command word behind NAME=value and wrappers is builtins too.
+        sh.run(sh.dialect.define_aws)
+        before = waited_children_faults(sh.child.pid)
+        for line in ("AWS_REGION=x aws s3 ls", "time aws s3 ls", "echo aws"):
+            sh.run(line)
+        assert waited_children_faults(sh.child.pid) == before
         sh.run("/bin/true")  # the counter does move when a process runs
         assert sh.child_faults_per_prompt(1) == 0
 
