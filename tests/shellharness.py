@@ -204,7 +204,7 @@ class ShellSession:
     def value(self, name: str) -> str:
         """A variable's value ('' when unset)."""
         out = self.run(self.dialect.value.format(name=name))
-        found = re.findall(r"^\[(.*)\]$", out, re.M)
+        found: List[str] = re.findall(r"^\[(.*)\]$", out, re.M)
         assert found, out
         return found[-1]
 
