@@ -38,3 +38,8 @@ def own_cache_dir() -> str:
     """shellsso's own cache (parsed-config index, completion names)."""
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return os.path.join(base, "shellsso")
+
+
+def lock_file(name: str) -> str:
+    """An advisory lock file of shellsso's, kept out of the AWS CLI's folders."""
+    return os.path.join(own_cache_dir(), "locks", name + ".lock")

@@ -103,7 +103,7 @@ def cache_lock(key: str) -> Any:
     """
     from shellsso.files import locked
 
-    return locked(os.path.join(paths.own_cache_dir(), "locks", f"cred-{key}.lock"))
+    return locked(paths.lock_file(f"cred-{key}"))
 
 
 def read_cache_entry(path: str) -> tuple[Optional[Dict[str, Any]], Optional[str]]:

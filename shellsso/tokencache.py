@@ -144,8 +144,11 @@ def token_path(target: SsoTarget) -> str:
 
 
 def lock_path(target: SsoTarget) -> str:
-    """The advisory lock serialising login and refresh of one SSO session."""
-    return token_path(target) + ".lock"
+    """The advisory lock serialising login and refresh of one SSO session.
+
+    In shellsso's own cache: the AWS CLI's folder keeps only what the CLI writes.
+    """
+    return paths.lock_file("sso-" + target.cache_key)
 
 
 def session_lock(target: SsoTarget, waiting: Optional[str] = None) -> locked:

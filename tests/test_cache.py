@@ -135,3 +135,12 @@ def test_a_corrupt_token_is_reported_once_per_command(aws_env: AwsEnv) -> None:
     for argv in (["status", "--profile", "dev"], ["export", "--profile", "dev"]):
         result = run_shellsso(*argv)
         assert result.stderr.count("ignoring corrupt SSO token cache file") == 1, result.stderr
+
+
+def test_the_session_lock_leaves_the_aws_cli_folder_alone(home: Path) -> None:
+    from shellsso.tokencache import session_lock
+
+    with session_lock(CORP):
+        pass
+    save_token(CORP, Token(START_URL, "us-east-1", "at", time.time() + 600))
+    assert [p.name for p in (home / ".aws" / "sso" / "cache").iterdir()] == [sha1("corp") + ".json"]

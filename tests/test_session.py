@@ -19,7 +19,7 @@ import pytest
 from shellsso import session
 from shellsso.config import SsoTarget, load_config
 from shellsso.errors import LoginRequired
-from tests.conftest import START_URL, AwsEnv, run_shellsso, write_token
+from tests.conftest import START_URL, AwsEnv, run_shellsso, sha1, write_token
 from tests.test_login import TOKEN_FIELDS, control, read_token, token_path
 
 BOTOCORE_FIELDS = TOKEN_FIELDS  # botocore's write-back has the same eight, in this order
@@ -238,10 +238,11 @@ def test_ensure_token_answer_no(aws_env: AwsEnv) -> None:
     assert aws_env.counters() == {}
 
 
-def test_login_cli_uses_lock_file_next_to_the_token(aws_env: AwsEnv) -> None:
+def test_login_cli_locks_in_its_own_cache_not_the_aws_folder(aws_env: AwsEnv) -> None:
     assert run_shellsso("login", "--profile", "dev").returncode == 0
-    lock = Path(str(token_path(aws_env.home)) + ".lock")
+    lock = aws_env.home / ".cache" / "shellsso" / "locks" / f"sso-{sha1('corp')}.lock"
     assert lock.exists() and (lock.stat().st_mode & 0o077) == 0
+    assert not Path(str(token_path(aws_env.home)) + ".lock").exists()
 
 
 def test_slow_refresh_failure_is_a_warning_not_an_error(aws_env: AwsEnv) -> None:
