@@ -9,16 +9,14 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
-import textwrap
 from pathlib import Path
 from typing import Any, Dict, Iterator
 
 import pytest
 
 from tests.conftest import DEMO_CONFIG, AwsEnv, run_shellsso, sha1, write_config
-from tests.test_rolecreds import emulator_login, one_error_line
+from tests.test_rolecreds import botocore_access_key, emulator_login, one_error_line
 
 ROLE1 = "arn:aws:iam::123456789012:role/Role1"
 ROLE2 = "arn:aws:iam::210987654321:role/Role2"
@@ -168,21 +166,7 @@ def test_botocore_with_the_cli_cache_uses_our_assume_role_entry(roles: AwsEnv, s
     emulator_login(roles)
     exported = export_json("role2")
     sts.server.stop()
-    script = textwrap.dedent(
-        """
-        import os
-        from botocore.session import Session
-        from botocore.utils import JSONFileCache
-        session = Session(profile="role2")
-        provider = session.get_component("credential_provider").get_provider("assume-role")
-        provider.cache = JSONFileCache(os.path.expanduser("~/.aws/cli/cache"))
-        print(session.get_credentials().get_frozen_credentials().access_key)
-        """
-    )
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                            timeout=60)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == exported["AWS_ACCESS_KEY_ID"]
+    assert botocore_access_key("role2", "assume-role") == exported["AWS_ACCESS_KEY_ID"]
 
 
 def test_cycle_is_a_clear_error(roles: AwsEnv) -> None:

@@ -108,6 +108,26 @@ def export_json(*args: str) -> Dict[str, str]:
     return data
 
 
+def botocore_access_key(profile: str, provider: str) -> str:
+    """The access key botocore resolves in a separate process, its `provider`
+    (sso, assume-role) reading the AWS CLI's JSONFileCache as the CLI sets it up."""
+    script = textwrap.dedent(
+        f"""
+        import os
+        from botocore.session import Session
+        from botocore.utils import JSONFileCache
+        session = Session(profile={profile!r})
+        provider = session.get_component("credential_provider").get_provider({provider!r})
+        provider.cache = JSONFileCache(os.path.expanduser("~/.aws/cli/cache"))
+        print(session.get_credentials().get_frozen_credentials().access_key)
+        """
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
 def grc(env: AwsEnv) -> int:
     return int(env.counters().get("GetRoleCredentials", 0))
 
@@ -212,21 +232,7 @@ def test_botocore_with_the_cli_cache_uses_our_entry(aws_env: AwsEnv) -> None:
     """botocore's SSO provider with the CLI's JSONFileCache finds what we wrote."""
     emulator_login(aws_env)
     exported = export_json("--profile", "dev")
-    script = textwrap.dedent(
-        """
-        import os, sys
-        from botocore.session import Session
-        from botocore.utils import JSONFileCache
-        session = Session(profile="dev")
-        provider = session.get_component("credential_provider").get_provider("sso")
-        provider.cache = JSONFileCache(os.path.expanduser("~/.aws/cli/cache"))
-        print(session.get_credentials().get_frozen_credentials().access_key)
-        """
-    )
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                            timeout=60)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == exported["AWS_ACCESS_KEY_ID"]
+    assert botocore_access_key("dev", "sso") == exported["AWS_ACCESS_KEY_ID"]
     assert grc(aws_env) == 1
 
 
