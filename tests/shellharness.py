@@ -13,7 +13,7 @@ import re
 import shutil
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Dict, List, Optional
 
@@ -53,35 +53,32 @@ def _py_init(shell: str) -> str:
     return f"{sys.executable} -m shellsso init {shell}"
 
 
+_BASH = Dialect(
+    name="bash",
+    argv=["bash", "--norc", "--noprofile", "-i"],
+    setup=[SET_PS1, "bind 'set enable-bracketed-paste off' 2>/dev/null",
+           "HISTFILE=/dev/null"],
+    load=f'eval "$({_py_init("bash")})"',
+    status='echo "rc=$?"',
+    value="printf '[%s]\\n' \"${{{name}-}}\"",
+    define_aws='aws() { printf \'[aws:%s]\\n\' "$AWS_PROFILE"; }',
+    define_aws_key='aws() { printf \'[key:%s]\\n\' "$AWS_ACCESS_KEY_ID"; }',
+    set_var="export {name}='{value}'",
+    unset_var="unset {name}",
+    prepend_path="PATH='{path}':$PATH",
+    lint=["shellcheck", "-s", "bash"],
+)
+
 DIALECTS: Dict[str, Dialect] = {
-    "bash": Dialect(
-        name="bash",
-        argv=["bash", "--norc", "--noprofile", "-i"],
-        setup=[SET_PS1, "bind 'set enable-bracketed-paste off' 2>/dev/null",
-               "HISTFILE=/dev/null"],
-        load=f'eval "$({_py_init("bash")})"',
-        status='echo "rc=$?"',
-        value="printf '[%s]\\n' \"${{{name}-}}\"",
-        define_aws='aws() { printf \'[aws:%s]\\n\' "$AWS_PROFILE"; }',
-        define_aws_key='aws() { printf \'[key:%s]\\n\' "$AWS_ACCESS_KEY_ID"; }',
-        set_var="export {name}='{value}'",
-        unset_var="unset {name}",
-        prepend_path="PATH='{path}':$PATH",
-        lint=["shellcheck", "-s", "bash"],
-    ),
-    "zsh": Dialect(
+    "bash": _BASH,
+    # zsh takes bash's syntax for everything the harness types; only start-up and lint differ.
+    "zsh": replace(
+        _BASH,
         name="zsh",
         argv=["zsh", "-f", "-i"],
         setup=[SET_PS1, "unsetopt prompt_sp prompt_cr", "HISTFILE=/dev/null",
                "autoload -Uz compinit && compinit -u -D"],
         load=f'eval "$({_py_init("zsh")})"',
-        status='echo "rc=$?"',
-        value="printf '[%s]\\n' \"${{{name}-}}\"",
-        define_aws='aws() { printf \'[aws:%s]\\n\' "$AWS_PROFILE"; }',
-        define_aws_key='aws() { printf \'[key:%s]\\n\' "$AWS_ACCESS_KEY_ID"; }',
-        set_var="export {name}='{value}'",
-        unset_var="unset {name}",
-        prepend_path="PATH='{path}':$PATH",
         lint=["zsh", "-n"],
     ),
     "fish": Dialect(
