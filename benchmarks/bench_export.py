@@ -12,50 +12,39 @@ measured in the same run, interleaved. Also checks that boto3 is never imported.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from typing import Dict, List
 
-CONFIG = """\
-[sso-session corp]
-sso_start_url = https://d-1234567890.awsapps.com/start
-sso_region = us-east-1
-sso_registration_scopes = sso:account:access
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-[profile dev]
-sso_session = corp
-sso_account_id = 111111111111
-sso_role_name = AdministratorAccess
-region = us-west-2
-"""
+from benchmarks.common import START_URL, make_home  # noqa: E402
+from shellsso.config import SsoTarget  # noqa: E402
+from shellsso.rolecreds import role_cache_key  # noqa: E402
 
+KEY_ID = "ASIABENCHMARK0000001"
+# `dev` as benchmarks.common.config_text writes it.
+DEV = SsoTarget("dev", "corp", START_URL, "us-east-1", None, "100000000000",
+                "AdministratorAccess")
 
-def prepare(home: str) -> Dict[str, str]:
-    """A HOME with the config and a fresh CLI-format role-credential entry; its env."""
-    aws = os.path.join(home, ".aws")
-    cache = os.path.join(aws, "cli", "cache")
+def prepare() -> Dict[str, str]:
+    """The benchmark HOME (common.make_home) plus a fresh role-credential entry for
+    `dev` in the AWS CLI's format, every AWS endpoint on a closed port; its env."""
+    env = make_home(1)
+    cache = os.path.join(env["HOME"], ".aws", "cli", "cache")
     os.makedirs(cache)
-    with open(os.path.join(aws, "config"), "w") as handle:
-        handle.write(CONFIG)
-    key = {"accountId": "111111111111", "roleName": "AdministratorAccess", "sessionName": "corp"}
-    digest = hashlib.sha1(json.dumps(key, sort_keys=True, separators=(",", ":")).encode())
     expiration = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 3600))
     entry = {"ProviderType": "sso", "Credentials": {
-        "AccessKeyId": "ASIABENCHMARK0000001", "SecretAccessKey": "secret",
-        "SessionToken": "token", "Expiration": expiration, "AccountId": "111111111111"}}
-    with open(os.path.join(cache, digest.hexdigest() + ".json"), "w") as handle:
+        "AccessKeyId": KEY_ID, "SecretAccessKey": "secret", "SessionToken": "token",
+        "Expiration": expiration, "AccountId": DEV.account_id}}
+    with open(os.path.join(cache, role_cache_key(DEV) + ".json"), "w") as handle:
         json.dump(entry, handle)
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("AWS_", "SHELLSSO_", "_AWS_CLI"))}
+    env.pop("NO_COLOR", None)
     env.update({
-        "HOME": home,
-        "XDG_CACHE_HOME": os.path.join(home, ".cache"),
         "AWS_ENDPOINT_URL_SSO": "http://127.0.0.1:9",
         "AWS_ENDPOINT_URL_SSO_OIDC": "http://127.0.0.1:9",
         "AWS_ENDPOINT_URL_STS": "http://127.0.0.1:9",
@@ -82,24 +71,23 @@ def main() -> int:
     args = parser.parse_args()
     export = [sys.executable, "-m", "shellsso", "export", "--profile", "dev"]
     bare = [sys.executable, "-c", "pass"]
-    with tempfile.TemporaryDirectory() as home:
-        env = prepare(home)
-        if not args.no_bytecode:
-            env.pop("PYTHONDONTWRITEBYTECODE", None)
-        check = subprocess.run([sys.executable, "-X", "importtime", *export[1:]], env=env,
-                               capture_output=True, text=True, stdin=subprocess.DEVNULL)
-        if check.returncode != 0 or "ASIABENCHMARK0000001" not in check.stdout:
-            print(f"export failed: {check.stderr.strip()}", file=sys.stderr)
-            return 1
-        imported = {line.rsplit("|", 1)[-1].strip().split(".")[0]
-                    for line in check.stderr.splitlines() if line.startswith("import time:")}
-        for _ in range(3):  # warm the config index and the OS caches
-            timed(export, env)
-            timed(bare, env)
-        exports, bares = [], []
-        for _ in range(args.runs):
-            exports.append(timed(export, env))
-            bares.append(timed(bare, env))
+    env = prepare()
+    if not args.no_bytecode:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+    check = subprocess.run([sys.executable, "-X", "importtime", *export[1:]], env=env,
+                           capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    if check.returncode != 0 or KEY_ID not in check.stdout:
+        print(f"export failed: {check.stderr.strip()}", file=sys.stderr)
+        return 1
+    imported = {line.rsplit("|", 1)[-1].strip().split(".")[0]
+                for line in check.stderr.splitlines() if line.startswith("import time:")}
+    for _ in range(3):  # warm the config index and the OS caches
+        timed(export, env)
+        timed(bare, env)
+    exports, bares = [], []
+    for _ in range(args.runs):
+        exports.append(timed(export, env))
+        bares.append(timed(bare, env))
     export_ms = statistics.median(exports) * 1000
     bare_ms = statistics.median(bares) * 1000
     ratio = export_ms / bare_ms
