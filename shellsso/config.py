@@ -18,7 +18,7 @@ import os
 
 from shellsso import paths
 from shellsso.errors import ConfigError, ProfileNotFound
-from shellsso.fastpath import sha1_hex
+from shellsso.fastpath import Record, sha1_hex
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -154,7 +154,7 @@ def _without_secrets(values: Section) -> Section:
     return {k: "(hidden)" if k in _SECRET_KEYS else v for k, v in values.items()}
 
 
-class SsoTarget:
+class SsoTarget(Record):
     """What is needed to find, refresh or obtain the SSO token behind a profile.
 
     A plain immutable class rather than a dataclass, which would cost more to
@@ -181,15 +181,6 @@ class SsoTarget:
         self.scopes = scopes
         self.account_id = account_id
         self.role_name = role_name
-
-    def _values(self) -> Tuple[Any, ...]:
-        return tuple(getattr(self, name) for name in self.__slots__)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, SsoTarget) and self._values() == other._values()
-
-    def __hash__(self) -> int:
-        return hash(self._values())
 
     def __repr__(self) -> str:
         fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__)

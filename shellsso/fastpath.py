@@ -10,7 +10,9 @@ from __future__ import annotations
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any
+    from typing import Any, TypeVar
+
+    R = TypeVar("R", bound="Record")
 
 
 class _ScanContext:
@@ -62,3 +64,31 @@ def sha1_hex(data: bytes) -> str:
         from hashlib import sha1
     digest: str = sha1(data).hexdigest()
     return digest
+
+
+class Record:
+    """What the hot path's value classes would take from `dataclasses`, for less.
+
+    Subclasses list their fields in `__slots__` and write `__init__` (and a
+    `__repr__` that hides secrets); equality, hashing and `replace` come from here.
+    """
+
+    __slots__: tuple[str, ...] = ()
+
+    def _values(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, name) for name in self.__slots__)
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return False
+        assert isinstance(other, Record)
+        return self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def replace(self: R, **changes: Any) -> R:
+        """A copy with some fields changed (records are treated as immutable)."""
+        values = {name: getattr(self, name) for name in self.__slots__}
+        values.update(changes)
+        return type(self)(**values)

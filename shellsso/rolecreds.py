@@ -20,7 +20,7 @@ from typing import Any, Dict, List, Optional
 from shellsso import paths
 from shellsso.config import AwsConfig, SsoTarget
 from shellsso.errors import ConfigError, LoginRequired, ShellssoError
-from shellsso.fastpath import sha1_hex
+from shellsso.fastpath import Record, sha1_hex
 from shellsso.timeutil import format_timestamp, parse_timestamp
 
 EXPIRY_WINDOW = 15 * 60  # the CLI's CachedCredentialFetcher reuse margin
@@ -28,7 +28,7 @@ PROFILE_CHAIN_VAR = "_AWS_CLI_PROFILE_CHAIN"  # the CLI's credential_process rec
 MAX_PROCESS_DEPTH = 4
 
 
-class Credentials:
+class Credentials(Record):
     """Temporary (or static) AWS credentials; repr never shows the secrets.
 
     A plain class rather than a dataclass: importing `dataclasses` alone costs
@@ -52,13 +52,6 @@ class Credentials:
         self.session_token = session_token
         self.expiration = expiration
         self.account_id = account_id
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Credentials) and all(
-            getattr(self, name) == getattr(other, name) for name in self.__slots__)
-
-    def __hash__(self) -> int:
-        return hash(tuple(getattr(self, name) for name in self.__slots__))
 
     def __repr__(self) -> str:
         key = self.access_key_id

@@ -13,7 +13,7 @@ import os
 import time
 
 from shellsso import paths
-from shellsso.fastpath import sha1_hex
+from shellsso.fastpath import Record, sha1_hex
 from shellsso.files import locked, read_json, remove, write_json
 from shellsso.timeutil import format_timestamp, parse_timestamp
 
@@ -27,7 +27,7 @@ REFRESH_WINDOW = 15 * 60  # botocore refreshes a token with less than this left
 REGISTRATION_MARGIN = 15 * 60  # the CLI re-registers a client this close to expiry
 
 
-class Token:
+class Token(Record):
     """A cached SSO access token with what is needed to refresh it.
 
     A plain class, not a dataclass: `dataclasses` costs more to import than
@@ -57,25 +57,10 @@ class Token:
         self.registration_expires_at = registration_expires_at
         self.refresh_token = refresh_token
 
-    def _values(self) -> tuple[Any, ...]:
-        return tuple(getattr(self, name) for name in self.__slots__)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Token) and self._values() == other._values()
-
-    def __hash__(self) -> int:
-        return hash(self._values())
-
     def __repr__(self) -> str:
         return (f"Token(start_url={self.start_url!r}, region={self.region!r}, "
                 f"expires_at={format_timestamp(self.expires_at)!r}, "
                 f"refreshable={bool(self.refresh_token)})")
-
-    def replace(self, **changes: Any) -> Token:
-        """A copy with some fields changed (the class is treated as immutable)."""
-        values = {name: getattr(self, name) for name in self.__slots__}
-        values.update(changes)
-        return Token(**values)
 
     def remaining(self, now: Optional[float] = None) -> float:
         """Seconds until the access token expires (negative once expired)."""
@@ -194,7 +179,7 @@ def token_mtime(target: SsoTarget) -> Optional[float]:
 # --- client registrations (AWS CLI v2 key and fields) ---------------------------------
 
 
-class Registration:
+class Registration(Record):
     """An OIDC client registration, reusable across logins for ~90 days."""
 
     __slots__ = ("client_id", "client_secret", "expires_at", "scopes", "grant_types")
