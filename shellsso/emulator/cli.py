@@ -70,6 +70,7 @@ def run(args: Any) -> int:
         state_file=args.state,
         auto_approve=args.auto_approve,
         verbose=not args.quiet,
+        clock_skew=getattr(args, "clock_skew", 0),
     )
     try:
         emulator.start()

@@ -39,3 +39,5 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="approve device codes as soon as they are created")
     parser.add_argument("--quiet", action="store_true",
                         help="do not log requests to stderr")
+    parser.add_argument("--clock-skew", type=float, default=0, metavar="SECONDS",
+                        help="send a Date header this many seconds ahead (negative: behind)")

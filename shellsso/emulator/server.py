@@ -9,6 +9,7 @@ import json
 import socket
 import sys
 import threading
+import time
 import traceback
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -101,6 +102,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:  # noqa: N802 - http.server naming
         self._dispatch("POST")
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        """The `Date` header, off by the emulator's clock skew (to test clock checks)."""
+        now = time.time() if timestamp is None else timestamp
+        return super().date_time_string(now + self.server.emulator.clock_skew)
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
         """Silence http.server's default logging: request lines carry codes."""
@@ -318,8 +324,11 @@ class Emulator:
         auto_approve: bool = False,
         *,
         verbose: bool = False,
+        clock_skew: float = 0,
     ) -> None:
         self.requested_port = port
+        # Seconds added to the `Date` header: a server clock ahead (or behind) of ours.
+        self.clock_skew = clock_skew
         self.settings = Settings(
             token_ttl=token_ttl,
             credential_ttl=credential_ttl,
