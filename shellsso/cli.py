@@ -136,6 +136,26 @@ def _add_credential_process(sub: argparse._SubParsersAction) -> None:  # type: i
     p.set_defaults(handler=("shellsso.export", "run_credential_process"))
 
 
+def _add_doctor(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser(
+        "doctor",
+        help="diagnose the credential chain of a profile, each finding with its fix",
+        description=(
+            "Check what stands between a profile and working credentials, in the "
+            "order botocore meets it: credentials in the environment, the config and "
+            "credentials files, the profile and its source_profile chain, the SSO "
+            "token, the clock, the portal (one GetRoleCredentials unless credentials "
+            "are cached) and the AWS CLI on PATH. Exit status 0 when there is no "
+            "error (warnings allowed), 1 otherwise. Never prints a secret."
+        ),
+    )
+    _add_profile_option(
+        p, "profile to check (default: AWS_PROFILE, AWS_DEFAULT_PROFILE, 'default')")
+    p.add_argument("--json", action="store_true",
+                   help="findings as JSON (id, level, message, fix) for scripts")
+    p.set_defaults(handler=("shellsso.doctor", "run"))
+
+
 def _add_init(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser(
         "init",
@@ -196,7 +216,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="show tracebacks on errors (also accepted after the subcommand)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for add in (_add_login, _add_logout, _add_status, _add_list, _add_export,
-                _add_credential_process, _add_init, _add_emulator, _add_demo):
+                _add_credential_process, _add_doctor, _add_init, _add_emulator, _add_demo):
         add(sub)
     return parser
 

@@ -1,0 +1,77 @@
+"""What `shellsso doctor` reports: findings, and the state its checks share.
+
+A finding has a stable `id` for scripts (`area.problem`), a level, one line
+saying what is wrong and one saying how to fix it. Levels:
+
+- error: a command using this profile fails now, uses other credentials than
+  the profile's, or secrets are open to other users. Exit status 1.
+- warning: works now but breaks some tools or soon (no region for SDKs, the
+  CLI v1 first on PATH, a token about to expire). Exit status 0.
+- info: worth knowing, nothing to do (a token that renews itself).
+- ok: a check that passed.
+
+Messages and fixes name files, profiles and variables, never a value that
+could be a secret.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Dict, Optional
+
+if TYPE_CHECKING:
+    from shellsso.config import AwsConfig, Section, SsoTarget
+    from shellsso.tokencache import Token
+
+LEVELS = ("ok", "info", "warning", "error")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One result of one check."""
+
+    id: str
+    level: str
+    message: str
+    fix: Optional[str] = None
+
+    def to_json(self) -> Dict[str, Any]:
+        return {"id": self.id, "level": self.level, "message": self.message, "fix": self.fix}
+
+
+def ok(ident: str, message: str) -> Finding:
+    return Finding(ident, "ok", message)
+
+
+def info(ident: str, message: str, fix: Optional[str] = None) -> Finding:
+    return Finding(ident, "info", message, fix)
+
+
+def warning(ident: str, message: str, fix: str) -> Finding:
+    return Finding(ident, "warning", message, fix)
+
+
+def error(ident: str, message: str, fix: str) -> Finding:
+    return Finding(ident, "error", message, fix)
+
+
+@dataclass
+class Context:
+    """What the checks learn, in order: each later check builds on the earlier ones."""
+
+    profile: str  # the profile a command would use
+    selected_by: str  # "--profile", "AWS_PROFILE", "AWS_DEFAULT_PROFILE" or "default"
+    now: float
+    config: Optional[AwsConfig] = None  # None when a file does not parse
+    values: Optional[Section] = None  # the profile's keys; None when it does not exist
+    base: Optional[str] = None  # the profile whose own credentials start the chain
+    target: Optional[SsoTarget] = None  # the SSO role behind `base`, if any
+    token: Optional[Token] = None
+    token_usable: bool = False  # a valid token, or one refreshed by the portal check
+
+    @property
+    def login_hint(self) -> str:
+        """The login command for the session behind the profile."""
+        if self.target is not None and self.target.session_name is not None:
+            return f"shellsso login --sso-session {self.target.session_name}"
+        return f"shellsso login --profile {self.base or self.profile}"
