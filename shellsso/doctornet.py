@@ -166,7 +166,7 @@ def _refusal(ctx: Context, response: Any, where: str) -> Finding:
         return error("portal.unauthorized",
                      f"the SSO portal rejected the token ({said}): signed out, revoked, or the "
                      "session ended early", ctx.login_hint)
-    if code == "ForbiddenException":
+    if code in ("ForbiddenException", "ResourceNotFoundException"):
         return error("portal.forbidden", f"the SSO portal refused {where}: {said}",
                      "check that this account and role are still assigned to you "
                      "(the access portal lists them)")

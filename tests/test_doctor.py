@@ -112,18 +112,31 @@ def test_healthy_profile_exits_0_and_fetches_credentials_once(healthy: AwsEnv) -
     assert healthy.counters().get("GetRoleCredentials") == 1
 
 
-def test_json_schema(healthy: AwsEnv, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("AWS_PROFILE", "staging")
-    code, data = doctor_json()
-    assert code == 0
+def assert_schema(data: Dict[str, Any]) -> None:
+    """The --json document scripts rely on."""
     assert set(data) == {"profile", "selectedBy", "healthy", "errors", "warnings", "findings"}
-    assert data["profile"] == "staging" and data["selectedBy"] == "AWS_PROFILE"
-    assert data["healthy"] is True and data["errors"] == 0 and data["warnings"] == 0
+    levels_seen = [item["level"] for item in data["findings"]]
+    assert data["errors"] == levels_seen.count("error")
+    assert data["warnings"] == levels_seen.count("warning")
+    assert data["healthy"] is (data["errors"] == 0)
     for item in data["findings"]:
         assert set(item) == {"id", "level", "message", "fix"}
         assert item["level"] in ("ok", "info", "warning", "error")
         assert item["id"].count(".") == 1 and item["id"] == item["id"].lower()
-        assert (item["fix"] is None) == (item["level"] == "ok")
+        assert isinstance(item["message"], str) and item["message"]
+        if item["level"] == "ok":
+            assert item["fix"] is None
+        elif item["level"] in ("warning", "error"):
+            assert isinstance(item["fix"], str) and item["fix"]
+
+
+def test_json_schema(healthy: AwsEnv, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_PROFILE", "staging")
+    code, data = doctor_json()
+    assert code == 0
+    assert_schema(data)
+    assert data["profile"] == "staging" and data["selectedBy"] == "AWS_PROFILE"
+    assert data["healthy"] is True and data["errors"] == 0 and data["warnings"] == 0
     assert [f["id"] for f in data["findings"]] == [
         "env.ok", "files.ok", "profile.ok", "session.ok", "clock.ok", "portal.ok", "tools.ok"]
 
@@ -539,6 +552,8 @@ def test_no_secret_in_any_output(
         for extra in ([], ["--json"]):
             result = doctor(*args, *extra)
             outputs += [result.stdout, result.stderr]
+            if extra:
+                assert_schema(json.loads(result.stdout))
     monkeypatch.setenv("AWS_PROFILE", "dev")
     monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")  # partial keys in the environment
     result = doctor()
