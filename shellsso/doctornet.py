@@ -129,7 +129,8 @@ def _get_role_credentials(ctx: Context, access_token: str, where: str) -> Findin
     import boto3
     from botocore import UNSIGNED
     from botocore.config import Config
-    from botocore.exceptions import BotoCoreError, ClientError
+    from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
+    from botocore.exceptions import ConnectionError as BotoConnectionError
 
     target = ctx.target
     assert target is not None
@@ -143,9 +144,15 @@ def _get_role_credentials(ctx: Context, access_token: str, where: str) -> Findin
             roleName=target.role_name, accountId=target.account_id, accessToken=access_token)
     except ClientError as exc:
         return _refusal(ctx, exc.response, where)
-    except BotoCoreError as exc:
+    except ValueError as exc:  # botocore's "Invalid endpoint: ..."
+        return error("portal.endpoint", f"the SSO portal endpoint is unusable: {exc}",
+                     "correct AWS_ENDPOINT_URL_SSO (or AWS_ENDPOINT_URL), or unset it")
+    except (BotoConnectionError, HTTPClientError) as exc:
         return error("portal.unreachable", f"cannot reach the SSO portal {endpoint}: {exc}",
                      "check the network, a proxy (HTTPS_PROXY) or AWS_ENDPOINT_URL_SSO")
+    except BotoCoreError as exc:
+        return error("portal.config", f"botocore cannot call the SSO portal: {exc}",
+                     f"correct the setting it names for profile '{target.profile}'")
     role = response.get("roleCredentials") or {}
     expiration = role.get("expiration")
     if not role.get("accessKeyId") or not role.get("secretAccessKey") or expiration is None:

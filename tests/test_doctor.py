@@ -169,6 +169,22 @@ def test_environment_credentials_win_over_the_profile(
     assert code == 0 and levels(data)["env.credentials"] == "warning"
 
 
+def test_credentials_exported_by_awsuse_are_no_fault(
+    healthy: AwsEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in (("AWS_PROFILE", "dev"), ("_SHELLSSO_PROFILE", "dev"),
+                        ("AWS_ACCESS_KEY_ID", "ASIAEXPORTED"),
+                        ("_SHELLSSO_CREDS_KEY", "ASIAEXPORTED"),
+                        ("AWS_SECRET_ACCESS_KEY", "planted-env-secret")):
+        monkeypatch.setenv(name, value)
+    code, data = doctor_json()
+    assert code == 0
+    assert "awsuse dev --export" in finding(data, "env.credentials-exported")["message"]
+    monkeypatch.setenv("AWS_PROFILE", "prod")  # switched by hand since: they are stale
+    code, data = doctor_json()
+    assert code == 1 and levels(data)["env.credentials"] == "error"
+
+
 def test_partial_environment_credentials(healthy: AwsEnv, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAPLANTEDKEY000001")
     code, data = doctor_json("--profile", "dev")
@@ -419,6 +435,13 @@ def test_unreachable_portal(healthy: AwsEnv, monkeypatch: pytest.MonkeyPatch) ->
     assert levels(data)["clock.unchecked"] == "info"
     assert "cannot reach the SSO portal http://127.0.0.1:9" in finding(
         data, "portal.unreachable")["message"]
+
+
+def test_endpoint_that_is_not_a_url(healthy: AwsEnv, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SSO", "not a url")
+    code, data = doctor_json("--profile", "dev")
+    assert code == 1
+    assert "Invalid endpoint: not a url" in finding(data, "portal.endpoint")["message"]
 
 
 def test_cache_open_to_other_users(healthy: AwsEnv) -> None:
