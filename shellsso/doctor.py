@@ -94,8 +94,13 @@ def report(ctx: Context, findings: List[Finding]) -> Dict[str, Any]:
     }
 
 
-def render(ctx: Context, findings: List[Finding], color: bool) -> str:
-    """The human report: one block per finding, the fix indented below it."""
+def render(ctx: Context, findings: List[Finding], color: bool,
+           width: Optional[int] = None) -> str:
+    """The human report: one block per finding, the fix indented below it.
+
+    `width` (a terminal's) wraps long lines under their text; None keeps one
+    line per message and one per fix, for grep.
+    """
     def paint(level: str, text: str) -> str:
         return f"\033[{COLORS[level]}m{text}\033[0m" if color else text
 
@@ -104,10 +109,11 @@ def render(ctx: Context, findings: List[Finding], color: bool) -> str:
         else f" (from {ctx.selected_by})")
     lines = [f"Profile '{ctx.profile}'{how}", ""]
     for finding in findings:
-        label = f"{finding.level:<8}"
-        lines.append(f"{paint(finding.level, label)} {finding.message}")
+        message = _wrap(finding.message, " " * 9, " " * 9, width)
+        message[0] = paint(finding.level, finding.level) + message[0][len(finding.level):]
+        lines += message
         if finding.fix:
-            lines.append(f"{'':8} fix: {finding.fix}")
+            lines += _wrap(finding.fix, " " * 9 + "fix: ", " " * 14, width)
     errors = sum(1 for f in findings if f.level == "error")
     warnings = sum(1 for f in findings if f.level == "warning")
     lines.append("")
@@ -118,6 +124,15 @@ def render(ctx: Context, findings: List[Finding], color: bool) -> str:
     else:
         lines.append(paint("ok", "all good"))
     return "\n".join(lines)
+
+
+def _wrap(text: str, first: str, rest: str, width: Optional[int]) -> List[str]:
+    if width is None or width < 40:
+        return [first + text]
+    import textwrap
+
+    return textwrap.wrap(text, width=width, initial_indent=first, subsequent_indent=rest,
+                         break_long_words=False, break_on_hyphens=False) or [first]
 
 
 def _plural(count: int, word: str) -> str:
@@ -134,6 +149,11 @@ def run(args: Any) -> int:
     else:
         from shellsso.output import use_color
 
-        sys.stdout.write(render(ctx, findings, use_color(sys.stdout)) + "\n")
+        width = None
+        if sys.stdout.isatty():
+            import shutil
+
+            width = shutil.get_terminal_size().columns - 1
+        sys.stdout.write(render(ctx, findings, use_color(sys.stdout), width) + "\n")
     sys.stdout.flush()
     return 1 if any(f.level == "error" for f in findings) else 0

@@ -21,7 +21,8 @@ from shellsso import paths
 from shellsso.config import AwsConfig, load_config, parse_ini
 from shellsso.errors import ConfigError
 from shellsso.finding import Context, Finding, error, info, ok, warning
-from shellsso.timeutil import describe_remaining, format_timestamp
+from shellsso.session import until_text
+from shellsso.timeutil import describe_remaining
 
 ENV_CREDENTIALS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
                    "AWS_SECURITY_TOKEN", "AWS_CREDENTIAL_EXPIRATION")
@@ -67,6 +68,11 @@ def check_env_credentials(ctx: Context) -> List[Finding]:
         return [info("env.credentials-exported",
                      f"{listed} were exported by `awsuse {ctx.profile} --export`; tools use "
                      "them, and awsuse renews them")]
+    ctx.env_credentials = bool(secret)
+    if ctx.selected_by == "default":
+        return [info("env.credentials",
+                     f"no profile is selected: AWS tools use {listed} from the environment",
+                     f"to use a profile instead: unset {' '.join(names)}; awsuse NAME")]
     if ctx.selected_by == "--profile":
         return [warning("env.credentials",
                         f"{listed} {'is' if len(names) == 1 else 'are'} set in the environment: "
@@ -186,6 +192,8 @@ def check_profile_exists(ctx: Context) -> List[Finding]:
     names = config.names()
     some = ", ".join(names[:8]) + (", ..." if len(names) > 8 else "")
     listing = f"; profiles: {some}" if names else ""
+    if ctx.selected_by == "default" and ctx.env_credentials:
+        return []  # the environment's credentials serve, as check_env_credentials said
     if ctx.selected_by == "default":
         return [error("profile.not-found",
                       f"no profile is selected (AWS_PROFILE unset) and {config.source} has no "
@@ -278,7 +286,11 @@ def check_profile_sso(ctx: Context) -> List[Finding]:
     if problem is not None:
         return [problem]
     if not any(key in values for key in SSO_KEYS):
-        return [_other_credentials(base, values)]
+        found = _other_credentials(base, values)
+        if found.level == "error" and ctx.env_credentials and ctx.selected_by == "default":
+            return [info("profile.no-credentials", f"profile '{base}' has no credentials of "
+                         "its own; the environment's serve")]
+        return [found]
     try:
         target = config.sso_target(base)
     except ConfigError as exc:
@@ -415,7 +427,7 @@ def _token_state(ctx: Context, token: Any) -> List[Finding]:
     target, now = ctx.target, ctx.now
     assert target is not None
     remaining = token.remaining(now)
-    until = format_timestamp(token.expires_at)
+    until = until_text(token.expires_at, now)
     refreshable = target.session_name is not None and token.can_refresh(now)
     registration = _registration_finding(ctx, token)
     if remaining > REFRESH_WINDOW:
@@ -445,7 +457,7 @@ def _registration_finding(ctx: Context, token: Any) -> List[Finding]:
         return []
     return [warning("session.registration-expired",
                     f"the client registration behind the token expired at "
-                    f"{format_timestamp(expires)}: the token cannot be refreshed silently",
+                    f"{until_text(expires, ctx.now)}: the token cannot be refreshed silently",
                     f"{ctx.login_hint}   (registers a new client)")]
 
 

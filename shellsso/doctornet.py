@@ -14,7 +14,8 @@ import time
 from typing import Any, List, Optional, Tuple
 
 from shellsso.finding import Context, Finding, error, info, ok, warning
-from shellsso.timeutil import describe_remaining, format_timestamp
+from shellsso.session import until_text
+from shellsso.timeutil import describe_remaining
 
 TIMEOUT = 5.0  # seconds for one request or one `aws --version`
 SKEW_WARNING = 5 * 60  # beyond a few minutes, role-credential expiry is misjudged
@@ -96,7 +97,7 @@ def check_portal(ctx: Context) -> List[Finding]:
     cached = load_cached(role_cache_path(target), quiet=True)
     if cached is not None and cached.fresh(ctx.now) and cached.expiration is not None:
         return [ok("portal.ok", f"role credentials for {where} are cached until "
-                   f"{format_timestamp(cached.expiration)}: no call needed")]
+                   f"{until_text(cached.expiration, ctx.now)}: no call needed")]
     token = _usable_token(ctx)
     if isinstance(token, Finding):
         return [token]

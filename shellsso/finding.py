@@ -66,6 +66,7 @@ class Context:
         self.profile = profile  # the profile a command would use
         self.selected_by = selected_by  # --profile, AWS_PROFILE, AWS_DEFAULT_PROFILE, default
         self.now = now
+        self.env_credentials = False  # complete keys in the environment
         self.config: Optional[AwsConfig] = None  # None when a file does not parse
         self.values: Optional[Section] = None  # the profile's keys; None when it does not exist
         self.base: Optional[str] = None  # the profile whose own credentials start the chain

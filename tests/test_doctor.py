@@ -185,6 +185,21 @@ def test_credentials_exported_by_awsuse_are_no_fault(
     assert code == 1 and levels(data)["env.credentials"] == "error"
 
 
+def test_environment_credentials_without_any_profile(
+    home: Path, tools: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAPLANTEDKEY000001")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "planted-env-secret")
+    code, data = doctor_json()
+    assert code == 0 and data["selectedBy"] == "default"
+    assert levels(data)["env.credentials"] == "info"
+    assert "profile.not-found" not in levels(data)
+    write_config(home)  # a [default] with a region and no credentials of its own
+    code, data = doctor_json()
+    assert code == 0, data
+    assert levels(data)["profile.no-credentials"] == "info"
+
+
 def test_partial_environment_credentials(healthy: AwsEnv, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAPLANTEDKEY000001")
     code, data = doctor_json("--profile", "dev")
@@ -323,7 +338,7 @@ def test_source_profile_chain_broken_and_working(healthy: AwsEnv) -> None:
     assert "GetRoleCredentials for account 111111111111" in finding(data, "portal.ok")["message"]
 
 
-@pytest.mark.parametrize(("extra", "ident", "text"), [
+SSO_FAULTS = [
     ("[profile x]\nsso_session = crop\nsso_account_id = 1\nsso_role_name = R\n",
      "profile.sso-session-missing", "(did you mean: corp?)"),
     ("[profile x]\nsso_session = corp\nsso_account_id = 1\n",
@@ -338,7 +353,10 @@ def test_source_profile_chain_broken_and_working(healthy: AwsEnv) -> None:
      "sso_account_id = 1\nsso_role_name = R\n",
      "profile.sso-session-incomplete", "missing sso_start_url"),
     ("[profile x]\nregion = us-east-1\n", "profile.no-credentials", "no SSO role"),
-])
+]
+
+
+@pytest.mark.parametrize(("extra", "ident", "text"), SSO_FAULTS)
 def test_sso_configuration_faults(healthy: AwsEnv, extra: str, ident: str, text: str) -> None:
     healthy.config.write_text(DEMO_CONFIG + "\n" + extra + "region = us-east-1\n"
                               if "region" not in extra else DEMO_CONFIG + "\n" + extra)
@@ -638,3 +656,23 @@ def test_colours_only_on_a_terminal_and_never_with_no_color(healthy: AwsEnv) -> 
     child.expect(pexpect.EOF)
     assert "ok" in (child.before or "") and "\033[" not in (child.before or "")
 
+
+
+# --- botocore agrees ------------------------------------------------------------------------
+
+AGREEMENT = [("dev", ""), ("noregion", NO_REGION), ("a", LOOP),
+             ("a", LOOP.replace("source_profile = a", "source_profile = gone"))] + [
+    ("x", extra) for extra, _, _ in SSO_FAULTS]
+
+
+@pytest.mark.parametrize(("profile", "extra"), AGREEMENT)
+def test_doctor_fails_exactly_where_botocore_fails(healthy: AwsEnv, profile: str,
+                                                    extra: str) -> None:
+    """botocore resolving the profile (as `Session(profile=...)`) and the doctor agree."""
+    from tests.test_export import botocore_resolve
+
+    healthy.config.write_text(DEMO_CONFIG + "\n" + extra)
+    resolved = botocore_resolve(profile)
+    result = doctor("--profile", profile)
+    assert (resolved.returncode == 0) == (result.returncode == 0), (
+        resolved.stdout + resolved.stderr + result.stdout)
