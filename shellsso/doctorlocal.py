@@ -433,7 +433,8 @@ def _token_state(ctx: Context, token: Any) -> List[Finding]:
     if remaining > REFRESH_WINDOW:
         ctx.token_usable = True
         return [ok("session.ok", f"token of {target.label} valid until {until} "
-                   f"({describe_remaining(remaining)} left)"), *registration]
+                   f"({describe_remaining(remaining)} left)"), *registration,
+                *_no_refresh_finding(ctx, token)]
     if refreshable:
         when = f"expires at {until}" if remaining > 0 else f"expired at {until}"
         return [info("session.token-refreshable",
@@ -449,6 +450,19 @@ def _token_state(ctx: Context, token: Any) -> List[Finding]:
         " and cannot be refreshed"
     return [error("session.token-expired", f"the token of {target.label} expired at {until}{why}",
                   ctx.login_hint), *registration]
+
+
+def _no_refresh_finding(ctx: Context, token: Any) -> List[Finding]:
+    """An sso-session token without a refresh token ends in a login (PROTOCOL §8.3)."""
+    target = ctx.target
+    if target is None or target.session_name is None or token.refresh_token:
+        return []
+    scopes = "" if target.scopes else (
+        f"add sso_registration_scopes = sso:account:access under [sso-session "
+        f"{target.session_name}], then ")
+    return [info("session.no-refresh",
+                 f"the token of {target.label} has no refresh token: when it expires, a login "
+                 "is needed", f"{scopes}{ctx.login_hint} (a browser login gets one)")]
 
 
 def _registration_finding(ctx: Context, token: Any) -> List[Finding]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import time
@@ -91,19 +92,31 @@ def check_portal(ctx: Context) -> List[Finding]:
     target = ctx.target
     if target is None or not target.account_id or not target.role_name:
         return []
-    from shellsso.rolecreds import load_cached, role_cache_path
+    from shellsso.rolecreds import credentials_from_entry, read_cache_entry, role_cache_path
 
     where = f"account {target.account_id}, role {target.role_name}"
-    cached = load_cached(role_cache_path(target), quiet=True)
+    path = role_cache_path(target)
+    entry, problem = read_cache_entry(path)
+    cached = credentials_from_entry(entry) if entry is not None else None
+    if entry is not None and cached is None:
+        problem = "has no usable Credentials"
     if cached is not None and cached.fresh(ctx.now) and cached.expiration is not None:
         return [ok("portal.ok", f"role credentials for {where} are cached until "
                    f"{until_text(cached.expiration, ctx.now)}: no call needed")]
     token = _usable_token(ctx)
-    if isinstance(token, Finding):
-        return [token]
-    if token is None:
-        return []  # the session check already says to log in
-    return [_get_role_credentials(ctx, token.access_token, where)]
+    found = [token] if isinstance(token, Finding) else [] if token is None else [
+        _get_role_credentials(ctx, token.access_token, where)]
+    if problem:
+        found.insert(0, _corrupt_cache(path, problem, bool(found) and found[0].level == "ok"))
+    return found
+
+
+def _corrupt_cache(path: str, problem: str, replaced: bool) -> Finding:
+    what = f"the role-credential cache file {path} {problem}"
+    if replaced:
+        return info("cache.corrupt", f"{what}; replaced with the credentials just fetched")
+    return warning("cache.corrupt", f"{what}: the AWS CLI fails on it until it is deleted",
+                   f"rm {shlex.quote(path)}")
 
 
 def _usable_token(ctx: Context) -> Any:

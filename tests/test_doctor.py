@@ -411,6 +411,18 @@ def test_refresh_token_the_service_refuses(aws_env: AwsEnv, tools: Path) -> None
     assert finding(data, "portal.refresh-failed")["fix"] == "shellsso login --sso-session corp"
 
 
+def test_token_without_refresh_token(aws_env: AwsEnv, tools: Path) -> None:
+    aws_env.config.write_text(DEMO_CONFIG.replace("sso_registration_scopes = sso:account:access\n",
+                                                  ""))
+    write_token(aws_env.home, "corp", 3600)
+    private(aws_env.home)
+    code, data = doctor_json("--profile", "dev")
+    item = finding(data, "session.no-refresh")
+    assert item["level"] == "info"
+    assert item["fix"].startswith("add sso_registration_scopes = sso:account:access under "
+                                  "[sso-session corp], then shellsso login")
+
+
 def test_expired_registration(aws_env: AwsEnv, tools: Path) -> None:
     write_token(aws_env.home, "corp", 3600, refresh_token="rt", registration_expires_in=-60)
     private(aws_env.home)
@@ -460,6 +472,23 @@ def test_endpoint_that_is_not_a_url(healthy: AwsEnv, monkeypatch: pytest.MonkeyP
     code, data = doctor_json("--profile", "dev")
     assert code == 1
     assert "Invalid endpoint: not a url" in finding(data, "portal.endpoint")["message"]
+
+
+def test_corrupt_role_credential_cache(healthy: AwsEnv) -> None:
+    from shellsso.config import SsoTarget
+    from shellsso.rolecreds import role_cache_key
+
+    dev = SsoTarget("dev", "corp", START_URL, "us-east-1", None, "111111111111",
+                    "AdministratorAccess")
+    cache = healthy.home / ".aws" / "cli" / "cache"
+    cache.mkdir(parents=True, mode=0o700)
+    path = cache / f"{role_cache_key(dev)}.json"
+    path.write_text('{"ProviderType": "sso", "Credentials": {"AccessKeyId": "A"')
+    path.chmod(0o600)
+    code, data = doctor_json("--profile", "dev")
+    assert code == 0
+    assert "is not valid JSON; replaced" in finding(data, "cache.corrupt")["message"]
+    assert json.loads(path.read_text())["ProviderType"] == "sso"
 
 
 def test_cache_open_to_other_users(healthy: AwsEnv) -> None:
