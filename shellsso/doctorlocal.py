@@ -170,13 +170,21 @@ def _file_mode(kind: str, path: str) -> List[Finding]:
                       "AWS tools run their commands (credential_process)",
                       f"chmod 600 {_q(path)}")]
     if mode & 0o044:
-        secret = kind == "credentials"
+        secret = kind == "credentials" or _holds_keys(path)
         what = "it holds access keys" if secret else "it names your accounts and roles"
         message = f"{path} is readable by other users (mode {mode:04o}); {what}"
         fix = f"chmod 600 {_q(path)}"
         return [error(f"{kind}.permissions", message, fix) if secret
                 else warning(f"{kind}.permissions", message, fix)]
     return []
+
+
+def _holds_keys(path: str) -> bool:
+    try:
+        with open(path, "rb") as handle:
+            return b"aws_secret_access_key" in handle.read().lower()
+    except OSError:
+        return False
 
 
 # --- the profile -----------------------------------------------------------------------

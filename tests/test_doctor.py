@@ -257,6 +257,13 @@ def test_files_open_to_other_users(healthy: AwsEnv) -> None:
     code, data = doctor_json("--profile", "dev")
     assert levels(data)["config.permissions"] == "error"
     assert "writable by other users" in finding(data, "config.permissions")["message"]
+    # A config file with keys in it is as secret as a credentials file.
+    healthy.config.write_text(DEMO_CONFIG + "\n[profile k]\naws_access_key_id = AKIA0\n"
+                              "aws_secret_access_key = planted-config-secret\n")
+    healthy.config.chmod(0o640)
+    code, data = doctor_json("--profile", "dev")
+    assert "it holds access keys" in finding(data, "config.permissions")["message"]
+    assert levels(data)["config.permissions"] == "error"
 
 
 # --- the profile ---------------------------------------------------------------------------
