@@ -303,8 +303,8 @@ def check_profile_sso(ctx: Context) -> List[Finding]:
         target = config.sso_target(base)
     except ConfigError as exc:
         return [error("profile.sso-incomplete", exc.message, "correct the profile")]
-    if target is None:
-        return [_other_credentials(base, values)]
+    if target is None or not target.account_id or not target.role_name:
+        return [_other_credentials(base, values)]  # SSO keys without a role: keys serve
     ctx.target = target
     where = f"account {target.account_id}, role {target.role_name}"
     if target.session_name is None:
