@@ -71,13 +71,13 @@ def _run_check(check: Check, ctx: Context) -> List[Finding]:
     except KeyboardInterrupt:
         raise
     except Exception as exc:  # noqa: BLE001 - one broken check must not hide the others
-        if os.environ.get("SHELLSSO_DEBUG") == "1":
+        if os.environ.get("SHELLSSO_DEBUG") == "1" or "--debug" in sys.argv:
             raise
         name = check.__name__.replace("check_", "").replace("_", " ")
         detail = f": {exc.strerror}" if isinstance(exc, OSError) and exc.strerror else ""
         return [error("doctor.check-failed",
                       f"the {name} check could not finish ({type(exc).__name__}{detail})",
-                      "run with SHELLSSO_DEBUG=1 to see where, and report it")]
+                      "run `shellsso doctor --debug` to see where, and report it")]
 
 
 def report(ctx: Context, findings: List[Finding]) -> Dict[str, Any]:

@@ -146,6 +146,7 @@ def test_help(home: Path) -> None:
     assert result.returncode == 0 and result.stdout.startswith("usage: shellsso doctor")
     assert "--json" in result.stdout and "--profile" in result.stdout
     assert "doctor" in run_shellsso("--help").stdout
+    assert "\ndoctor --help --profile --json\n" in run_shellsso("init", "bash").stdout
 
 
 # --- the environment --------------------------------------------------------------------
@@ -676,6 +677,23 @@ def test_never_a_traceback(aws_env: AwsEnv, tools: Path, name: str, setup: str) 
         assert result.returncode in (0, 1), result.stderr
         assert "unexpected" not in result.stderr and "doctor.check-failed" not in result.stdout
         assert "check could not finish" not in result.stdout
+
+
+def test_a_check_that_breaks_is_one_more_finding(home: Path) -> None:
+    from shellsso.doctor import diagnose
+    from shellsso.finding import Context, Finding
+
+    def check_boom(ctx: Context) -> List[Finding]:
+        raise ValueError("planted-access-token")
+
+    def check_after(ctx: Context) -> List[Finding]:
+        return [Finding("after.ok", "ok", "the next check still ran")]
+
+    _, found = diagnose("dev", (check_boom, check_after))
+    assert [(f.id, f.level) for f in found] == [("doctor.check-failed", "error"),
+                                                ("after.ok", "ok")]
+    assert found[0].message == "the boom check could not finish (ValueError)"
+    assert "planted" not in found[0].message
 
 
 def test_colours_only_on_a_terminal_and_never_with_no_color(healthy: AwsEnv) -> None:
