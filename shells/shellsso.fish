@@ -112,7 +112,10 @@ end
 function __shellsso_state
     set -g _SHELLSSO_LEVEL ok
     set -gx _SHELLSSO_INFO ''
-    test -n "$AWS_PROFILE"; or begin; __shellsso_exec_state; return 0; end
+    test -n "$AWS_PROFILE"; or begin
+        __shellsso_exec_state
+        return 0
+    end
     set -gx _SHELLSSO_INFO aws:(string replace -ra '[^-\p{L}\p{N}._@:/+=,]' '?' -- "$AWS_PROFILE")
     if contains AWS_REGION (string split ' ' -- "$_SHELLSSO_SET"); and test -n "$AWS_REGION"
         set _SHELLSSO_INFO "$_SHELLSSO_INFO@"(string replace -ra '[^-a-z0-9]' '?' -- "$AWS_REGION")
