@@ -311,3 +311,15 @@ def test_help_names_every_option() -> None:
                         "--portal", "--duration", "SHELLSSO_SIGNIN_URL"]
     for word in words:
         assert word in result.stdout
+
+
+def test_emulator_banner_and_demo_point_console_at_the_emulator(home: Path) -> None:
+    from shellsso.demo import demo_env
+    from shellsso.emulator.cli import banner
+
+    url = "http://127.0.0.1:4321"
+    assert f"export SHELLSSO_SIGNIN_URL={url}/federation\n" in banner(url)
+    assert f"export AWS_ENDPOINT_URL_STS={url}\n" in banner(url)
+    env = demo_env({}, home, url)
+    assert env["SHELLSSO_SIGNIN_URL"] == f"{url}/federation"
+    assert env["AWS_ENDPOINT_URL_STS"] == url
