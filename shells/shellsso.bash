@@ -147,13 +147,15 @@ __shellsso_state() {
 }
 
 # In a shell started by `shellsso exec` (SHELLSSO_EXEC_PROFILE set, no AWS_PROFILE):
-# aws:PROFILE(creds 42m) from the expiry exec put in the environment, while
-# AWS_ACCESS_KEY_ID is still the key exec set. The expiry must be digits.
+# aws:PROFILE while AWS_ACCESS_KEY_ID is still the key exec set, and (creds 42m)
+# from the expiry exec put in the environment (none for long-term keys). The
+# expiry must be digits.
 __shellsso_exec_state() {
     [[ -n ${SHELLSSO_EXEC_PROFILE-} && -n ${AWS_ACCESS_KEY_ID-} &&
-        $AWS_ACCESS_KEY_ID == "${_SHELLSSO_EXEC_KEY-}" && -n ${_SHELLSSO_EXEC_EXPIRES-} &&
-        $_SHELLSSO_EXEC_EXPIRES != *[![:digit:]]* ]] || \builtin return 0
+        $AWS_ACCESS_KEY_ID == "${_SHELLSSO_EXEC_KEY-}" &&
+        ${_SHELLSSO_EXEC_EXPIRES-} != *[![:digit:]]* ]] || \builtin return 0
     _SHELLSSO_INFO="aws:${SHELLSSO_EXEC_PROFILE//[!-[:alnum:]._@:\/+=,]/?}"
+    [[ -n ${_SHELLSSO_EXEC_EXPIRES-} ]] || \builtin return 0
     __shellsso_now
     __shellsso_until "$_SHELLSSO_EXEC_EXPIRES" 'creds '
 }

@@ -135,13 +135,15 @@ function __shellsso_state
 end
 
 # In a shell started by `shellsso exec` (SHELLSSO_EXEC_PROFILE set, no AWS_PROFILE):
-# aws:PROFILE(creds 42m) from the expiry exec put in the environment, while
-# AWS_ACCESS_KEY_ID is still the key exec set. The expiry must be digits.
+# aws:PROFILE while AWS_ACCESS_KEY_ID is still the key exec set, and (creds 42m)
+# from the expiry exec put in the environment (none for long-term keys). The
+# expiry must be digits.
 function __shellsso_exec_state
     test -n "$SHELLSSO_EXEC_PROFILE" -a -n "$AWS_ACCESS_KEY_ID"; or return 0
     test "$AWS_ACCESS_KEY_ID" = "$_SHELLSSO_EXEC_KEY"; or return 0
-    string match -qr '^[0-9]+$' -- "$_SHELLSSO_EXEC_EXPIRES"; or return 0
+    string match -qr '^[0-9]*$' -- "$_SHELLSSO_EXEC_EXPIRES"; or return 0
     set -gx _SHELLSSO_INFO aws:(string replace -ra '[^-\p{L}\p{N}._@:/+=,]' '?' -- "$SHELLSSO_EXEC_PROFILE")
+    test -n "$_SHELLSSO_EXEC_EXPIRES"; or return 0
     __shellsso_until $_SHELLSSO_EXEC_EXPIRES (command date +%s) 'creds '
 end
 

@@ -22,8 +22,8 @@ from shellsso.rolecreds import Credentials, get_role_credentials
 from shellsso.timeutil import format_isoformat
 
 PROFILE_VAR = "SHELLSSO_EXEC_PROFILE"
-# For the hooks' prompt in a shell started by exec: the expiry (epoch seconds)
-# and key id of the credentials exec set (the mode ends if the key changes).
+# For the hooks' prompt in a shell started by exec: the key id exec set (the
+# mode ends if AWS_ACCESS_KEY_ID changes) and the expiry, epoch seconds.
 EXPIRES_VAR = "_SHELLSSO_EXEC_EXPIRES"
 KEY_VAR = "_SHELLSSO_EXEC_KEY"
 CLEARED = (
@@ -44,10 +44,10 @@ def child_environment(
     child["AWS_SECRET_ACCESS_KEY"] = creds.secret_access_key
     if creds.session_token:
         child["AWS_SESSION_TOKEN"] = creds.session_token
+    child[KEY_VAR] = creds.access_key_id
     if creds.expiration is not None:
         child["AWS_CREDENTIAL_EXPIRATION"] = format_isoformat(creds.expiration)
         child[EXPIRES_VAR] = str(int(creds.expiration))
-        child[KEY_VAR] = creds.access_key_id
     if region:
         child["AWS_REGION"] = child["AWS_DEFAULT_REGION"] = region
     child[PROFILE_VAR] = profile

@@ -9,6 +9,7 @@ each test fetches the printed URL as a browser would.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 import urllib.error
@@ -150,6 +151,12 @@ def test_region_flag_and_partition_through_the_cli(console_env: AwsEnv) -> None:
     params = query(printed_url("--profile", "dev", "--region", "us-gov-east-1"))
     assert params["Destination"] == (
         "https://console.amazonaws-us-gov.com/console/home?region=us-gov-east-1")
+    # Without --region: the environment's region (awsuse --region sets it), as botocore.
+    params = query(printed_url("--profile", "dev", "--portal", "--service", "s3"))
+    assert params == {}  # the shortcut carries the destination after the '#'
+    result = run_shellsso("console", "--profile", "dev", "--print",
+                          env={**os.environ, "AWS_REGION": "ap-southeast-2"})
+    assert query(result.stdout.strip())["Destination"].endswith("?region=ap-southeast-2")
     # A region goes into a host name: anything else is refused before any call.
     result = run_shellsso("console", "--profile", "dev", "--print", "--region", "evil.com/x")
     assert result.returncode == 2
@@ -323,3 +330,18 @@ def test_emulator_banner_and_demo_point_console_at_the_emulator(home: Path) -> N
     env = demo_env({}, home, url)
     assert env["SHELLSSO_SIGNIN_URL"] == f"{url}/federation"
     assert env["AWS_ENDPOINT_URL_STS"] == url
+
+
+def test_emulator_remembers_issued_keys_across_a_restart(tmp_path: Path) -> None:
+    """Cached role credentials outlive an emulator restart (its state file keeps them)."""
+    from shellsso.emulator import Emulator
+    from shellsso.emulator import creds as issued
+
+    state = str(tmp_path / "state.json")
+    with Emulator(state_file=state) as emu:
+        keys = issued.issue(emu.state, "111111111111", "AdministratorAccess", 3600)
+    with Emulator(state_file=state) as emu:
+        found = issued.check(emu.state, keys.access_key_id, keys.secret_access_key,
+                             keys.session_token)
+        assert found is not None and found.role_name == "AdministratorAccess"
+        assert issued.check(emu.state, keys.access_key_id, "wrong", keys.session_token) is None

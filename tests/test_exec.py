@@ -97,6 +97,19 @@ def test_botocore_in_the_child_resolves_the_keys(
     assert aws_env.counters()["GetCallerIdentity"] == 1
 
 
+def test_long_term_keys_from_the_config_file_have_no_expiry(aws_env: AwsEnv) -> None:
+    from tests.conftest import DEMO_CONFIG, write_config
+
+    write_config(aws_env.home, DEMO_CONFIG + "\n[profile keys]\naws_access_key_id = "
+                 "AKIALONGTERMKEY00001\naws_secret_access_key = long-term-secret\n")
+    child = exec_env("--profile", "keys")
+    assert child["AWS_ACCESS_KEY_ID"] == child["_SHELLSSO_EXEC_KEY"] == "AKIALONGTERMKEY00001"
+    assert child["AWS_SECRET_ACCESS_KEY"] == "long-term-secret"
+    for name in ("AWS_SESSION_TOKEN", "AWS_CREDENTIAL_EXPIRATION", "_SHELLSSO_EXEC_EXPIRES",
+                 "AWS_REGION"):
+        assert child[name] is None, name
+
+
 def test_exit_status_is_the_commands(aws_env: AwsEnv) -> None:
     emulator_login(aws_env)
     result = run_shellsso("exec", "--profile", "dev", "sh", "-c", "echo out; echo err >&2; exit 7")
@@ -232,6 +245,11 @@ def test_prompt_in_an_exec_shell(aws_env: AwsEnv, shell: str) -> None:
         assert sh.prompt() == ""
         sh.run(set_var.format(name="AWS_ACCESS_KEY_ID", value=env["AWS_ACCESS_KEY_ID"]))
         assert sh.prompt() == "aws:prod(creds 10m)"
+        if shell != "fish":  # bash and zsh draw it without starting a process
+            assert sh.child_faults_per_prompt() == 0
+        # Long-term keys have no expiry: the profile alone.
+        sh.run(unset_var.format(name="_SHELLSSO_EXEC_EXPIRES"))
+        assert sh.prompt() == "aws:prod"
         sh.run(unset_var.format(name="SHELLSSO_EXEC_PROFILE"))
         assert sh.prompt() == ""
         # A nested exec is refused, with its one line.
