@@ -345,3 +345,22 @@ def test_emulator_remembers_issued_keys_across_a_restart(tmp_path: Path) -> None
                              keys.session_token)
         assert found is not None and found.role_name == "AdministratorAccess"
         assert issued.check(emu.state, keys.access_key_id, "wrong", keys.session_token) is None
+
+
+def test_expired_session_on_a_terminal_offers_the_login(console_env: AwsEnv) -> None:
+    import pexpect
+
+    child = pexpect.spawn(sys.executable, ["-m", "shellsso", "console", "--profile", "dev",
+                                           "--print"],
+                          env=dict(os.environ), encoding="utf-8", timeout=60)
+    try:
+        child.expect_exact("Log in to SSO session 'corp' now? [Y/n] ")
+        child.sendline("y")
+        child.expect(r"(http://127\.0\.0\.1:\d+/federation\?Action=login\S+)")
+        url = child.match.group(1)
+        child.expect(pexpect.EOF)
+    finally:
+        child.close()
+    assert child.exitstatus == 0
+    status, page = visit(url)
+    assert status == 200 and cell(page, "role") == "AdministratorAccess"
