@@ -210,8 +210,10 @@ def _add_emulator(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
         "emulator",
         help="run the local IAM Identity Center emulator (for tests and the demo)",
         description=(
-            "Serve a local IAM Identity Center (sso-oidc and sso portal APIs) on "
-            "127.0.0.1 with a demo organisation, and print how to point AWS tools at it."
+            "Serve a local IAM Identity Center (sso-oidc and sso portal APIs, plus STS "
+            "AssumeRole/GetCallerIdentity and the console federation endpoint for the keys "
+            "it issues) on 127.0.0.1 with a demo organisation, and print how to point AWS "
+            "tools at it."
         ),
     )
     from shellsso.emulator.options import add_arguments
