@@ -126,7 +126,7 @@ __shellsso_sane() {
 __shellsso_state() {
     _SHELLSSO_INFO='' _SHELLSSO_LEVEL=ok
     __shellsso_sane
-    [[ -n ${AWS_PROFILE-} ]] || \builtin return 0
+    [[ -n ${AWS_PROFILE-} ]] || { __shellsso_exec_state; \builtin return 0; }
     _SHELLSSO_INFO="aws:${AWS_PROFILE//[!-[:alnum:]._@:\/+=,]/?}"
     if [[ " ${_SHELLSSO_SET-} " == *" AWS_REGION "* && -n ${AWS_REGION-} ]]; then
         _SHELLSSO_INFO+="@${AWS_REGION//[!-[:alnum:]]/?}"
@@ -144,6 +144,20 @@ __shellsso_state() {
     ((_SHELLSSO_NOW >= _SHELLSSO_EXPIRES - 900)) || \builtin return 0
     [[ -z $_SHELLSSO_REFRESH ]] || ((_SHELLSSO_NOW >= _SHELLSSO_REFRESH)) || \builtin return 0
     __shellsso_until "$_SHELLSSO_EXPIRES" ''
+}
+
+# In a shell started by `shellsso exec` (SHELLSSO_EXEC_PROFILE set, no AWS_PROFILE):
+# aws:PROFILE while AWS_ACCESS_KEY_ID is still the key exec set, and (creds 42m)
+# from the expiry exec put in the environment (none for long-term keys). The
+# expiry must be digits.
+__shellsso_exec_state() {
+    [[ -n ${SHELLSSO_EXEC_PROFILE-} && -n ${AWS_ACCESS_KEY_ID-} &&
+        $AWS_ACCESS_KEY_ID == "${_SHELLSSO_EXEC_KEY-}" &&
+        ${_SHELLSSO_EXEC_EXPIRES-} != *[![:digit:]]* ]] || \builtin return 0
+    _SHELLSSO_INFO="aws:${SHELLSSO_EXEC_PROFILE//[!-[:alnum:]._@:\/+=,]/?}"
+    [[ -n ${_SHELLSSO_EXEC_EXPIRES-} ]] || \builtin return 0
+    __shellsso_now
+    __shellsso_until "$_SHELLSSO_EXEC_EXPIRES" 'creds '
 }
 
 # For themes that draw their own prompt (see THEMES.md). In $(...) it forks,
@@ -169,7 +183,7 @@ __shellsso_prompt() {
     if [[ -n $_SHELLSSO_INFO && ${SHELLSSO_PROMPT-} != off ]]; then
         if [[ -z ${NO_COLOR-} ]]; then
             # shellcheck disable=SC2053 # the pattern is a glob on purpose
-            if [[ $AWS_PROFILE == ${SHELLSSO_PROD_PATTERN:-*prod*} ]]; then
+            if [[ ${AWS_PROFILE:-${SHELLSSO_EXEC_PROFILE-}} == ${SHELLSSO_PROD_PATTERN:-*prod*} ]]; then
                 color='\[\e[31m\]'
             elif [[ $_SHELLSSO_LEVEL != ok ]]; then
                 color='\[\e[33m\]'

@@ -112,7 +112,10 @@ end
 function __shellsso_state
     set -g _SHELLSSO_LEVEL ok
     set -gx _SHELLSSO_INFO ''
-    test -n "$AWS_PROFILE"; or return 0
+    test -n "$AWS_PROFILE"; or begin
+        __shellsso_exec_state
+        return 0
+    end
     set -gx _SHELLSSO_INFO aws:(string replace -ra '[^-\p{L}\p{N}._@:/+=,]' '?' -- "$AWS_PROFILE")
     if contains AWS_REGION (string split ' ' -- "$_SHELLSSO_SET"); and test -n "$AWS_REGION"
         set _SHELLSSO_INFO "$_SHELLSSO_INFO@"(string replace -ra '[^-a-z0-9]' '?' -- "$AWS_REGION")
@@ -129,6 +132,19 @@ function __shellsso_state
     test $now -ge (math $_SHELLSSO_EXPIRES - 900); or return 0
     test -z "$_SHELLSSO_REFRESH"; or test $now -ge $_SHELLSSO_REFRESH; or return 0
     __shellsso_until $_SHELLSSO_EXPIRES $now ''
+end
+
+# In a shell started by `shellsso exec` (SHELLSSO_EXEC_PROFILE set, no AWS_PROFILE):
+# aws:PROFILE while AWS_ACCESS_KEY_ID is still the key exec set, and (creds 42m)
+# from the expiry exec put in the environment (none for long-term keys). The
+# expiry must be digits.
+function __shellsso_exec_state
+    test -n "$SHELLSSO_EXEC_PROFILE" -a -n "$AWS_ACCESS_KEY_ID"; or return 0
+    test "$AWS_ACCESS_KEY_ID" = "$_SHELLSSO_EXEC_KEY"; or return 0
+    string match -qr '^[0-9]*$' -- "$_SHELLSSO_EXEC_EXPIRES"; or return 0
+    set -gx _SHELLSSO_INFO aws:(string replace -ra '[^-\p{L}\p{N}._@:/+=,]' '?' -- "$SHELLSSO_EXEC_PROFILE")
+    test -n "$_SHELLSSO_EXEC_EXPIRES"; or return 0
+    __shellsso_until $_SHELLSSO_EXEC_EXPIRES (command date +%s) 'creds '
 end
 
 # For themes that draw their own prompt (see THEMES.md).
@@ -151,7 +167,9 @@ function __shellsso_segment
     test -n "$pattern"; or set pattern '*prod*'
     set -l color
     if test -z "$NO_COLOR"
-        if string match -q -- $pattern "$AWS_PROFILE"
+        set -l shown $AWS_PROFILE
+        test -n "$shown"; or set shown $SHELLSSO_EXEC_PROFILE
+        if string match -q -- $pattern "$shown"
             set color red
         else if test $_SHELLSSO_LEVEL != ok
             set color yellow

@@ -132,7 +132,7 @@ __shellsso_state() {
     \builtin emulate -L zsh
     typeset -g _SHELLSSO_INFO='' _SHELLSSO_LEVEL=ok
     __shellsso_sane
-    [[ -n ${AWS_PROFILE-} ]] || \builtin return 0
+    [[ -n ${AWS_PROFILE-} ]] || { __shellsso_exec_state; \builtin return 0; }
     _SHELLSSO_INFO="aws:${AWS_PROFILE//[^-[:alnum:]._@:\/+=,]/?}"
     if [[ " ${_SHELLSSO_SET-} " == *" AWS_REGION "* && -n ${AWS_REGION-} ]]; then
         _SHELLSSO_INFO+="@${AWS_REGION//[^-[:alnum:]]/?}"
@@ -148,6 +148,20 @@ __shellsso_state() {
     ((EPOCHSECONDS >= _SHELLSSO_EXPIRES - 900)) || \builtin return 0
     [[ -z $_SHELLSSO_REFRESH ]] || ((EPOCHSECONDS >= _SHELLSSO_REFRESH)) || \builtin return 0
     __shellsso_until $_SHELLSSO_EXPIRES ''
+}
+
+# In a shell started by `shellsso exec` (SHELLSSO_EXEC_PROFILE set, no AWS_PROFILE):
+# aws:PROFILE while AWS_ACCESS_KEY_ID is still the key exec set, and (creds 42m)
+# from the expiry exec put in the environment (none for long-term keys). The
+# expiry must be digits.
+__shellsso_exec_state() {
+    \builtin emulate -L zsh
+    [[ -n ${SHELLSSO_EXEC_PROFILE-} && -n ${AWS_ACCESS_KEY_ID-} &&
+        $AWS_ACCESS_KEY_ID == "${_SHELLSSO_EXEC_KEY-}" &&
+        ${_SHELLSSO_EXEC_EXPIRES-} != *[^0-9]* ]] || \builtin return 0
+    _SHELLSSO_INFO="aws:${SHELLSSO_EXEC_PROFILE//[^-[:alnum:]._@:\/+=,]/?}"
+    [[ -n ${_SHELLSSO_EXEC_EXPIRES-} ]] || \builtin return 0
+    __shellsso_until $_SHELLSSO_EXEC_EXPIRES 'creds '
 }
 
 # For themes that draw their own prompt (see THEMES.md). In $(...) it forks,
@@ -173,7 +187,7 @@ __shellsso_prompt() {
     typeset -g _SHELLSSO_PS1=''
     if [[ -n $_SHELLSSO_INFO && ${SHELLSSO_PROMPT-} != off ]]; then
         if [[ -z ${NO_COLOR-} ]]; then
-            if [[ $AWS_PROFILE == ${~SHELLSSO_PROD_PATTERN:-*prod*} ]]; then
+            if [[ ${AWS_PROFILE:-${SHELLSSO_EXEC_PROFILE-}} == ${~SHELLSSO_PROD_PATTERN:-*prod*} ]]; then
                 color=red
             elif [[ $_SHELLSSO_LEVEL != ok ]]; then
                 color=yellow

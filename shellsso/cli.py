@@ -156,6 +156,58 @@ def _add_doctor(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     p.set_defaults(handler=("shellsso.doctor", "run"))
 
 
+def _add_console(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser(
+        "console",
+        help="open (or print) the AWS web console signed in as a profile",
+        description=(
+            "Sign in to the AWS web console with the profile's temporary credentials "
+            "through the federation endpoint, and open it in your browser (BROWSER is "
+            "honoured). Over SSH or without a display the sign-in URL is printed "
+            "instead: it signs in once, within 15 minutes, so treat it as a secret. "
+            "SHELLSSO_SIGNIN_URL replaces the federation endpoint."
+        ),
+    )
+    _add_profile_option(p, "profile (default: the active one)")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--service", "-s", metavar="SERVICE",
+                       help="open this service's page (s3, ec2, cloudformation, cfn, ...)")
+    where.add_argument("--destination", metavar="URL",
+                       help="open this console URL (https, on the console's host)")
+    p.add_argument("--region", "-r", metavar="REGION",
+                   help="console region (default: AWS_REGION, then the profile's region)")
+    p.add_argument("--print", action="store_true",
+                   help="print the sign-in URL instead of opening a browser")
+    p.add_argument("--portal", action="store_true",
+                   help="open the access portal's shortcut for the account and role "
+                        "(works with the console's multi-session mode; no federation call)")
+    p.add_argument("--duration", type=int, metavar="MINUTES",
+                   help="console session length, 15-720 minutes (not for role chains)")
+    p.set_defaults(handler=("shellsso.console", "run"))
+
+
+def _add_exec(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser(
+        "exec",
+        help="run a command (default: your shell) with the profile's credentials",
+        description=(
+            "Run COMMAND (default: $SHELL) with the profile's temporary credentials in "
+            "its environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, "
+            "AWS_CREDENTIAL_EXPIRATION, the profile's region) and SHELLSSO_EXEC_PROFILE; "
+            "AWS_PROFILE and the other variables that would shadow the keys are removed. "
+            "shellsso replaces itself with the command, so signals, the terminal and the "
+            "exit status are the command's own (127: not found, 126: not executable)."
+        ),
+    )
+    _add_profile_option(p, "profile (default: the active one)")
+    p.add_argument("--force", action="store_true",
+                   help="run even inside another `shellsso exec` (SHELLSSO_EXEC_PROFILE set)")
+    p.add_argument("command", nargs=argparse.REMAINDER, metavar="COMMAND [ARG...]",
+                   help="the command and its arguments (put -- before a command that "
+                        "starts with -)")
+    p.set_defaults(handler=("shellsso.execute", "run"))
+
+
 def _add_init(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser(
         "init",
@@ -178,8 +230,10 @@ def _add_emulator(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
         "emulator",
         help="run the local IAM Identity Center emulator (for tests and the demo)",
         description=(
-            "Serve a local IAM Identity Center (sso-oidc and sso portal APIs) on "
-            "127.0.0.1 with a demo organisation, and print how to point AWS tools at it."
+            "Serve a local IAM Identity Center (sso-oidc and sso portal APIs, plus STS "
+            "AssumeRole/GetCallerIdentity and the console federation endpoint for the keys "
+            "it issues) on 127.0.0.1 with a demo organisation, and print how to point AWS "
+            "tools at it."
         ),
     )
     from shellsso.emulator.options import add_arguments
@@ -216,7 +270,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="show tracebacks on errors (also accepted after the subcommand)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for add in (_add_login, _add_logout, _add_status, _add_list, _add_export,
-                _add_credential_process, _add_doctor, _add_init, _add_emulator, _add_demo):
+                _add_credential_process, _add_doctor, _add_console, _add_exec, _add_init,
+                _add_emulator, _add_demo):
         add(sub)
     return parser
 
@@ -240,11 +295,13 @@ def main(argv: Optional[List[str]] = None) -> int:
     from shellsso.output import guarded
 
     args_list = sys.argv[1:] if argv is None else argv
-    debug = "--debug" in args_list
     if args_list and args_list[0] in HIDDEN:
         return _call(HIDDEN[args_list[0]], args_list[1:])
-    # --debug is accepted anywhere on the line, before or after the subcommand.
-    args_list = [arg for arg in args_list if arg != "--debug"]
+    # --debug is accepted anywhere on the line, before or after the subcommand, but
+    # not after `--`: what follows is a command's own (`shellsso exec -- cmd --debug`).
+    end = args_list.index("--") if "--" in args_list else len(args_list)
+    debug = "--debug" in args_list[:end]
+    args_list = [arg for arg in args_list[:end] if arg != "--debug"] + args_list[end:]
     return guarded(lambda: _run(args_list), debug, "run with --debug for details")
 
 

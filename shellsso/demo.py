@@ -201,6 +201,8 @@ def demo_env(base: Mapping[str, str], home: Path, emulator_url: str) -> Dict[str
         "XDG_STATE_HOME": str(home / ".local" / "state"),
         "AWS_ENDPOINT_URL_SSO_OIDC": emulator_url,
         "AWS_ENDPOINT_URL_SSO": emulator_url,
+        "AWS_ENDPOINT_URL_STS": emulator_url,
+        "SHELLSSO_SIGNIN_URL": emulator_url + "/federation",
         "AWS_EC2_METADATA_DISABLED": "true",
         "BROWSER": " ".join(
             [shlex.quote(sys.executable), "-m", "shellsso.emulator.browser", "%s"]

@@ -311,15 +311,20 @@ def has_static_keys(values: Dict[str, str]) -> bool:
 def static_credentials(profile_name: str) -> Optional[Credentials]:
     """The static keys of a profile, read from the files themselves.
 
-    The config index holds "(hidden)" for credentials-file secrets, so the
-    files are parsed again here; credentials-file keys win, as in botocore.
+    The config index holds "(hidden)" for secrets, and so does build_maps,
+    so the raw sections are read again here: the last `[default]` or
+    `[profile NAME]` of the config file, then credentials-file keys over
+    them, as in botocore.
     """
-    from shellsso.config import _read_text, build_maps, parse_ini
+    from shellsso.config import _read_text, _split_header, parse_ini
 
     config_path, credentials_path = paths.config_file(), paths.credentials_file()
     config_text = _read_text(config_path)
-    profiles, _ = build_maps(parse_ini(config_text, config_path) if config_text else [], [])
-    values: Dict[str, str] = dict(profiles.get(profile_name, {}))
+    values: Dict[str, str] = {}
+    for header, section in parse_ini(config_text, config_path) if config_text else []:
+        parts = _split_header(header)
+        if (header == "default" == profile_name) or parts == ["profile", profile_name]:
+            values = dict(section)
     credentials_text = _read_text(credentials_path)
     if credentials_text:
         for name, section in parse_ini(credentials_text, credentials_path):

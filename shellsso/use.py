@@ -253,6 +253,17 @@ def warn_replacing(env: Mapping[str, str], own: list[str]) -> None:
              f"replaces {them}, and awsuse --unset or the next switch clears {them}")
 
 
+def refuse_inside_exec(env: Mapping[str, str], profile: str) -> None:
+    """In a shell started by `shellsso exec`, its keys would shadow any AWS_PROFILE set here."""
+    inside, key = env.get("SHELLSSO_EXEC_PROFILE"), env.get("AWS_ACCESS_KEY_ID")
+    if inside and key and key == env.get("_SHELLSSO_EXEC_KEY"):
+        raise ShellssoError(
+            f"this shell runs under `shellsso exec` for profile '{display_name(inside)}', whose "
+            "credentials take precedence over AWS_PROFILE; exit it to switch (or run "
+            f"`shellsso exec --force --profile {display_name(profile)}`)"
+        )
+
+
 def switch(shell: Shell, request: Request, env: Mapping[str, str]) -> list[str]:
     """Code that makes `request.profile` (or the previous one) the active profile."""
     from shellsso.config import load_config
@@ -266,6 +277,7 @@ def switch(shell: Shell, request: Request, env: Mapping[str, str]) -> list[str]:
         assert request.profile is not None
         profile = request.profile
     check_printable(profile, "profile name")
+    refuse_inside_exec(env, profile)
     config = load_config()
     config.get(profile)  # ProfileNotFound, with close matches, before anything changes
     target = config.sso_target(profile)

@@ -42,6 +42,8 @@ def banner(url: str) -> str:
         "Point AWS clients at it:",
         f"  export AWS_ENDPOINT_URL_SSO_OIDC={url}",
         f"  export AWS_ENDPOINT_URL_SSO={url}",
+        f"  export AWS_ENDPOINT_URL_STS={url}",
+        f"  export SHELLSSO_SIGNIN_URL={url}/federation",
         "",
         "Sample ~/.aws/config:",
         "",

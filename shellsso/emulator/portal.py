@@ -6,17 +6,15 @@ Every call is authorised by the bearer access token in `x-amz-sso_bearer_token`.
 from __future__ import annotations
 
 import base64
-import secrets
-import string
 import time
 from typing import Any
 
+from . import creds
 from .errors import portal_error
 from .org import ACCOUNTS, find_account
 from .state import AccessToken, Settings, State
 
 DEFAULT_PAGE_SIZE = 10
-KEY_ALPHABET = string.ascii_uppercase + "234567"
 
 
 def authenticate(state: State, token: str | None) -> AccessToken:
@@ -90,15 +88,13 @@ def get_role_credentials(state: State, settings: Settings, query: dict[str, str]
     account = find_account(_require(query, "account_id"))
     if account is None or role not in account.roles:
         raise portal_error("ResourceNotFoundException", "No access")
-    key_id = "ASIA" + "".join(secrets.choice(KEY_ALPHABET) for _ in range(16))
-    with state.lock:
-        state.issued_access_key_ids.append(key_id)
+    issued = creds.issue(state, account.account_id, role, settings.credential_ttl)
     return {
         "roleCredentials": {
-            "accessKeyId": key_id,
-            "secretAccessKey": secrets.token_urlsafe(30)[:40],
-            "sessionToken": "IQoJb3JpZ2luX2VjE" + secrets.token_urlsafe(96),
-            "expiration": int((time.time() + settings.credential_ttl) * 1000),
+            "accessKeyId": issued.access_key_id,
+            "secretAccessKey": issued.secret_access_key,
+            "sessionToken": issued.session_token,
+            "expiration": int(issued.expires_at * 1000),
         }
     }
 

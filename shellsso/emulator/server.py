@@ -17,11 +17,12 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from . import oidc, portal
+from . import federation, oidc, portal, sts
 from .errors import Rendered, ServiceError, default_shape
 from .state import Failure, Settings, State
 
 JSON_TYPE = "application/json"
+FORM_SERVICES = ("federation", "sts")  # form-encoded bodies, merged into the query
 HTML_TYPE = "text/html; charset=utf-8"
 
 
@@ -145,7 +146,12 @@ class _Handler(BaseHTTPRequestHandler):
                 if failure is not None:
                     self._send(*self._failure(service, failure))
                     return
-            body = self._parse_json(raw, service) if method == "POST" else {}
+            body: dict[str, Any] = {}
+            if service in FORM_SERVICES:
+                form = raw.decode("utf-8", "replace")
+                query.update(parse_qsl(form, keep_blank_values=True))
+            elif method == "POST":
+                body = self._parse_json(raw, service)
             self._send(*route(self, query, body))
         except ServiceError as err:
             self._send(*err.render())
@@ -249,6 +255,15 @@ class _Handler(BaseHTTPRequestHandler):
         portal.logout(self.emu.state, self._token())
         return 200, {"Content-Type": JSON_TYPE}, b""
 
+    # --- console federation and STS (form-encoded, parameters in `query`) -----------
+
+    def federation_endpoint(self, query: dict[str, str], body: dict[str, Any]) -> Rendered:
+        return federation.handle(self.emu.state, query)
+
+    def sts_endpoint(self, query: dict[str, str], body: dict[str, Any]) -> Rendered:
+        return sts.handle(self.emu.state, query, self.headers.get("Authorization"),
+                          self.headers.get("X-Amz-Security-Token"))
+
     # --- control ------------------------------------------------------------------
 
     def stats(self, query: dict[str, str], body: dict[str, Any]) -> Rendered:
@@ -297,6 +312,9 @@ ROUTES: dict[tuple[str, str], tuple[str, str, Route]] = {
     ("GET", "/federation/credentials"): (
         "GetRoleCredentials", "portal", _Handler.get_role_credentials),
     ("POST", "/logout"): ("Logout", "portal", _Handler.logout),
+    ("GET", "/federation"): ("", "federation", _Handler.federation_endpoint),
+    ("POST", "/federation"): ("", "federation", _Handler.federation_endpoint),
+    ("POST", "/"): ("", "sts", _Handler.sts_endpoint),
     ("GET", "/_emulator/stats"): ("", "portal", _Handler.stats),
     ("POST", "/_emulator/expire-tokens"): ("", "portal", _Handler.expire),
     ("POST", "/_emulator/fail"): ("", "portal", _Handler.fail),
@@ -309,7 +327,9 @@ class Emulator:
     """A local IAM Identity Center (sso-oidc + portal) on 127.0.0.1.
 
     Use as a context manager or call start()/stop(); point botocore at `url`
-    with AWS_ENDPOINT_URL_SSO_OIDC and AWS_ENDPOINT_URL_SSO.
+    with AWS_ENDPOINT_URL_SSO_OIDC and AWS_ENDPOINT_URL_SSO (and, for role
+    chains, AWS_ENDPOINT_URL_STS); `shellsso console` at `url + "/federation"`
+    with SHELLSSO_SIGNIN_URL.
     """
 
     def __init__(

@@ -86,6 +86,34 @@ class RefreshToken:
 
 
 @dataclass
+class IssuedCredentials:
+    """Role credentials handed out (GetRoleCredentials or AssumeRole), for STS and federation.
+
+    `chained` marks AssumeRole results obtained with temporary credentials:
+    the federation endpoint refuses a SessionDuration for those.
+    """
+
+    access_key_id: str
+    secret_access_key: str
+    session_token: str
+    expires_at: float
+    account_id: str
+    role_name: str
+    chained: bool = False
+
+
+@dataclass
+class SigninToken:
+    """A console sign-in token from getSigninToken: single use, 15 minutes."""
+
+    token: str
+    access_key_id: str
+    expires_at: float
+    session_duration: int | None
+    used: bool = False
+
+
+@dataclass
 class Failure:
     """An injected failure: the next `count` calls of an operation fail with `status`."""
 
@@ -105,6 +133,8 @@ class State:
         self.codes: dict[str, AuthCode] = {}
         self.access_tokens: dict[str, AccessToken] = {}
         self.refresh_tokens: dict[str, RefreshToken] = {}
+        self.credentials: dict[str, IssuedCredentials] = {}
+        self.signin_tokens: dict[str, SigninToken] = {}
         # Not persisted: they describe this run, not the identity provider.
         self.counters: dict[str, int] = {}
         self.failures: dict[str, Failure] = {}
@@ -149,6 +179,7 @@ class State:
                 "codes": [asdict(c) for c in self.codes.values()],
                 "access_tokens": [asdict(t) for t in self.access_tokens.values()],
                 "refresh_tokens": [asdict(t) for t in self.refresh_tokens.values()],
+                "credentials": [asdict(c) for c in self.credentials.values()],
             }
             folder = os.path.dirname(os.path.abspath(self.path))
             os.makedirs(folder, exist_ok=True)
@@ -185,6 +216,7 @@ class State:
             codes = [AuthCode(**c) for c in data.get("codes", [])]
             access = [AccessToken(**t) for t in data.get("access_tokens", [])]
             refresh = [RefreshToken(**t) for t in data.get("refresh_tokens", [])]
+            issued = [IssuedCredentials(**c) for c in data.get("credentials", [])]
         except (TypeError, ValueError) as exc:
             log.warning("ignoring malformed emulator state file %s: %s", path, exc)
             return
@@ -193,6 +225,7 @@ class State:
         self.codes = {c.code: c for c in codes}
         self.access_tokens = {t.token: t for t in access}
         self.refresh_tokens = {t.token: t for t in refresh}
+        self.credentials = {c.access_key_id: c for c in issued}
 
     def _prune(self) -> None:
         """Drop dead grants so the state file stays small.
@@ -206,6 +239,10 @@ class State:
             k: t for k, t in self.access_tokens.items() if t.expires_at > cutoff and not t.revoked
         }
         self.refresh_tokens = {k: t for k, t in self.refresh_tokens.items() if not t.revoked}
+        self.credentials = {k: c for k, c in self.credentials.items() if c.expires_at > cutoff}
+        self.signin_tokens = {
+            k: t for k, t in self.signin_tokens.items() if t.expires_at > cutoff and not t.used
+        }
 
 
 @dataclass
