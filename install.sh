@@ -8,7 +8,7 @@
 # Environment (mostly for tests and packagers):
 #   SHELLSSO_PYTHON              interpreter for the venv (default: python3)
 #   SHELLSSO_INSTALL_SOURCE      what pip installs (default: this checkout, else `shellsso`)
-#   SHELLSSO_INSTALL_PIP_ARGS    extra pip arguments, e.g. "--no-deps --no-build-isolation"
+#   SHELLSSO_INSTALL_PIP_ARGS    extra pip arguments, e.g. "--no-deps"
 #   SHELLSSO_INSTALL_VENV_ARGS   extra `python -m venv` arguments, e.g. "--system-site-packages"
 #   SHELLSSO_INSTALL_NO_PIPX=1   use the private venv even where pipx exists
 set -eu
@@ -226,6 +226,24 @@ install_pipx() {
         "$source_spec"
 }
 
+# Can the venv build the checkout's wheel by itself (no network)? It needs
+# setuptools 64 or later, and either 70.1 or later or the `wheel` package. A venv
+# made from a system or base interpreter often has neither (and from Python 3.12
+# no setuptools at all), whichever Python install.sh was started from: then pip
+# builds in an isolated environment, with a build backend from the index.
+venv_can_build() {
+    "$VENV_DIR/bin/python" -c '
+import sys
+from importlib.metadata import version
+from importlib.util import find_spec
+try:
+    v = tuple(int(x) for x in version("setuptools").split(".")[:2])
+except Exception:
+    sys.exit(1)
+sys.exit(not (v >= (64, 0) and (v >= (70, 1) or find_spec("wheel") is not None)))
+' 2>/dev/null
+}
+
 install_venv() {
     py=$(find_python)
     say "installing into $VENV_DIR from $source_spec"
@@ -235,9 +253,13 @@ install_venv() {
         "$py" -m venv ${SHELLSSO_INSTALL_VENV_ARGS:-} "$VENV_DIR" \
             || die "could not create a venv (Debian/Ubuntu: apt install python3-venv)"
     fi
+    build_args=""
+    if [ -d "$source_spec" ] && venv_can_build; then
+        build_args="--no-build-isolation"
+    fi
     # shellcheck disable=SC2086 # word splitting of the extra pip arguments is wanted
     "$VENV_DIR/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade \
-        ${SHELLSSO_INSTALL_PIP_ARGS:-} "$source_spec" \
+        $build_args ${SHELLSSO_INSTALL_PIP_ARGS:-} "$source_spec" \
         || die "pip could not install $source_spec"
     [ -x "$VENV_DIR/bin/shellsso" ] || die "the venv has no shellsso script"
     mkdir -p "$BIN_DIR"

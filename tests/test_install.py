@@ -5,12 +5,10 @@ everything else back exactly as it was."""
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import shutil
 import subprocess
 import sys
-from importlib.metadata import version
 from pathlib import Path
 from typing import Dict
 
@@ -27,19 +25,10 @@ TOOLS = ("sh", "awk", "grep", "cat", "mktemp", "cmp", "tail", "rm", "rmdir", "mk
          "readlink", "basename", "dirname", "env")
 
 
-def can_build_wheels_offline() -> bool:
-    """setuptools builds wheels by itself from 70.1; older ones need the `wheel` package."""
-    if importlib.util.find_spec("wheel") is not None:
-        return True
-    major, minor = (int(x) for x in version("setuptools").split(".")[:2])
-    return (major, minor) >= (70, 1)
-
-
 def pip_args() -> str:
-    """Offline and fast: the venv sees the test interpreter's boto3 and setuptools.
-    Where that setuptools cannot build a wheel, pip fetches a build backend instead."""
-    if can_build_wheels_offline():
-        return "--no-deps --no-build-isolation --no-index"
+    """Fast: the venv sees the system interpreter's packages, so no dependencies are
+    fetched. How the wheel is built (in the venv, or isolated with a build backend
+    from the index) is install.sh's own choice, as for a user."""
     return "--no-deps"
 
 
