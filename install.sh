@@ -100,6 +100,43 @@ rc_file() {
     esac
 }
 
+# The folder of the installed `shellsso`, spelled for the rc file: "$HOME/..." when
+# it is under HOME (rc files shared between machines), else single-quoted (the
+# same in sh and fish when there is no quote or backslash in it); nothing when it
+# cannot be spelled safely.
+bin_word() {
+    case "$BIN_DIR" in
+        "$HOME"/*)
+            rest=${BIN_DIR#"$HOME"/}
+            case "$rest" in
+                *[!A-Za-z0-9._/-]*) ;;
+                *)  # shellcheck disable=SC2016 # for the shell that reads the rc file
+                    printf '"$HOME/%s"\n' "$rest"; return 0 ;;
+            esac
+            ;;
+    esac
+    case "$BIN_DIR" in
+        *"'"*|*\\*) return 0 ;;
+    esac
+    printf "'%s'\n" "$BIN_DIR"
+}
+
+# Put the program's folder on PATH in every new shell: a fresh ~/.local/bin is
+# often not on PATH yet (Debian's ~/.profile adds it only if it existed at login).
+path_line() {
+    word=$(bin_word)
+    [ -n "$word" ] || return 0
+    case "$1" in
+        bash|zsh)
+            # shellcheck disable=SC2016 # expanded by the shell that reads the rc file
+            printf 'case ":$PATH:" in *:%s:*) ;; *) export PATH=%s:"$PATH" ;; esac\n' \
+                "$word" "$word"
+            ;;
+        fish)  # shellcheck disable=SC2016 # expanded by fish
+            printf 'contains -- %s $PATH; or set -gx PATH %s $PATH\n' "$word" "$word" ;;
+    esac
+}
+
 init_line() {
     # Guarded, so that a shell still starts cleanly if shellsso is removed by hand.
     case "$1" in
@@ -114,6 +151,7 @@ init_line() {
 block() {
     printf '%s\n' "$BEGIN_MARK"
     printf '%s\n' "# Added by shellsso's install.sh; \`install.sh --uninstall\` removes this block."
+    path_line "$1"
     init_line "$1"
     printf '%s\n' "$END_MARK"
 }
@@ -224,6 +262,7 @@ install_pipx() {
     # shellcheck disable=SC2086 # word splitting of the extra pip arguments is wanted
     pipx install --force ${SHELLSSO_INSTALL_PIP_ARGS:+--pip-args="$SHELLSSO_INSTALL_PIP_ARGS"} \
         "$source_spec"
+    BIN_DIR=$(pipx environment --value PIPX_BIN_DIR 2>/dev/null) || BIN_DIR="$HOME/.local/bin"
 }
 
 # Can the venv build the checkout's wheel by itself (no network)? It needs
@@ -268,10 +307,17 @@ install_venv() {
     fi
     ln -sf "$VENV_DIR/bin/shellsso" "$LINK"
     say "linked $LINK"
+}
+
+path_note() {
     case ":${PATH:-}:" in
-        *":$BIN_DIR:"*) ;;
-        *) say "note: $BIN_DIR is not on your PATH; add it in your rc file" ;;
+        *":$BIN_DIR:"*) return 0 ;;
     esac
+    if [ "$modify_rc" = 1 ] && [ -n "$(bin_word)" ]; then
+        say "note: $BIN_DIR is not on this shell's PATH; the rc block adds it in new shells"
+    else
+        say "note: $BIN_DIR is not on your PATH; add it in your rc file"
+    fi
 }
 
 uninstall_all() {
@@ -311,6 +357,7 @@ if use_pipx; then
 else
     install_venv
 fi
+path_note
 
 [ -n "$shells" ] || shells=$(detect_shells)
 [ -n "$shells" ] || shells="bash"
@@ -322,7 +369,9 @@ if [ "$modify_rc" = 1 ]; then
 else
     say "done; add to your rc file:"
     for s in $shells; do
-        printf '  %s: ' "$(rc_file "$s")"
-        init_line "$s"
+        printf '  %s:\n' "$(rc_file "$s")"
+        { path_line "$s"; init_line "$s"; } | while IFS= read -r line; do
+            printf '    %s\n' "$line"
+        done
     done
 fi

@@ -89,9 +89,13 @@ def blocks(path: Path) -> int:
     return path.read_text().splitlines().count(BEGIN)
 
 
-def shell_env(env: Dict[str, str], home: Path) -> Dict[str, str]:
-    """A login PATH with ~/.local/bin on it, as the user's terminal would have."""
-    return {**env, "PATH": f"{home}/.local/bin:/usr/bin:/bin", "TERM": "dumb"}
+STOCK_PATH = "/usr/local/bin:/usr/bin:/bin"
+
+
+def shell_env(env: Dict[str, str]) -> Dict[str, str]:
+    """A new terminal's stock PATH: a fresh ~/.local/bin is not on it (Debian's
+    ~/.profile adds it only when it existed at login)."""
+    return {**env, "PATH": STOCK_PATH, "TERM": "dumb"}
 
 
 def test_install_twice_then_uninstall(checkout: Path, user: Dict[str, str], home: Path) -> None:
@@ -106,7 +110,8 @@ def test_install_twice_then_uninstall(checkout: Path, user: Dict[str, str], home
     first = install(checkout, user)
     assert first.returncode == 0, first.stdout + first.stderr
     assert f"added the shellsso line to {bashrc}" in first.stdout
-    assert "is not on your PATH" in first.stdout
+    assert f"{home}/.local/bin is not on this shell's PATH; the rc block adds it" in first.stdout
+    assert first.stdout.rstrip().endswith("then try `awsuse`")
     assert (venv / "bin" / "python").exists()
     assert link.is_symlink() and link.resolve() == (venv / "bin" / "shellsso").resolve()
     text = bashrc.read_text()
@@ -127,11 +132,18 @@ def test_install_twice_then_uninstall(checkout: Path, user: Dict[str, str], home
     assert hook.returncode == 0, hook.stderr
     assert "awsuse" in hook.stdout
 
-    # A new interactive bash reads ~/.bashrc and has awsuse.
-    bash = subprocess.run(["/bin/bash", "-ic", "type -t awsuse"], capture_output=True,
-                          text=True, env=shell_env(user, home), cwd=str(home), timeout=30,
-                          stdin=subprocess.DEVNULL)
-    assert bash.stdout.strip().splitlines()[-1:] == ["function"], bash.stdout + bash.stderr
+    # A new terminal, with a stock PATH, reads ~/.bashrc and has awsuse and shellsso.
+    bash = subprocess.run(["/bin/bash", "-ic", "type -t awsuse; command -v shellsso"],
+                          capture_output=True, text=True, env=shell_env(user), cwd=str(home),
+                          timeout=30, stdin=subprocess.DEVNULL)
+    assert bash.stdout.strip().splitlines()[-2:] == ["function", str(link)], (
+        bash.stdout + bash.stderr)
+    # ...and a second one does not put the folder on PATH twice.
+    nested = subprocess.run(["/bin/bash", "-ic", "bash -ic 'echo \"$PATH\"'"],
+                            capture_output=True, text=True, env=shell_env(user),
+                            cwd=str(home), timeout=30, stdin=subprocess.DEVNULL)
+    assert nested.stdout.strip().splitlines()[-1] == f"{home}/.local/bin:{STOCK_PATH}", (
+        nested.stdout + nested.stderr)
 
     second = install(checkout, user)
     assert second.returncode == 0, second.stdout + second.stderr
@@ -162,9 +174,10 @@ def test_zsh_and_fish_blocks(checkout: Path, user: Dict[str, str], home: Path) -
     assert blocks(fish_file) == 1 and "shellsso init fish | source" in fish_file.read_text()
     assert (home / ".bashrc").read_text() == "echo keep\n"  # not asked for
 
-    env = shell_env(user, home)
-    for shell, argv in (("zsh", ["-ic", "whence -w awsuse"]),
-                        ("fish", ["-ic", "functions -q awsuse; and echo has-awsuse"])):
+    env = shell_env(user)
+    for shell, argv in (("zsh", ["-ic", "whence -w awsuse; command -v shellsso"]),
+                        ("fish", ["-ic", "functions -q awsuse; and echo has-awsuse; "
+                                         "command -v shellsso"])):
         executable = shutil.which(shell)
         if executable is None:
             if in_ci():
@@ -174,6 +187,7 @@ def test_zsh_and_fish_blocks(checkout: Path, user: Dict[str, str], home: Path) -
                              cwd=str(home), timeout=30, stdin=subprocess.DEVNULL)
         assert "function" in run.stdout or "has-awsuse" in run.stdout, (
             shell, run.stdout, run.stderr)
+        assert f"{home}/.local/bin/shellsso" in run.stdout, (shell, run.stdout, run.stderr)
 
     # Without --shell: $SHELL (bash) plus the shells that already have rc files.
     detected = install(checkout, user, "--no-modify-rc")
