@@ -2,7 +2,7 @@
 # Install shellsso for this user and add its one init line to the shell rc files.
 #
 #   ./install.sh                 from this checkout (or from PyPI when run elsewhere)
-#   ./install.sh --uninstall     remove the install and the rc lines, nothing else
+#   ./install.sh --uninstall     remove the install, the rc lines and ~/.cache/shellsso
 #
 # POSIX sh on purpose: it runs before the user's shell is set up, on any system.
 # Environment (mostly for tests and packagers):
@@ -21,6 +21,7 @@ VENV_DIR="$DATA_DIR/venv"
 BIN_DIR="$HOME/.local/bin"
 LINK="$BIN_DIR/shellsso"
 FISH_DIR="${XDG_CONFIG_HOME:-$HOME/.config}/fish"
+CACHE_DIR="${XDG_CACHE_HOME:-$HOME/.cache}/shellsso"
 
 usage() {
     cat <<'EOF'
@@ -38,7 +39,8 @@ Options:
   --shell NAME     bash, zsh or fish (repeatable; default: $SHELL and every
                    installed shell that already has an rc file)
   --no-modify-rc   install only; print the line to add instead
-  --uninstall      remove the install and the rc blocks, nothing else
+  --uninstall      remove the install, the rc blocks and ~/.cache/shellsso
+                   (~/.aws, shared with the AWS CLI, is left as it is)
   -h, --help       this help
 EOF
 }
@@ -219,9 +221,10 @@ remove_block() {
     has_block "$rc" || return 0
     out=$(mktemp "${TMPDIR:-/tmp}/shellsso-rc.XXXXXX")
     strip_block "$rc" >"$out"
-    # A file that held only the block (the fish conf.d file, an rc file this
-    # script created) goes: a missing rc file and an empty one mean the same.
-    if [ ! -L "$rc" ] && ! grep -q '[^[:space:]]' "$out"; then
+    # The fish conf.d file is shellsso's own and goes when it held only the block;
+    # an rc file is the user's and stays, empty if it held nothing else.
+    if [ "$rc" = "$FISH_DIR/conf.d/shellsso.fish" ] && [ ! -L "$rc" ] \
+        && ! grep -q '[^[:space:]]' "$out"; then
         rm -f "$out" "$rc"
         say "removed $rc"
         return 0
@@ -343,6 +346,12 @@ uninstall_all() {
     done
     # An older install may have used config.fish.
     remove_block "$FISH_DIR/config.fish"
+    # shellsso's own caches (config index, completion names, locks); the token and
+    # credential caches in ~/.aws are shared with the AWS CLI and stay.
+    if [ -d "$CACHE_DIR" ]; then
+        rm -rf "$CACHE_DIR"
+        say "removed $CACHE_DIR (shellsso's caches; ~/.aws is left as it is)"
+    fi
     [ "$removed" = 1 ] || say "no shellsso install found (rc files checked)"
     say "done"
 }

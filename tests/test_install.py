@@ -202,9 +202,32 @@ def test_zsh_and_fish_blocks(checkout: Path, user: Dict[str, str], home: Path) -
 
     gone = install(checkout, user, "--uninstall")
     assert gone.returncode == 0, gone.stdout + gone.stderr
-    assert not zshrc.exists()  # it held nothing but the block
-    assert not fish_file.exists()
+    assert zshrc.read_text() == ""  # the user's file stays, without the block
+    assert not fish_file.exists()  # shellsso's own file goes
     assert (home / ".bashrc").read_text() == "echo keep\n"
+
+
+def test_uninstall_keeps_an_emptied_bashrc_and_removes_the_caches(
+        user: Dict[str, str], home: Path) -> None:
+    """Nothing to uninstall but the rc block and shellsso's caches: the ~/.bashrc that
+    held only the block stays (empty), ~/.cache/shellsso goes and is named, ~/.aws stays."""
+    bashrc = home / ".bashrc"
+    bashrc.write_text(f"{BEGIN}\n# Added by shellsso's install.sh\n"
+                      f'eval "$(shellsso init bash)"\n{END}\n')
+    cache = home / ".cache" / "shellsso"
+    (cache / "locks").mkdir(parents=True)
+    (cache / "names.bash").write_text("dev\n")
+    token = home / ".aws" / "sso" / "cache" / "0123.json"
+    token.parent.mkdir(parents=True)
+    token.write_text("{}")
+    gone = subprocess.run(["/bin/sh", str(REPO / "install.sh"), "--uninstall"], env=user,
+                          capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert gone.returncode == 0, gone.stdout + gone.stderr
+    assert bashrc.exists() and bashrc.read_text() == ""
+    assert f"removed the shellsso block from {bashrc}" in gone.stdout
+    assert not cache.exists()
+    assert f"removed {cache} (shellsso's caches; ~/.aws is left as it is)" in gone.stdout
+    assert token.read_text() == "{}"
 
 
 def test_help_and_bad_options(tmp_path: Path, user: Dict[str, str]) -> None:
