@@ -267,6 +267,12 @@ def switch(shell: Shell, request: Request, env: Mapping[str, str]) -> list[str]:
         profile = request.profile
     check_printable(profile, "profile name")
     config = load_config()
+    if profile not in config.profiles:
+        from shellsso.firstrun import missing_config
+
+        missing = missing_config()
+        if missing:
+            raise ShellssoError(f"profile '{display_name(profile)}' not found: {missing}")
     config.get(profile)  # ProfileNotFound, with close matches, before anything changes
     target = config.sso_target(profile)
     own = managed(env)
@@ -331,9 +337,10 @@ def list_code(shell: Shell, env: Mapping[str, str]) -> list[str]:
     active = env.get("AWS_PROFILE") or env.get("AWS_DEFAULT_PROFILE") or "default"
     names = config.names()
     if not names:
+        from shellsso.firstrun import missing_config
         from shellsso.output import warn
 
-        warn(f"no profiles in {config.source}")
+        warn(f"no profiles: {missing_config() or f'none in {config.source}'}")
         return []
 
     def text(values: Mapping[str, object], key: str) -> str:
@@ -456,7 +463,10 @@ def preexec_code(shell: Shell, args: list[str], env: Mapping[str, str]) -> list[
 
 
 def main(argv: list[str]) -> int:
-    """`awsuse`: argv is [SHELL, awsuse's arguments...]."""
+    """`awsuse`: argv is [SHELL, awsuse's arguments...]. Its messages say `awsuse:`."""
+    from shellsso import output
+
+    output.PROG = "awsuse"
     return _guarded(run, argv)
 
 
