@@ -91,14 +91,16 @@ def get_role_credentials(state: State, settings: Settings, query: dict[str, str]
     if account is None or role not in account.roles:
         raise portal_error("ResourceNotFoundException", "No access")
     key_id = "ASIA" + "".join(secrets.choice(KEY_ALPHABET) for _ in range(16))
+    expires_at = time.time() + settings.credential_ttl
     with state.lock:
         state.issued_access_key_ids.append(key_id)
+        state.issued_roles[key_id] = (account.account_id, role, expires_at)
     return {
         "roleCredentials": {
             "accessKeyId": key_id,
             "secretAccessKey": secrets.token_urlsafe(30)[:40],
             "sessionToken": "IQoJb3JpZ2luX2VjE" + secrets.token_urlsafe(96),
-            "expiration": int((time.time() + settings.credential_ttl) * 1000),
+            "expiration": int(expires_at * 1000),
         }
     }
 

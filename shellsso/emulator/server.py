@@ -1,5 +1,6 @@
 """The HTTP front of the emulator: one loopback port serves sso-oidc, the portal,
-the browser pages and the `/_emulator/` control endpoints (their paths never collide).
+STS GetCallerIdentity, the browser pages and the `/_emulator/` control endpoints
+(their paths never collide).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from . import oidc, portal
+from . import oidc, portal, sts
 from .errors import Rendered, ServiceError, default_shape
 from .state import Failure, Settings, State
 
@@ -133,13 +134,20 @@ class _Handler(BaseHTTPRequestHandler):
             return
         operation, service, route = entry
         try:
+            form: dict[str, str] = {}
+            if service == "sts":  # one path for every action, named in the form body
+                form = dict(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
+                operation = form.get("Action", "")
             if operation:
                 self.emu.state.count(operation)
                 failure = self.emu.state.take_failure(operation)
                 if failure is not None:
                     self._send(*self._failure(service, failure))
                     return
-            body = self._parse_json(raw, service) if method == "POST" else {}
+            if service == "sts":
+                body: dict[str, Any] = form
+            else:
+                body = self._parse_json(raw, service) if method == "POST" else {}
             self._send(*route(self, query, body))
         except ServiceError as err:
             self._send(*err.render())
@@ -243,6 +251,11 @@ class _Handler(BaseHTTPRequestHandler):
         portal.logout(self.emu.state, self._token())
         return 200, {"Content-Type": JSON_TYPE}, b""
 
+    # --- sts ----------------------------------------------------------------------
+
+    def sts(self, query: dict[str, str], body: dict[str, Any]) -> Rendered:
+        return sts.handle(self.emu.state, self.headers.get("Authorization"), body)
+
     # --- control ------------------------------------------------------------------
 
     def stats(self, query: dict[str, str], body: dict[str, Any]) -> Rendered:
@@ -291,6 +304,7 @@ ROUTES: dict[tuple[str, str], tuple[str, str, Route]] = {
     ("GET", "/federation/credentials"): (
         "GetRoleCredentials", "portal", _Handler.get_role_credentials),
     ("POST", "/logout"): ("Logout", "portal", _Handler.logout),
+    ("POST", "/"): ("", "sts", _Handler.sts),  # the operation is the body's Action
     ("GET", "/_emulator/stats"): ("", "portal", _Handler.stats),
     ("POST", "/_emulator/expire-tokens"): ("", "portal", _Handler.expire),
     ("POST", "/_emulator/fail"): ("", "portal", _Handler.fail),

@@ -110,6 +110,8 @@ class State:
         self.failures: dict[str, Failure] = {}
         self.deny_next = False
         self.issued_access_key_ids: list[str] = []
+        # access key id -> (account id, role, expiry in epoch seconds), for STS.
+        self.issued_roles: dict[str, tuple[str, str, float]] = {}
         if path is not None:
             self._load(path)
 
