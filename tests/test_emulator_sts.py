@@ -76,3 +76,27 @@ def test_unknown_expired_and_unsigned_callers_get_sts_errors(emu: Emulator) -> N
     with pytest.raises(ClientError) as other:
         client.get_session_token()  # type: ignore[attr-defined]
     assert other.value.response["Error"]["Code"] == "InvalidAction"
+
+
+@pytest.mark.parametrize(("service", "operation"), [
+    ("s3", "list_buckets"),          # REST-XML
+    ("ec2", "describe_regions"),     # query
+    ("dynamodb", "list_tables"),     # JSON
+    ("lambda", "list_functions"),    # REST-JSON
+])
+def test_other_aws_apis_fail_at_once_saying_what_is_emulated(
+        emu: Emulator, service: str, operation: str) -> None:
+    """With AWS_ENDPOINT_URL on the emulator (as in the demo) `aws s3 ls` is one clear
+    error at once, not a 25-second wait for the real AWS."""
+    client = boto3.session.Session().client(
+        service, region_name="us-east-1", endpoint_url=emu.url,
+        aws_access_key_id="ASIAANYKEY0000000000", aws_secret_access_key="x")
+    started = time.monotonic()
+    with pytest.raises(ClientError) as caught:
+        getattr(client, operation)()
+    assert time.monotonic() - started < 5
+    error = caught.value.response["Error"]
+    assert error["Code"] == "NotEmulated"
+    assert error["Message"] == ("the shellsso emulator serves IAM Identity Center and STS "
+                                f"GetCallerIdentity only, not {service}")
+    assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400

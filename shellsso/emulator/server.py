@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from . import oidc, portal, sts
-from .errors import Rendered, ServiceError, default_shape
+from .errors import Rendered, ServiceError, default_shape, not_emulated
 from .state import Failure, Settings, State
 
 JSON_TYPE = "application/json"
@@ -86,6 +86,8 @@ class _Server(ThreadingHTTPServer):
         super().handle_error(request, client_address)
 
 
+REST_XML_SERVICES = frozenset({"s3", "s3control", "route53", "cloudfront"})
+
 Route = Callable[["_Handler", dict[str, str], dict[str, Any]], Rendered]
 
 
@@ -124,6 +126,13 @@ class _Handler(BaseHTTPRequestHandler):
         except ValueError:
             self.close_connection = True  # the stream position is unknown now
             self._send(*_json(400, {"message": "Bad request body"}))
+            return
+        signed_for = sts.signing_service(self.headers.get("Authorization"))
+        if signed_for is not None and signed_for != "sts":
+            # XML for the query protocol (a form body) and the REST-XML services.
+            json_style = not ("x-www-form-urlencoded" in self.headers.get("Content-Type", "")
+                              or signed_for in REST_XML_SERVICES)
+            self._send(*not_emulated(signed_for, json_style))
             return
         entry = ROUTES.get((method, split.path))
         if entry is None:

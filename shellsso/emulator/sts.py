@@ -24,13 +24,23 @@ XML_TYPE = "text/xml"
 USER = "demo-user"
 """The session name of the demo user's role sessions, as the portal names them."""
 
-_CREDENTIAL = re.compile(r"Credential=([A-Z0-9]{16,128})/")
+_CREDENTIAL = re.compile(r"Credential=([A-Z0-9]{16,128})/[0-9]{8}/[^/]*/([a-z0-9-]+)/")
 
 
 def access_key_id(authorization: str | None) -> str | None:
     """The access key id of a SigV4 `Authorization` header, or None."""
     match = _CREDENTIAL.search(authorization or "")
     return match.group(1) if match else None
+
+
+def signing_service(authorization: str | None) -> str | None:
+    """The service a SigV4 `Authorization` header was signed for (`sts`, `s3`...), or None.
+
+    The portal and sso-oidc calls are not SigV4-signed; any other AWS API call
+    that reaches the emulator (AWS_ENDPOINT_URL pointed here) is.
+    """
+    match = _CREDENTIAL.search(authorization or "")
+    return match.group(2) if match else None
 
 
 def role_arn_parts(account_id: str, role: str) -> tuple[str, str]:
