@@ -42,6 +42,7 @@ def banner(url: str) -> str:
         "Point AWS clients at it:",
         f"  export AWS_ENDPOINT_URL_SSO_OIDC={url}",
         f"  export AWS_ENDPOINT_URL_SSO={url}",
+        f"  export AWS_ENDPOINT_URL_STS={url}   # get-caller-identity",
         "",
         "Sample ~/.aws/config:",
         "",
