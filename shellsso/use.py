@@ -132,6 +132,19 @@ def check_region(region: str) -> None:
         raise _usage_error(f"invalid region {region!r}")
 
 
+def warn_unknown_region(region: str) -> None:
+    """A warning when no AWS partition has `region` (a typo, most often)."""
+    from shellsso.init import REGIONS
+    from shellsso.regions import unknown_region
+
+    enable_site()  # botocore's endpoints data lives in site-packages
+    message = unknown_region(region, REGIONS)
+    if message:
+        from shellsso.output import warn
+
+        warn(message)
+
+
 def managed(env: Mapping[str, str]) -> list[str]:
     """The variables the last awsuse set, as it recorded them (unknown names ignored)."""
     return [name for name in env.get("_SHELLSSO_SET", "").split() if name in MANAGED_VARS]
@@ -288,6 +301,7 @@ def switch(shell: Shell, request: Request, env: Mapping[str, str]) -> list[str]:
     code += token_code(shell, target, ensure=not request.export)
     code.append(shell.export("AWS_PROFILE", profile))
     if request.region is not None:
+        warn_unknown_region(request.region)
         setting += REGION_VARS
         code += [shell.export(name, request.region) for name in REGION_VARS]
     code.insert(0, shell.unset(name for name in own if name not in setting))

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Dict
 
 import pytest
-from conftest import run_shellsso, write_config
+from conftest import run_shellsso, write_config, write_token
 
 SETUP = ("create it with `shellsso configure` (or `aws configure sso`), then "
          "`shellsso populate --sso-session NAME` adds a profile for every account and role")
@@ -83,4 +83,25 @@ def test_awsuse_messages_say_awsuse(home: Path) -> None:
     assert shell.stderr.splitlines() == [
         f"awsuse: error: profile 'prdo' not found in {home}/.aws/config (did you mean: prod?)",
         "awsuse: error: unknown option '--bogus' (see awsuse --help)",
+    ]
+
+
+def test_awsuse_warns_on_a_region_aws_does_not_have(home: Path) -> None:
+    from shellsso.init import REGIONS
+    from shellsso.regions import botocore_regions
+
+    write_config(home)
+    write_token(home, "corp", 3600)
+    newer = sorted(set(botocore_regions()) - set(REGIONS))  # known to botocore only
+    assert newer, "botocore knows no region beyond the completion list"
+    shell = in_bash(
+        'awsuse dev --region nowhere; echo "[$AWS_REGION]"\n'
+        'awsuse dev --region us-east1\n'
+        f'awsuse dev --region eu-west-1; awsuse dev --region {newer[0]}; echo "[$AWS_REGION]"',
+        dict(os.environ))
+    assert shell.stdout == f"[nowhere]\n[{newer[0]}]\n", shell.stdout + shell.stderr
+    assert shell.stderr.splitlines() == [
+        "awsuse: warning: region 'nowhere' is not an AWS region botocore knows; set anyway",
+        "awsuse: warning: region 'us-east1' is not an AWS region botocore knows (did you mean: "
+        "us-east-1, us-west-1, us-east-2?); set anyway",
     ]
