@@ -134,8 +134,10 @@ def check_region(region: str) -> None:
 
 def warn_unknown_region(region: str) -> None:
     """A warning when no AWS partition has `region` (a typo, most often)."""
-    from shellsso.init import REGIONS
-    from shellsso.regions import unknown_region
+    from shellsso.regions import REGIONS, unknown_region
+
+    if region in REGIONS:  # the list completion offers: no site-packages needed
+        return
 
     enable_site()  # botocore's endpoints data lives in site-packages
     message = unknown_region(region, REGIONS)
