@@ -44,6 +44,7 @@ def tree(tmp_path: Path) -> Dict[str, str]:
     root = tmp_path / "checkout"
     (root / "scripts").mkdir(parents=True)
     shutil.copy2(REPO / "scripts" / "test", root / "scripts" / "test")
+    shutil.copy2(REPO / "scripts" / "demo", root / "scripts" / "demo")
     (root / "scripts" / "check").write_text(CHECK)
     (root / "scripts" / "check").chmod(0o755)
     stub = tmp_path / "venv-python"
@@ -92,3 +93,17 @@ def test_scripts_test_without_venv_support_says_what_to_install(tree: Dict[str, 
     assert result.returncode == 1
     assert "apt-get install python3-venv" in result.stderr
     assert not (Path(tree["ROOT"]) / ".venv").exists()
+
+
+def test_scripts_demo_shares_the_venv_with_scripts_test(tree: Dict[str, str]) -> None:
+    """Both install the checkout editable into .venv: after either, the venv runs the
+    checkout's code, never an older copy of it."""
+    script = Path(tree["ROOT"]) / "scripts" / "demo"
+    result = subprocess.run([str(script), "--script"], env=tree, capture_output=True,
+                            text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert result.returncode == 0, result.stderr
+    assert Path(tree["LOG"]).read_text().splitlines() == [
+        "python3 -m venv .venv",
+        "venv-python -m pip install -q --disable-pip-version-check -e .",
+        "venv-python -m shellsso demo --script",
+    ]
