@@ -2,13 +2,13 @@
 # Install shellsso for this user and add its one init line to the shell rc files.
 #
 #   ./install.sh                 from this checkout (or from PyPI when run elsewhere)
-#   ./install.sh --uninstall     remove the install and the rc lines, nothing else
+#   ./install.sh --uninstall     remove the install, the rc lines and ~/.cache/shellsso
 #
 # POSIX sh on purpose: it runs before the user's shell is set up, on any system.
 # Environment (mostly for tests and packagers):
 #   SHELLSSO_PYTHON              interpreter for the venv (default: python3)
 #   SHELLSSO_INSTALL_SOURCE      what pip installs (default: this checkout, else `shellsso`)
-#   SHELLSSO_INSTALL_PIP_ARGS    extra pip arguments, e.g. "--no-deps --no-build-isolation"
+#   SHELLSSO_INSTALL_PIP_ARGS    extra pip arguments, e.g. "--no-deps"
 #   SHELLSSO_INSTALL_VENV_ARGS   extra `python -m venv` arguments, e.g. "--system-site-packages"
 #   SHELLSSO_INSTALL_NO_PIPX=1   use the private venv even where pipx exists
 set -eu
@@ -21,6 +21,7 @@ VENV_DIR="$DATA_DIR/venv"
 BIN_DIR="$HOME/.local/bin"
 LINK="$BIN_DIR/shellsso"
 FISH_DIR="${XDG_CONFIG_HOME:-$HOME/.config}/fish"
+CACHE_DIR="${XDG_CACHE_HOME:-$HOME/.cache}/shellsso"
 
 usage() {
     cat <<'EOF'
@@ -38,7 +39,8 @@ Options:
   --shell NAME     bash, zsh or fish (repeatable; default: $SHELL and every
                    installed shell that already has an rc file)
   --no-modify-rc   install only; print the line to add instead
-  --uninstall      remove the install and the rc blocks, nothing else
+  --uninstall      remove the install, the rc blocks and ~/.cache/shellsso
+                   (~/.aws, shared with the AWS CLI, is left as it is)
   -h, --help       this help
 EOF
 }
@@ -100,6 +102,43 @@ rc_file() {
     esac
 }
 
+# The folder of the installed `shellsso`, spelled for the rc file: "$HOME/..." when
+# it is under HOME (rc files shared between machines), else single-quoted (the
+# same in sh and fish when there is no quote or backslash in it); nothing when it
+# cannot be spelled safely.
+bin_word() {
+    case "$BIN_DIR" in
+        "$HOME"/*)
+            rest=${BIN_DIR#"$HOME"/}
+            case "$rest" in
+                *[!A-Za-z0-9._/-]*) ;;
+                *)  # shellcheck disable=SC2016 # for the shell that reads the rc file
+                    printf '"$HOME/%s"\n' "$rest"; return 0 ;;
+            esac
+            ;;
+    esac
+    case "$BIN_DIR" in
+        *"'"*|*\\*) return 0 ;;
+    esac
+    printf "'%s'\n" "$BIN_DIR"
+}
+
+# Put the program's folder on PATH in every new shell: a fresh ~/.local/bin is
+# often not on PATH yet (Debian's ~/.profile adds it only if it existed at login).
+path_line() {
+    word=$(bin_word)
+    [ -n "$word" ] || return 0
+    case "$1" in
+        bash|zsh)
+            # shellcheck disable=SC2016 # expanded by the shell that reads the rc file
+            printf 'case ":$PATH:" in *:%s:*) ;; *) export PATH=%s:"$PATH" ;; esac\n' \
+                "$word" "$word"
+            ;;
+        fish)  # shellcheck disable=SC2016 # expanded by fish
+            printf 'contains -- %s $PATH; or set -gx PATH %s $PATH\n' "$word" "$word" ;;
+    esac
+}
+
 init_line() {
     # Guarded, so that a shell still starts cleanly if shellsso is removed by hand.
     case "$1" in
@@ -114,6 +153,7 @@ init_line() {
 block() {
     printf '%s\n' "$BEGIN_MARK"
     printf '%s\n' "# Added by shellsso's install.sh; \`install.sh --uninstall\` removes this block."
+    path_line "$1"
     init_line "$1"
     printf '%s\n' "$END_MARK"
 }
@@ -181,9 +221,10 @@ remove_block() {
     has_block "$rc" || return 0
     out=$(mktemp "${TMPDIR:-/tmp}/shellsso-rc.XXXXXX")
     strip_block "$rc" >"$out"
-    # A file that held only the block (the fish conf.d file, an rc file this
-    # script created) goes: a missing rc file and an empty one mean the same.
-    if [ ! -L "$rc" ] && ! grep -q '[^[:space:]]' "$out"; then
+    # The fish conf.d file is shellsso's own and goes when it held only the block;
+    # an rc file is the user's and stays, empty if it held nothing else.
+    if [ "$rc" = "$FISH_DIR/conf.d/shellsso.fish" ] && [ ! -L "$rc" ] \
+        && ! grep -q '[^[:space:]]' "$out"; then
         rm -f "$out" "$rc"
         say "removed $rc"
         return 0
@@ -224,6 +265,25 @@ install_pipx() {
     # shellcheck disable=SC2086 # word splitting of the extra pip arguments is wanted
     pipx install --force ${SHELLSSO_INSTALL_PIP_ARGS:+--pip-args="$SHELLSSO_INSTALL_PIP_ARGS"} \
         "$source_spec"
+    BIN_DIR=$(pipx environment --value PIPX_BIN_DIR 2>/dev/null) || BIN_DIR="$HOME/.local/bin"
+}
+
+# Can the venv build the checkout's wheel by itself (no network)? It needs
+# setuptools 64 or later, and either 70.1 or later or the `wheel` package. A venv
+# made from a system or base interpreter often has neither (and from Python 3.12
+# no setuptools at all), whichever Python install.sh was started from: then pip
+# builds in an isolated environment, with a build backend from the index.
+venv_can_build() {
+    "$VENV_DIR/bin/python" -c '
+import sys
+from importlib.metadata import version
+from importlib.util import find_spec
+try:
+    v = tuple(int(x) for x in version("setuptools").split(".")[:2])
+except Exception:
+    sys.exit(1)
+sys.exit(not (v >= (64, 0) and (v >= (70, 1) or find_spec("wheel") is not None)))
+' 2>/dev/null
 }
 
 install_venv() {
@@ -235,9 +295,13 @@ install_venv() {
         "$py" -m venv ${SHELLSSO_INSTALL_VENV_ARGS:-} "$VENV_DIR" \
             || die "could not create a venv (Debian/Ubuntu: apt install python3-venv)"
     fi
+    build_args=""
+    if [ -d "$source_spec" ] && venv_can_build; then
+        build_args="--no-build-isolation"
+    fi
     # shellcheck disable=SC2086 # word splitting of the extra pip arguments is wanted
     "$VENV_DIR/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade \
-        ${SHELLSSO_INSTALL_PIP_ARGS:-} "$source_spec" \
+        $build_args ${SHELLSSO_INSTALL_PIP_ARGS:-} "$source_spec" \
         || die "pip could not install $source_spec"
     [ -x "$VENV_DIR/bin/shellsso" ] || die "the venv has no shellsso script"
     mkdir -p "$BIN_DIR"
@@ -246,10 +310,17 @@ install_venv() {
     fi
     ln -sf "$VENV_DIR/bin/shellsso" "$LINK"
     say "linked $LINK"
+}
+
+path_note() {
     case ":${PATH:-}:" in
-        *":$BIN_DIR:"*) ;;
-        *) say "note: $BIN_DIR is not on your PATH; add it in your rc file" ;;
+        *":$BIN_DIR:"*) return 0 ;;
     esac
+    if [ "$modify_rc" = 1 ] && [ -n "$(bin_word)" ]; then
+        say "note: $BIN_DIR is not on this shell's PATH; the rc block adds it in new shells"
+    else
+        say "note: $BIN_DIR is not on your PATH; add it in your rc file"
+    fi
 }
 
 uninstall_all() {
@@ -275,6 +346,12 @@ uninstall_all() {
     done
     # An older install may have used config.fish.
     remove_block "$FISH_DIR/config.fish"
+    # shellsso's own caches (config index, completion names, locks); the token and
+    # credential caches in ~/.aws are shared with the AWS CLI and stay.
+    if [ -d "$CACHE_DIR" ]; then
+        rm -rf "$CACHE_DIR"
+        say "removed $CACHE_DIR (shellsso's caches; ~/.aws is left as it is)"
+    fi
     [ "$removed" = 1 ] || say "no shellsso install found (rc files checked)"
     say "done"
 }
@@ -289,6 +366,7 @@ if use_pipx; then
 else
     install_venv
 fi
+path_note
 
 [ -n "$shells" ] || shells=$(detect_shells)
 [ -n "$shells" ] || shells="bash"
@@ -300,7 +378,9 @@ if [ "$modify_rc" = 1 ]; then
 else
     say "done; add to your rc file:"
     for s in $shells; do
-        printf '  %s: ' "$(rc_file "$s")"
-        init_line "$s"
+        printf '  %s:\n' "$(rc_file "$s")"
+        { path_line "$s"; init_line "$s"; } | while IFS= read -r line; do
+            printf '    %s\n' "$line"
+        done
     done
 fi

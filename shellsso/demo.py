@@ -40,25 +40,34 @@ _DROPPED = (
 The XDG_*_HOME folders are moved into the temp HOME; XDG_RUNTIME_DIR and the system
 search paths (XDG_DATA_DIRS...) stay."""
 
+OFFLINE = """\
+Offline, the emulator stands in for IAM Identity Center and for STS's
+get-caller-identity; any other AWS command (aws s3 ls, terraform...) fails at
+once with "NotEmulated": the demo's credentials exist only in the emulator."""
+
 TOUR = """\
 shellsso demo: a local IAM Identity Center emulator runs at {url}
 with a demo organisation (profiles dev, staging, prod, sandbox). Everything lives
 in a temporary HOME that is removed when you leave; your real ~/.aws is untouched.
+The sign-in page the login opens is the emulator's: it approves at once.
 
 Try:
-  awsuse dev          log in through the emulator (the first time), then switch
+  awsuse dev          sign in through the emulator (the first time), then switch
   awsuse prod         a production profile: the prompt turns red
   awsuse -            back to the previous profile
   awsuse <TAB>        complete profile names
   shellsso status     account, role, region and expiry of the active profile
   shellsso export     temporary credentials for tools that cannot read SSO profiles
+  aws sts get-caller-identity
+                      who AWS says you are (with the AWS CLI installed)
   exit                leave the demo
-"""
+
+""" + OFFLINE + "\n"
 
 # (narration, command) pairs of the scripted tour; None narration = no comment line.
 SCRIPT_STEPS: Tuple[Tuple[Optional[str], str], ...] = (
-    ("Log in once: the stand-in browser approves the emulator's PKCE login.",
-     "shellsso login --profile dev"),
+    ("Sign in once: the emulator's sign-in page opens and approves at once, as if you "
+     "had clicked Allow.", "shellsso login --profile dev"),
     ("Switch profiles: awsuse sets AWS_PROFILE in this shell, with no network call.",
      "awsuse dev"),
     ("The prompt segment (themes can call this function themselves):",
@@ -70,6 +79,18 @@ SCRIPT_STEPS: Tuple[Tuple[Optional[str], str], ...] = (
     ("What the active profile resolves to:", "shellsso status"),
     ("Every profile of the config:", "shellsso list"),
 )
+
+CALLER_STEP = ("Who AWS says you are: the AWS CLI asks STS, and the emulator answers for "
+               "the credentials it issued.", "aws sts get-caller-identity")
+"""Added to the scripted tour where the AWS CLI is installed."""
+
+
+def tour_steps(env: Mapping[str, str]) -> Tuple[Tuple[Optional[str], str], ...]:
+    """The scripted tour's steps: with the AWS CLI on PATH, one real `aws` call too."""
+    if shutil.which("aws", path=env.get("PATH")):
+        return (*SCRIPT_STEPS, CALLER_STEP)
+    return SCRIPT_STEPS
+
 
 TAB = "<TAB>"
 """A step command ending in this is typed and completed, not run: the transcript shows
@@ -201,7 +222,10 @@ def demo_env(base: Mapping[str, str], home: Path, emulator_url: str) -> Dict[str
         "XDG_STATE_HOME": str(home / ".local" / "state"),
         "AWS_ENDPOINT_URL_SSO_OIDC": emulator_url,
         "AWS_ENDPOINT_URL_SSO": emulator_url,
+        # STS's get-caller-identity is emulated; every other AWS API gets a clear error
+        # from the emulator at once instead of a long wait for the real AWS.
         "AWS_ENDPOINT_URL_STS": emulator_url,
+        "AWS_ENDPOINT_URL": emulator_url,
         "SHELLSSO_SIGNIN_URL": emulator_url + "/federation",
         "AWS_EC2_METADATA_DISABLED": "true",
         "BROWSER": " ".join(
@@ -501,7 +525,7 @@ def _stream(lines: Iterator[str]) -> None:
 def _run_script(home: DemoHome, shell: str) -> int:
     executable = find_shell(shell)
     script = home.root / f"tour.{shell}"
-    script.write_text(script_text(shell), encoding="utf-8")
+    script.write_text(script_text(shell, tour_steps(home.env)), encoding="utf-8")
     env = dict(home.env)
     if not sys.stdout.isatty():
         env["NO_COLOR"] = "1"
@@ -530,6 +554,7 @@ def _run_script(home: DemoHome, shell: str) -> int:
     if status != 0:
         sys.stderr.write(f"shellsso demo: the tour failed in {shell} (exit {status})\n")
         return ExitStatus.ERROR
+    sys.stdout.write(f"\n{OFFLINE}\n")
     sys.stdout.write("\nshellsso demo: the tour finished; the temporary HOME is removed.\n")
     return ExitStatus.OK
 

@@ -11,7 +11,7 @@ import argparse
 import sys
 
 from shellsso.config import active_profile_name, load_config
-from shellsso.errors import ExitStatus
+from shellsso.errors import ExitStatus, ProfileNotFound
 from shellsso.exportfmt import format_credentials
 from shellsso.rolecreds import enter_profile_chain, get_role_credentials
 
@@ -21,10 +21,28 @@ def _write(text: str) -> None:
     sys.stdout.flush()
 
 
+def _no_profile(source: str, profile: str, named: bool) -> None:
+    """Say why there is nothing to export and what to do: as `status` says it."""
+    import os
+
+    from shellsso.firstrun import missing_config
+
+    missing = missing_config()
+    if missing:
+        raise ProfileNotFound(f"no profile '{profile}': {missing}")
+    if not named and not (os.environ.get("AWS_PROFILE") or os.environ.get("AWS_DEFAULT_PROFILE")):
+        raise ProfileNotFound(
+            f"no profile selected (AWS_PROFILE is not set) and no [default] profile in "
+            f"{source}; try: shellsso export --profile PROFILE"
+        )
+
+
 def run_export(args: argparse.Namespace) -> int:
     """`shellsso export [--profile P] [--format F]`; may offer a login on a terminal."""
     profile = args.profile or active_profile_name()
     config = load_config()
+    if profile not in config.profiles:
+        _no_profile(config.source, profile, bool(args.profile))
     creds = get_role_credentials(config, profile, interactive=None)
     _write(format_credentials(creds, args.format))
     return ExitStatus.OK

@@ -65,9 +65,12 @@ def logout_target(target: SsoTarget) -> None:
     creds = _plural(removed, "cached role credential")
     if had_token:
         done = "signed out at the portal, " if signed_out else ""
-        info(f"Logged out of {target.label}: {done}removed its token and {creds}")
-    else:
+        what = f"its token and {creds}" if removed else "its token (no cached role credentials)"
+        info(f"Logged out of {target.label}: {done}removed {what}")
+    elif removed:
         info(f"No cached token for {target.label}; removed {creds}")
+    else:
+        info(f"No cached token or role credentials for {target.label}: nothing to remove")
 
 
 def _json_files(folder: str) -> List[str]:
@@ -98,8 +101,14 @@ def logout_all() -> None:
         data = read_json(path, "credential cache file")
         if data and data.get("ProviderType") == "sso":
             credentials += remove(path)
-    info(f"Logged out: removed {_plural(sessions, 'SSO token')} and "
-         f"{_plural(credentials, 'cached role credential')}")
+    tokens, creds = _plural(sessions, "SSO token"), _plural(credentials, "cached role credential")
+    if sessions and credentials:
+        info(f"Logged out: removed {tokens} and {creds}")
+    elif sessions or credentials:
+        none = "no cached role credentials" if sessions else "no SSO tokens"
+        info(f"Logged out: removed {tokens if sessions else creds} ({none})")
+    else:
+        info("Nothing to log out of: no SSO tokens or cached role credentials")
 
 
 def _logout_region(region: str, access_token: str) -> Optional[str]:

@@ -10,6 +10,7 @@ if TYPE_CHECKING:
     from typing import Callable
 
 PROG = "shellsso"
+"""The name messages start with: `awsuse` while the awsuse back end runs."""
 
 
 def use_color(stream: object = None) -> bool:
@@ -68,7 +69,7 @@ def guarded(command: Callable[[], int], debug: bool, details_hint: str) -> int:
     except KeyboardInterrupt:
         if debug:
             raise
-        sys.stderr.write("\nshellsso: interrupted\n")
+        sys.stderr.write(f"\n{PROG}: interrupted\n")
         return ExitStatus.INTERRUPTED
     except BrokenPipeError:
         return ExitStatus.ERROR

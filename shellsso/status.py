@@ -186,6 +186,12 @@ def run_status(args: argparse.Namespace) -> int:
     """`shellsso status [--profile P] [--json]`."""
     config = load_config()
     name = getattr(args, "profile", None) or active_profile_name()
+    if name not in config.profiles:
+        from shellsso.firstrun import missing_config
+
+        missing = missing_config()
+        if missing:
+            raise ProfileNotFound(f"no profile '{name}': {missing}")
     if name not in config.profiles and not getattr(args, "profile", None):
         raise ProfileNotFound(
             f"no profile selected (AWS_PROFILE is not set) and no [default] profile in "
@@ -275,6 +281,7 @@ def run_list(args: argparse.Namespace) -> int:
         sys.stdout.write(format_list(rows) + "\n")
     else:
         from shellsso import paths
+        from shellsso.firstrun import missing_config
 
-        sys.stderr.write(f"no profiles in {paths.config_file()}\n")
+        sys.stderr.write(f"no profiles: {missing_config() or f'none in {paths.config_file()}'}\n")
     return 0

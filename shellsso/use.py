@@ -132,6 +132,21 @@ def check_region(region: str) -> None:
         raise _usage_error(f"invalid region {region!r}")
 
 
+def warn_unknown_region(region: str) -> None:
+    """A warning when no AWS partition has `region` (a typo, most often)."""
+    from shellsso.regions import REGIONS, unknown_region
+
+    if region in REGIONS:  # the list completion offers: no site-packages needed
+        return
+
+    enable_site()  # botocore's endpoints data lives in site-packages
+    message = unknown_region(region, REGIONS)
+    if message:
+        from shellsso.output import warn
+
+        warn(message)
+
+
 def managed(env: Mapping[str, str]) -> list[str]:
     """The variables the last awsuse set, as it recorded them (unknown names ignored)."""
     return [name for name in env.get("_SHELLSSO_SET", "").split() if name in MANAGED_VARS]
@@ -279,6 +294,12 @@ def switch(shell: Shell, request: Request, env: Mapping[str, str]) -> list[str]:
     check_printable(profile, "profile name")
     refuse_inside_exec(env, profile)
     config = load_config()
+    if profile not in config.profiles:
+        from shellsso.firstrun import missing_config
+
+        missing = missing_config()
+        if missing:
+            raise ShellssoError(f"profile '{display_name(profile)}' not found: {missing}")
     config.get(profile)  # ProfileNotFound, with close matches, before anything changes
     target = config.sso_target(profile)
     own = managed(env)
@@ -294,6 +315,7 @@ def switch(shell: Shell, request: Request, env: Mapping[str, str]) -> list[str]:
     code += token_code(shell, target, ensure=not request.export)
     code.append(shell.export("AWS_PROFILE", profile))
     if request.region is not None:
+        warn_unknown_region(request.region)
         setting += REGION_VARS
         code += [shell.export(name, request.region) for name in REGION_VARS]
     code.insert(0, shell.unset(name for name in own if name not in setting))
@@ -343,9 +365,10 @@ def list_code(shell: Shell, env: Mapping[str, str]) -> list[str]:
     active = env.get("AWS_PROFILE") or env.get("AWS_DEFAULT_PROFILE") or "default"
     names = config.names()
     if not names:
+        from shellsso.firstrun import missing_config
         from shellsso.output import warn
 
-        warn(f"no profiles in {config.source}")
+        warn(f"no profiles: {missing_config() or f'none in {config.source}'}")
         return []
 
     def text(values: Mapping[str, object], key: str) -> str:
@@ -468,7 +491,10 @@ def preexec_code(shell: Shell, args: list[str], env: Mapping[str, str]) -> list[
 
 
 def main(argv: list[str]) -> int:
-    """`awsuse`: argv is [SHELL, awsuse's arguments...]."""
+    """`awsuse`: argv is [SHELL, awsuse's arguments...]. Its messages say `awsuse:`."""
+    from shellsso import output
+
+    output.PROG = "awsuse"
     return _guarded(run, argv)
 
 

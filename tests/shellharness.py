@@ -292,7 +292,7 @@ def check_switching(sh: ShellSession) -> None:
     assert "* prod" in listing and "  dev" in listing and "  staging" in listing
     out = sh.run("awsuse prdo")
     assert sh.status() == 1
-    assert "shellsso: error: profile 'prdo' not found in" in out
+    assert "awsuse: error: profile 'prdo' not found in" in out
     assert "(did you mean: prod?)" in out
     assert sh.value("AWS_PROFILE") == "prod"
     assert "usage: awsuse PROFILE" in sh.run("awsuse --help")

@@ -87,11 +87,48 @@ def test_script_tour(shell: str, demo_env: Dict[str, str], home: Path) -> None:
     listing = out.split("$ shellsso list", 1)[1]
     for name in ("dev", "staging", "prod", "sandbox"):
         assert name in listing
+    # Said as a person would say it, and what works offline.
+    assert "stand-in browser" not in out and "PKCE" not in out
+    assert "# Sign in once: the emulator's sign-in page opens and approves at once" in out
+    assert ("Offline, the emulator stands in for IAM Identity Center and for STS's\n"
+            "get-caller-identity; any other AWS command (aws s3 ls, terraform...) fails at\n"
+            "once") in out
+    if shutil.which("aws"):  # the AWS CLI asks the emulator's STS who the role is
+        assert "aws:dev $ aws sts get-caller-identity\n" in out
+        assert '"Account": "111111111111"' in out
+        assert "assumed-role/AWSReservedSSO_AdministratorAccess_" in out
     assert "Traceback" not in out
     assert "step failed" not in out
     assert "\x1b[" not in out  # no colour codes when the output is not a terminal
     assert leftovers(demo_env) == []
     assert list(home.iterdir()) == []  # the user's own HOME is never touched
+
+
+def test_demo_points_aws_at_the_emulator_and_other_apis_fail_at_once(tmp_path: Path) -> None:
+    """In the demo, STS is the emulator's, and `aws s3 ls` (here: boto3's list_buckets,
+    with the demo's environment) is one clear error at once, not a long wait."""
+    from shellsso.demo import CALLER_STEP, SCRIPT_STEPS, demo_env, tour_steps
+    from shellsso.emulator import Emulator
+
+    with Emulator() as emu:
+        env = demo_env({"PATH": str(tmp_path)}, tmp_path, emu.url)
+        assert env["AWS_ENDPOINT_URL_STS"] == env["AWS_ENDPOINT_URL"] == emu.url
+        code = ("import boto3, botocore.exceptions as e\n"
+                "try: boto3.client('s3', region_name='us-east-1').list_buckets()\n"
+                "except e.ClientError as x: print(x)\n")
+        env.update(AWS_ACCESS_KEY_ID="ASIAANYKEY0000000000", AWS_SECRET_ACCESS_KEY="x",
+                   PYTHONPATH=os.pathsep.join(sys.path))
+        started = time.monotonic()
+        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                             text=True, timeout=60)
+        assert time.monotonic() - started < 10
+    assert "(NotEmulated) when calling the ListBuckets operation" in out.stdout, out.stderr
+    # Without the AWS CLI on PATH the scripted tour has no `aws` step.
+    assert tour_steps({"PATH": str(tmp_path)}) == SCRIPT_STEPS
+    fake = tmp_path / "aws"
+    fake.write_text("#!/bin/sh\n")
+    fake.chmod(0o755)
+    assert tour_steps({"PATH": str(tmp_path)})[-1] == CALLER_STEP
 
 
 def test_script_step_failure_is_one_clear_line(tmp_path: Path) -> None:

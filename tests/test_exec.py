@@ -259,7 +259,7 @@ def test_prompt_in_an_exec_shell(aws_env: AwsEnv, shell: str) -> None:
         # awsuse knows the mode: exec's keys would shadow the profile it sets.
         out = sh.run("awsuse dev")
         assert out == (
-            "shellsso: error: this shell runs under `shellsso exec` for profile 'prod', whose "
+            "awsuse: error: this shell runs under `shellsso exec` for profile 'prod', whose "
             "credentials take precedence over AWS_PROFILE; exit it to switch (or run "
             "`shellsso exec --force --profile dev`)")
         assert sh.value("AWS_PROFILE") == "" and sh.prompt() == "aws:prod"

@@ -5,12 +5,10 @@ everything else back exactly as it was."""
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import shutil
 import subprocess
 import sys
-from importlib.metadata import version
 from pathlib import Path
 from typing import Dict
 
@@ -27,19 +25,10 @@ TOOLS = ("sh", "awk", "grep", "cat", "mktemp", "cmp", "tail", "rm", "rmdir", "mk
          "readlink", "basename", "dirname", "env")
 
 
-def can_build_wheels_offline() -> bool:
-    """setuptools builds wheels by itself from 70.1; older ones need the `wheel` package."""
-    if importlib.util.find_spec("wheel") is not None:
-        return True
-    major, minor = (int(x) for x in version("setuptools").split(".")[:2])
-    return (major, minor) >= (70, 1)
-
-
 def pip_args() -> str:
-    """Offline and fast: the venv sees the test interpreter's boto3 and setuptools.
-    Where that setuptools cannot build a wheel, pip fetches a build backend instead."""
-    if can_build_wheels_offline():
-        return "--no-deps --no-build-isolation --no-index"
+    """Fast: the venv sees the system interpreter's packages, so no dependencies are
+    fetched. How the wheel is built (in the venv, or isolated with a build backend
+    from the index) is install.sh's own choice, as for a user."""
     return "--no-deps"
 
 
@@ -100,9 +89,13 @@ def blocks(path: Path) -> int:
     return path.read_text().splitlines().count(BEGIN)
 
 
-def shell_env(env: Dict[str, str], home: Path) -> Dict[str, str]:
-    """A login PATH with ~/.local/bin on it, as the user's terminal would have."""
-    return {**env, "PATH": f"{home}/.local/bin:/usr/bin:/bin", "TERM": "dumb"}
+STOCK_PATH = "/usr/local/bin:/usr/bin:/bin"
+
+
+def shell_env(env: Dict[str, str]) -> Dict[str, str]:
+    """A new terminal's stock PATH: a fresh ~/.local/bin is not on it (Debian's
+    ~/.profile adds it only when it existed at login)."""
+    return {**env, "PATH": STOCK_PATH, "TERM": "dumb"}
 
 
 def test_install_twice_then_uninstall(checkout: Path, user: Dict[str, str], home: Path) -> None:
@@ -117,7 +110,8 @@ def test_install_twice_then_uninstall(checkout: Path, user: Dict[str, str], home
     first = install(checkout, user)
     assert first.returncode == 0, first.stdout + first.stderr
     assert f"added the shellsso line to {bashrc}" in first.stdout
-    assert "is not on your PATH" in first.stdout
+    assert f"{home}/.local/bin is not on this shell's PATH; the rc block adds it" in first.stdout
+    assert first.stdout.rstrip().endswith("then try `awsuse`")
     assert (venv / "bin" / "python").exists()
     assert link.is_symlink() and link.resolve() == (venv / "bin" / "shellsso").resolve()
     text = bashrc.read_text()
@@ -138,11 +132,18 @@ def test_install_twice_then_uninstall(checkout: Path, user: Dict[str, str], home
     assert hook.returncode == 0, hook.stderr
     assert "awsuse" in hook.stdout
 
-    # A new interactive bash reads ~/.bashrc and has awsuse.
-    bash = subprocess.run(["/bin/bash", "-ic", "type -t awsuse"], capture_output=True,
-                          text=True, env=shell_env(user, home), cwd=str(home), timeout=30,
-                          stdin=subprocess.DEVNULL)
-    assert bash.stdout.strip().splitlines()[-1:] == ["function"], bash.stdout + bash.stderr
+    # A new terminal, with a stock PATH, reads ~/.bashrc and has awsuse and shellsso.
+    bash = subprocess.run(["/bin/bash", "-ic", "type -t awsuse; command -v shellsso"],
+                          capture_output=True, text=True, env=shell_env(user), cwd=str(home),
+                          timeout=30, stdin=subprocess.DEVNULL)
+    assert bash.stdout.strip().splitlines()[-2:] == ["function", str(link)], (
+        bash.stdout + bash.stderr)
+    # ...and a second one does not put the folder on PATH twice.
+    nested = subprocess.run(["/bin/bash", "-ic", "bash -ic 'echo \"$PATH\"'"],
+                            capture_output=True, text=True, env=shell_env(user),
+                            cwd=str(home), timeout=30, stdin=subprocess.DEVNULL)
+    assert nested.stdout.strip().splitlines()[-1] == f"{home}/.local/bin:{STOCK_PATH}", (
+        nested.stdout + nested.stderr)
 
     second = install(checkout, user)
     assert second.returncode == 0, second.stdout + second.stderr
@@ -173,9 +174,10 @@ def test_zsh_and_fish_blocks(checkout: Path, user: Dict[str, str], home: Path) -
     assert blocks(fish_file) == 1 and "shellsso init fish | source" in fish_file.read_text()
     assert (home / ".bashrc").read_text() == "echo keep\n"  # not asked for
 
-    env = shell_env(user, home)
-    for shell, argv in (("zsh", ["-ic", "whence -w awsuse"]),
-                        ("fish", ["-ic", "functions -q awsuse; and echo has-awsuse"])):
+    env = shell_env(user)
+    for shell, argv in (("zsh", ["-ic", "whence -w awsuse; command -v shellsso"]),
+                        ("fish", ["-ic", "functions -q awsuse; and echo has-awsuse; "
+                                         "command -v shellsso"])):
         executable = shutil.which(shell)
         if executable is None:
             if in_ci():
@@ -185,6 +187,7 @@ def test_zsh_and_fish_blocks(checkout: Path, user: Dict[str, str], home: Path) -
                              cwd=str(home), timeout=30, stdin=subprocess.DEVNULL)
         assert "function" in run.stdout or "has-awsuse" in run.stdout, (
             shell, run.stdout, run.stderr)
+        assert f"{home}/.local/bin/shellsso" in run.stdout, (shell, run.stdout, run.stderr)
 
     # Without --shell: $SHELL (bash) plus the shells that already have rc files.
     detected = install(checkout, user, "--no-modify-rc")
@@ -199,9 +202,32 @@ def test_zsh_and_fish_blocks(checkout: Path, user: Dict[str, str], home: Path) -
 
     gone = install(checkout, user, "--uninstall")
     assert gone.returncode == 0, gone.stdout + gone.stderr
-    assert not zshrc.exists()  # it held nothing but the block
-    assert not fish_file.exists()
+    assert zshrc.read_text() == ""  # the user's file stays, without the block
+    assert not fish_file.exists()  # shellsso's own file goes
     assert (home / ".bashrc").read_text() == "echo keep\n"
+
+
+def test_uninstall_keeps_an_emptied_bashrc_and_removes_the_caches(
+        user: Dict[str, str], home: Path) -> None:
+    """Nothing to uninstall but the rc block and shellsso's caches: the ~/.bashrc that
+    held only the block stays (empty), ~/.cache/shellsso goes and is named, ~/.aws stays."""
+    bashrc = home / ".bashrc"
+    bashrc.write_text(f"{BEGIN}\n# Added by shellsso's install.sh\n"
+                      f'eval "$(shellsso init bash)"\n{END}\n')
+    cache = home / ".cache" / "shellsso"
+    (cache / "locks").mkdir(parents=True)
+    (cache / "names.bash").write_text("dev\n")
+    token = home / ".aws" / "sso" / "cache" / "0123.json"
+    token.parent.mkdir(parents=True)
+    token.write_text("{}")
+    gone = subprocess.run(["/bin/sh", str(REPO / "install.sh"), "--uninstall"], env=user,
+                          capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert gone.returncode == 0, gone.stdout + gone.stderr
+    assert bashrc.exists() and bashrc.read_text() == ""
+    assert f"removed the shellsso block from {bashrc}" in gone.stdout
+    assert not cache.exists()
+    assert f"removed {cache} (shellsso's caches; ~/.aws is left as it is)" in gone.stdout
+    assert token.read_text() == "{}"
 
 
 def test_help_and_bad_options(tmp_path: Path, user: Dict[str, str]) -> None:

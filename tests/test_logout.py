@@ -52,16 +52,25 @@ def test_logout_by_sso_session_name(aws_env: AwsEnv) -> None:
     write_token(aws_env.home, "corp", -60)  # expired: no portal call needed
     result = run_shellsso("logout", "--sso-session", "corp")
     assert result.returncode == 0
-    assert result.stderr == ("Logged out of SSO session 'corp': removed its token and "
-                             "0 cached role credentials\n")
+    assert result.stderr == ("Logged out of SSO session 'corp': removed its token "
+                             "(no cached role credentials)\n")
     assert "Logout" not in aws_env.counters()
 
 
 def test_logout_without_a_token(aws_env: AwsEnv) -> None:
     result = run_shellsso("logout", "--profile", "dev")
     assert result.returncode == 0
-    assert result.stderr == ("No cached token for SSO session 'corp'; removed 0 cached role "
-                             "credentials\n")
+    assert result.stderr == ("No cached token or role credentials for SSO session 'corp': "
+                             "nothing to remove\n")
+    write_role_credentials(aws_env.home, "dev", 3600)
+    again = run_shellsso("logout", "--profile", "dev")
+    assert again.stderr == ("No cached token for SSO session 'corp'; removed 1 cached role "
+                            "credential\n")
+    nothing = run_shellsso("logout", "--all")
+    assert nothing.stderr == "Nothing to log out of: no SSO tokens or cached role credentials\n"
+    write_token(aws_env.home, "corp", -60)
+    one = run_shellsso("logout", "--all")
+    assert one.stderr == "Logged out: removed 1 SSO token (no cached role credentials)\n"
 
 
 def test_portal_failure_is_a_warning(aws_env: AwsEnv) -> None:

@@ -26,7 +26,7 @@ def test_export_over_foreign_credentials_warns(aws_env: AwsEnv) -> None:
     with ShellSession(SHELL, aws_env.home, timeout=15) as sh:
         sh.run("export AWS_ACCESS_KEY_ID=AKIAFOREIGN AWS_SECRET_ACCESS_KEY=foreign-secret")
         out = sh.run("awsuse dev --export", timeout=30)
-        assert out == ("shellsso: warning: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY were set "
+        assert out == ("awsuse: warning: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY were set "
                        "outside awsuse; --export replaces them, and awsuse --unset or the next "
                        "switch clears them")
         assert sh.value("AWS_ACCESS_KEY_ID").startswith("ASIA")

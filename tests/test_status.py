@@ -224,5 +224,5 @@ def test_list_is_file_only(aws_env: AwsEnv) -> None:
 def test_list_without_config(home: Path) -> None:
     result = run_shellsso("list")
     assert result.returncode == 0 and result.stdout == ""
-    assert "no profiles in" in result.stderr
+    assert f"no profiles: {home}/.aws/config does not exist" in result.stderr
     assert json.loads(run_shellsso("list", "--json").stdout) == []

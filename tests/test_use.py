@@ -81,7 +81,7 @@ def test_unknown_profile_prints_nothing_and_suggests(home: Path) -> None:
     assert result.returncode == 1
     assert result.stdout == ""
     assert result.stderr == (
-        f"shellsso: error: profile 'prdo' not found in {home}/.aws/config (did you mean: prod?)\n")
+        f"awsuse: error: profile 'prdo' not found in {home}/.aws/config (did you mean: prod?)\n")
 
 
 @pytest.mark.parametrize("shell", list(shells.SHELLS))
@@ -250,7 +250,7 @@ def test_export_over_foreign_credentials_warns_once_without_values(aws_env: AwsE
     result = use("dev", "--export", env=env)
     assert result.returncode == 0, result.stderr
     assert result.stderr == (
-        "shellsso: warning: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY were set outside "
+        "awsuse: warning: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY were set outside "
         "awsuse; --export replaces them, and awsuse --unset or the next switch clears them\n")
     names = ["AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
              "AWS_CREDENTIAL_EXPIRATION", "_SHELLSSO_SET", "_SHELLSSO_PROFILE",

@@ -6,6 +6,7 @@ body alone becomes a generic ClientError and breaks CLI polling (PROTOCOL §4.1)
 
 from __future__ import annotations
 
+import html
 import json
 
 OIDC_ERROR_SUFFIX = ":http://internal.amazon.com/coral/com.amazonaws.sso.oidc/"
@@ -89,3 +90,17 @@ def default_shape(service: str, status: int) -> str:
         return {401: "InvalidClientException"}.get(status, "InvalidRequestException")
     return {401: "UnauthorizedException", 404: "ResourceNotFoundException",
             429: "TooManyRequestsException"}.get(status, "InvalidRequestException")
+
+
+def not_emulated(service: str, json_style: bool) -> Rendered:
+    """The answer to an AWS API the emulator does not serve: a fast, clear client error
+    (400: not retried) in the shape the caller's protocol parses, JSON or XML."""
+    code = "NotEmulated"
+    message = (f"the shellsso emulator serves IAM Identity Center, the console federation "
+               f"endpoint and STS (GetCallerIdentity, AssumeRole) only, not {service}")
+    if json_style:
+        body = json.dumps({"__type": code, "message": message}).encode()
+        return 400, {"x-amzn-ErrorType": code, "Content-Type": "application/json"}, body
+    xml = (f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code>"
+           f"<Message>{html.escape(message)}</Message></Error></ErrorResponse>")
+    return 400, {"Content-Type": "text/xml"}, xml.encode()

@@ -1,5 +1,6 @@
 """The HTTP front of the emulator: one loopback port serves sso-oidc, the portal,
-the browser pages and the `/_emulator/` control endpoints (their paths never collide).
+STS GetCallerIdentity, the browser pages and the `/_emulator/` control endpoints
+(their paths never collide).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from . import federation, oidc, portal, sts
-from .errors import Rendered, ServiceError, default_shape
+from .errors import Rendered, ServiceError, default_shape, not_emulated
 from .state import Failure, Settings, State
 
 JSON_TYPE = "application/json"
@@ -87,6 +88,8 @@ class _Server(ThreadingHTTPServer):
         super().handle_error(request, client_address)
 
 
+REST_XML_SERVICES = frozenset({"s3", "s3control", "route53", "cloudfront"})
+
 Route = Callable[["_Handler", dict[str, str], dict[str, Any]], Rendered]
 
 
@@ -131,6 +134,13 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True  # the stream position is unknown now
             self._send(*_json(400, {"message": "Bad request body"}))
             return
+        signed_for = sts.signing_service(self.headers.get("Authorization"))
+        if signed_for is not None and signed_for != "sts":
+            # XML for the query protocol (a form body) and the REST-XML services.
+            json_style = not ("x-www-form-urlencoded" in self.headers.get("Content-Type", "")
+                              or signed_for in REST_XML_SERVICES)
+            self._send(*not_emulated(signed_for, json_style))
+            return
         entry = ROUTES.get((method, split.path))
         if entry is None:
             status = 405 if any(p == split.path for _, p in ROUTES) else 404
@@ -140,6 +150,10 @@ class _Handler(BaseHTTPRequestHandler):
             return
         operation, service, route = entry
         try:
+            if service in FORM_SERVICES:
+                query.update(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
+            if service == "sts":  # one path for every action, named in the form body
+                operation = query.get("Action", "")
             if operation:
                 self.emu.state.count(operation)
                 failure = self.emu.state.take_failure(operation)
@@ -147,10 +161,7 @@ class _Handler(BaseHTTPRequestHandler):
                     self._send(*self._failure(service, failure))
                     return
             body: dict[str, Any] = {}
-            if service in FORM_SERVICES:
-                form = raw.decode("utf-8", "replace")
-                query.update(parse_qsl(form, keep_blank_values=True))
-            elif method == "POST":
+            if method == "POST" and service not in FORM_SERVICES:
                 body = self._parse_json(raw, service)
             self._send(*route(self, query, body))
         except ServiceError as err:

@@ -10,6 +10,7 @@ botocore parses into ClientError codes.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 import time
@@ -51,10 +52,46 @@ def _iso(epoch: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
 
 
+_CREDENTIAL = re.compile(r"Credential=([A-Z0-9]{16,128})/[0-9]{8}/[^/]*/([a-z0-9-]+)/")
+USER = "demo-user"
+"""The session name of the demo user's role sessions, as the portal names them."""
+
+
+def access_key_id(authorization: str | None) -> str | None:
+    """The access key id of a SigV4 `Authorization` header, or None."""
+    match = _CREDENTIAL.search(authorization or "")
+    return match.group(1) if match else None
+
+
+def signing_service(authorization: str | None) -> str | None:
+    """The service a SigV4 `Authorization` header was signed for (`sts`, `s3`...), or None.
+
+    The portal and sso-oidc calls are not SigV4-signed; any other AWS API call
+    that reaches the emulator (AWS_ENDPOINT_URL pointed here) is.
+    """
+    match = _CREDENTIAL.search(authorization or "")
+    return match.group(2) if match else None
+
+
+def role_arn_parts(account_id: str, role: str) -> tuple[str, str]:
+    """(assumed-role ARN, UserId) as IAM Identity Center names a permission set's session."""
+    digest = hashlib.sha1(f"{account_id}/{role}".encode()).hexdigest()
+    role_name = f"AWSReservedSSO_{role}_{digest[:16]}"
+    role_id = "AROA" + digest[16:32].upper()
+    return f"arn:aws:sts::{account_id}:assumed-role/{role_name}/{USER}", f"{role_id}:{USER}"
+
+
 def caller(state: State, authorization: str | None, token: str | None) -> IssuedCredentials:
-    """The issued credentials that signed the request, or InvalidClientTokenId (403)."""
-    match = re.search(r"Credential=([A-Z0-9]+)/", authorization or "")
-    found = creds.check(state, match.group(1), None, token) if match else None
+    """The issued credentials that signed the request, or the error STS gives."""
+    key = access_key_id(authorization)
+    if key is None:
+        raise StsError("MissingAuthenticationToken", "Request is missing Authentication Token",
+                       403)
+    with state.lock:
+        known = state.credentials.get(key)
+    if known is not None and known.expires_at <= time.time():
+        raise StsError("ExpiredToken", "The security token included in the request is expired")
+    found = creds.check(state, key, None, token)
     if found is None:
         raise StsError("InvalidClientTokenId",
                        "The security token included in the request is invalid.", 403)
@@ -108,9 +145,13 @@ def assume_role(state: State, source: IssuedCredentials, params: dict[str, str])
 
 def get_caller_identity(source: IssuedCredentials) -> Rendered:
     """GetCallerIdentity: the account and role of the key that signed the request."""
+    if source.chained:
+        arn = f"arn:aws:sts::{source.account_id}:assumed-role/{source.role_name}/shellsso"
+        user_id = f"AROA{source.access_key_id[4:]}:shellsso"
+    else:
+        arn, user_id = role_arn_parts(source.account_id, source.role_name)
     inner = (
-        f"<Arn>arn:aws:sts::{source.account_id}:assumed-role/{escape(source.role_name)}"
-        f"/shellsso</Arn><UserId>AROA{source.access_key_id[4:]}:shellsso</UserId>"
+        f"<Arn>{escape(arn)}</Arn><UserId>{escape(user_id)}</UserId>"
         f"<Account>{source.account_id}</Account>"
     )
     return _response("GetCallerIdentity", inner)
@@ -123,8 +164,8 @@ def handle(
     action = params.get("Action", "")
     try:
         if action not in ("AssumeRole", "GetCallerIdentity"):
-            raise StsError("InvalidAction", f"Could not find operation {action}")
-        state.count(action)
+            raise StsError("InvalidAction",
+                           f"Could not find operation {action} for version 2011-06-15")
         source = caller(state, authorization, token)
         if action == "AssumeRole":
             return assume_role(state, source, params)

@@ -1,0 +1,62 @@
+"""Is a region one AWS has? `awsuse --region` warns on a typo instead of setting
+AWS_REGION to something every AWS command will then fail on.
+
+Only the --region path comes here: first the list that completion offers, then
+botocore's own endpoints data, read as a file (no botocore import), so that a
+region newer than the list is not called unknown.
+"""
+
+from __future__ import annotations
+
+import os
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+# What `awsuse --region <TAB>` offers: the commercial, China and GovCloud regions.
+REGIONS = (
+    "af-south-1", "ap-east-1", "ap-east-2", "ap-northeast-1", "ap-northeast-2",
+    "ap-northeast-3", "ap-south-1", "ap-south-2", "ap-southeast-1", "ap-southeast-2",
+    "ap-southeast-3", "ap-southeast-4", "ap-southeast-5", "ap-southeast-7", "ca-central-1",
+    "ca-west-1", "cn-north-1", "cn-northwest-1", "eu-central-1", "eu-central-2",
+    "eu-north-1", "eu-south-1", "eu-south-2", "eu-west-1", "eu-west-2", "eu-west-3",
+    "il-central-1", "me-central-1", "me-south-1", "mx-central-1", "sa-east-1",
+    "us-east-1", "us-east-2", "us-gov-east-1", "us-gov-west-1", "us-west-1", "us-west-2",
+)
+"""Kept here, free of imports, so that `awsuse --region` checks it at no cost."""
+
+
+def botocore_regions() -> list[str]:
+    """The regions of every partition in botocore's endpoints.json (none if unreadable)."""
+    import importlib.util
+    import json
+
+    try:
+        spec = importlib.util.find_spec("botocore")
+    except (ImportError, ValueError):
+        return []
+    if spec is None or not spec.submodule_search_locations:
+        return []
+    path = os.path.join(list(spec.submodule_search_locations)[0], "data", "endpoints.json")
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = json.load(handle)
+        return [name for part in data["partitions"] for name in part["regions"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
+
+
+def unknown_region(region: str, listed: Iterable[str]) -> str | None:
+    """A warning for a region neither `listed` nor botocore knows, else None."""
+    names = list(listed)
+    if region in names:
+        return None
+    more = botocore_regions()
+    if region in more:
+        return None
+    import difflib
+
+    close = difflib.get_close_matches(region, sorted({*names, *more}), n=3, cutoff=0.6)
+    hint = f" (did you mean: {', '.join(close)}?)" if close else ""
+    return f"region '{region}' is not an AWS region botocore knows{hint}; set anyway"
