@@ -93,14 +93,15 @@ def get_role_credentials(state: State, settings: Settings, query: dict[str, str]
     key_id = "ASIA" + "".join(secrets.choice(KEY_ALPHABET) for _ in range(16))
     with state.lock:
         state.issued_access_key_ids.append(key_id)
-    return {
-        "roleCredentials": {
-            "accessKeyId": key_id,
-            "secretAccessKey": secrets.token_urlsafe(30)[:40],
-            "sessionToken": "IQoJb3JpZ2luX2VjE" + secrets.token_urlsafe(96),
-            "expiration": int((time.time() + settings.credential_ttl) * 1000),
-        }
+        overrides = dict(state.credential_overrides)
+    credentials: dict[str, Any] = {
+        "accessKeyId": key_id,
+        "secretAccessKey": secrets.token_urlsafe(30)[:40],
+        "sessionToken": "IQoJb3JpZ2luX2VjE" + secrets.token_urlsafe(96),
+        "expiration": int((time.time() + settings.credential_ttl) * 1000),
     }
+    credentials.update(overrides)
+    return {"roleCredentials": credentials}
 
 
 def logout(state: State, access: AccessToken) -> None:
