@@ -104,8 +104,13 @@ class locked:  # noqa: N801 - used like a function: `with locked(path):`
 
         ensure_private_dir(os.path.dirname(self.path) or ".")
         # O_NOFOLLOW: a symlink planted in place of a lock file is never followed.
-        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC,
-                          0o600)
+        try:
+            self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC,
+                              0o600)
+        except OSError as exc:
+            from shellsso.trust import refuse_link
+
+            raise refuse_link("lock file", self.path, exc) from None
         try:
             try:
                 fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

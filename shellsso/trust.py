@@ -180,3 +180,13 @@ def read_cache_file(
         return b"".join(chunks), None
     finally:
         os.close(fd)
+
+
+def refuse_link(what: str, path: str, exc: OSError) -> Exception:
+    """The error for a file opened with O_NOFOLLOW: one line if it was a symlink, else `exc`."""
+    import errno
+
+    if exc.errno == errno.ELOOP:
+        return UntrustedPath(f"refusing {what} {path}: it is a symlink, which shellsso never "
+                             f"follows to write; remove it: rm {_quoted(path)}")
+    return exc

@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import List, Optional, Tuple
 
 import pytest
-
 from conftest import AwsEnv, run_shellsso, write_config, write_token
 from shellharness import ShellSession
-from shellsso.safety import value_problem
 from test_rolecreds import FMT, emulator_login, role_cache_file
+
+from shellsso.safety import value_problem
 
 SHELLS = ["bash", "zsh", "fish"]
 
@@ -166,7 +166,8 @@ def test_no_token_in_any_error(aws_env: AwsEnv, shell: str) -> None:
     write_token(home, "corp", 3600, access_token=f"{secret}\nSECONDLINE")
     with ShellSession(shell, home, env=_never(), timeout=20) as sh:
         for command in ("awsuse dev --export", "awsuse dev", "shellsso export --profile dev",
-                        "shellsso credential-process --profile dev", "shellsso status --profile dev"):
+                        "shellsso credential-process --profile dev",
+                        "shellsso status --profile dev"):
             out = sh.run(command)
             assert secret not in out and "SECONDLINE" not in out, (command, out)
             assert "its accessToken holds characters no token has" in out, (command, out)
