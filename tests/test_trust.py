@@ -275,3 +275,20 @@ def test_escapes_in_names_never_reach_the_terminal(home: Path) -> None:
     for out in (listing.stdout, listing.stderr, status.stdout, status.stderr, missing.stderr,
                 awsuse.stderr, listed.stdout):
         assert not any(ch in out for ch in "\x1b\x07\x9b"), repr(out)
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_prompt_never_reads_a_fifo_in_place_of_the_token(home: Path, shell: str) -> None:
+    """The hooks re-read the token file at each prompt: a FIFO there must not hang it."""
+    from shellharness import ShellSession
+
+    write_config(home)
+    token = write_token(home, "corp", 600)  # under 15 minutes: every prompt re-reads it
+    with ShellSession(shell, home) as sh:
+        sh.run("awsuse dev")
+        assert sh.prompt() in ("aws:dev(10m)", "aws:dev(9m)")
+        token.unlink()
+        os.mkfifo(token, 0o600)
+        sh.run("true", timeout=5)
+        assert sh.prompt() == "aws:dev(expired)"  # as if missing
+        sh.run("awsuse --unset")
