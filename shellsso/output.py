@@ -51,8 +51,12 @@ def error(message: str) -> None:
 
 
 def info(message: str) -> None:
-    """Progress text for people; on stderr so that stdout stays machine-readable."""
-    sys.stderr.write(message + "\n")
+    """Progress text for people; on stderr so that stdout stays machine-readable.
+
+    Line breaks are kept; other control characters (from config names or a
+    portal's answer) are shown as `?`.
+    """
+    sys.stderr.write("\n".join(_line(line) for line in message.split("\n")) + "\n")
     sys.stderr.flush()
 
 

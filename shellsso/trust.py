@@ -88,12 +88,12 @@ def check_folder(path: str, what: Optional[str] = None) -> bool:
         info = os.stat(path)
     except (FileNotFoundError, NotADirectoryError):
         return False
-    label = what or folder_label(path)
     if not stat.S_ISDIR(info.st_mode):
-        raise UntrustedPath(f"refusing {label} {path}: it is not a folder; move it aside")
+        raise UntrustedPath(f"refusing {what or folder_label(path)} {path}: it is not a folder; "
+                            f"move it aside")
     why = problem(info)
     if why is not None:
-        raise refusal(label, path, why, folder=True)
+        raise refusal(what or folder_label(path), path, why, folder=True)
     return True
 
 
