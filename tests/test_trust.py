@@ -12,8 +12,10 @@ uid 65534 (the tests run as root in CI; as another user those few skip).
 
 from __future__ import annotations
 
+import grp
 import json
 import os
+import pwd
 import stat
 import subprocess
 import sys
@@ -86,8 +88,10 @@ def test_writable_folders_are_refused_until_fixed(aws_env: AwsEnv) -> None:
     assert line == (f"shellsso: error: refusing role-credential cache folder {cli}: it is "
                     f"writable by other users; run: chmod 700 {q(cli)}")
     assert list(cli.iterdir()) == []
-    cli.chmod(0o700)
+    cli.chmod(0o770)  # group-writable, but the group is the user's own and has no one else
+    assert grp.getgrgid(os.getegid()).gr_mem in ([], [pwd.getpwuid(os.geteuid()).pw_name])
     assert run_shellsso("export", "--profile", "dev").returncode == 0
+    assert mode(cli) == 0o700  # a real folder of the user's: tightened
     if os.geteuid() == 0:  # a group of other users (the user's own private group is fine)
         os.chown(cli, 0, OTHER)
         cli.chmod(0o770)
