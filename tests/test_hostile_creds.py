@@ -193,3 +193,55 @@ def test_error_text_from_botocore_never_shows_the_token() -> None:
     said = "Invalid header value b'abc\\ndef'"
     assert hide(said, "abc\ndef") == "Invalid header value b'<hidden>'"
     assert hide("token abc\ndef seen", "abc\ndef") == "token <hidden> seen"
+
+
+def generated_corpus() -> List[Triple]:
+    """Every C0 and C1 control, DEL, NUL next to each quote breaker or before shell code in
+    the next value, and non-ASCII, each with a `touch` behind it: all of them refused."""
+    payload = "'; touch PWNED; echo '\"; touch PWNED; echo \""
+    values: List[Triple] = []
+    controls = [chr(c) for c in [*range(0x20), *range(0x7f, 0xa0)]]
+    for n, char in enumerate(controls):
+        field = n % 3
+        value = f"x{char}{payload}"
+        triple = ["AKIAOK", "s", "t"]
+        triple[field] = value
+        values.append((triple[0], triple[1], triple[2]))
+    for breaker in ("'", "\\'", "\\", "\"", "$(", "`", "\\\\'", ";"):
+        values += [(f"AKIA\0{breaker}{payload}", "s", None),
+                   ("AKIAOK", f"{breaker}\0{payload}", None)]
+    for char in ("\u00e9", "\u2028", "\ufeff", "\U0001f692", "\udc80", "\u00a0"):
+        values.append(("AKIAOK", f"s{char}{payload}", None))
+    # A NUL ending one value, shell code in the next: fish's quoting turned inside out.
+    for nul in ("\0", "A\0", "\0\0", "A\0\\"):
+        for code in ("; touch PWNED; echo ", "; touch PWNED #", " & touch PWNED & ",
+                     "(touch PWNED)"):
+            values += [(nul, code, None), ("AKIAOK", "s" + nul, code)]
+    return values
+
+
+LOOPS = {
+    "bash": "for f in {docs}/*.json; do command cp \"$f\" {doc}; awsuse p --export; done",
+    "zsh": "for f in {docs}/*.json; do command cp \"$f\" {doc}; awsuse p --export; done",
+    "fish": "for f in {docs}/*.json; command cp $f {doc}; awsuse p --export; end",
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("shell", SHELLS)
+def test_generated_corpus_never_runs(home: Path, shell: str) -> None:
+    """A loop in the real shell over the generated corpus: one refusal each, 0 executions."""
+    corpus = generated_corpus()
+    docs = home / "docs"
+    docs.mkdir()
+    for n, triple in enumerate(corpus):
+        (docs / f"{n:04d}.json").write_text(_doc(triple))
+    doc = home / "doc.json"
+    write_config(home, f"[profile p]\ncredential_process = /bin/cat '{doc}'\n")
+    with ShellSession(shell, home, timeout=60) as sh:
+        lines = sh.run(LOOPS[shell].format(docs=docs, doc=doc), timeout=120).splitlines()
+        assert sh.value("AWS_ACCESS_KEY_ID") == ""
+    assert len(lines) == len(corpus) >= 110
+    assert all(line.startswith("shellsso: error: refusing ") and "PWNED" not in line
+               for line in lines), lines
+    assert _nothing_ran(home) == 0
