@@ -55,7 +55,9 @@ def read_json(path: str, what: str = "cache file") -> Optional[dict[str, Any]]:
     """The JSON object in `path`; None when absent, and None with a warning when corrupt.
 
     A truncated, empty or non-object file must never crash a command: it counts
-    as missing, and the next write replaces it.
+    as missing, and the next write replaces it; so does a FIFO, a device, a file
+    over 1 MB or JSON nested too deep. A file or folder that someone else
+    controls is refused (trust.UntrustedPath, one line naming it and the fix).
     """
     from shellsso.trust import read_cache_file
 
