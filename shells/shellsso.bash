@@ -67,7 +67,9 @@ __shellsso_reread() {
     \builtin local data re key
     \builtin local ts='[[:space:]]*:[[:space:]]*"([0-9]{4})-([0-9]{2})-([0-9]{2})[T ]([0-9]{2}):([0-9]{2}):([0-9]{2})'
     _SHELLSSO_EXPIRES=0 _SHELLSSO_REFRESH=
-    [[ -n ${_SHELLSSO_TOKEN-} && -r $_SHELLSSO_TOKEN ]] || \builtin return 0
+    # A regular file only: a FIFO or a device in its place would hang the prompt.
+    [[ -n ${_SHELLSSO_TOKEN-} && -f $_SHELLSSO_TOKEN && -r $_SHELLSSO_TOKEN ]] ||
+        \builtin return 0
     IFS= \builtin read -r -d '' data <"$_SHELLSSO_TOKEN" || :
     re="\"expiresAt\"$ts"
     [[ $data =~ $re ]] || \builtin return 0

@@ -62,7 +62,8 @@ end
 function __shellsso_reread
     set -gx _SHELLSSO_EXPIRES 0
     set -gx _SHELLSSO_REFRESH ''
-    test -n "$_SHELLSSO_TOKEN" -a -r "$_SHELLSSO_TOKEN"; or return 0
+    # A regular file only: a FIFO or a device in its place would hang the prompt.
+    test -n "$_SHELLSSO_TOKEN" -a -f "$_SHELLSSO_TOKEN" -a -r "$_SHELLSSO_TOKEN"; or return 0
     read -z -l data <$_SHELLSSO_TOKEN
     set -l ts '\s*:\s*"(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d):(\d\d)'
     set -l t (string match -rg '"expiresAt"'$ts -- $data)

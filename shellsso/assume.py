@@ -178,6 +178,7 @@ def assume_one(
         creds = credentials_from_entry(response)
         if creds is None:
             raise ShellssoError(f"STS sent incomplete credentials for profile '{profile_name}'")
+        creds.checked(f"STS's answer for profile '{profile_name}'")  # before it is cached
         from shellsso.files import write_json
 
         write_json(path, response, dumps=_dumps_like_cli)

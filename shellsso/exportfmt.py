@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Callable, Dict, List, Tuple
 
 from shellsso import shells
 from shellsso.errors import ShellssoError
+from shellsso.safety import check_value
 from shellsso.timeutil import format_isoformat
 
 if TYPE_CHECKING:
@@ -47,10 +48,9 @@ def quote_powershell(value: str) -> str:
 
 
 def _check(pairs: List[Tuple[str, str]]) -> None:
-    """No shell or environment can hold a NUL byte: refuse instead of truncating."""
+    """The check every evaluated value passes (safety.check_value): refuse, never truncate."""
     for name, value in pairs:
-        if "\0" in value:
-            raise ShellssoError(f"refusing to export {name}: the value contains a NUL byte")
+        check_value(name, value, credential=True)
 
 
 def _lines(template: Callable[[str, str], str]) -> Callable[[Credentials], str]:

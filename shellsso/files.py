@@ -17,13 +17,10 @@ if TYPE_CHECKING:
 
 
 def ensure_private_dir(path: str) -> None:
-    """Create a folder (and parents) with mode 0700; tighten the leaf if it exists."""
-    os.makedirs(path, mode=0o700, exist_ok=True)
-    try:
-        if os.stat(path).st_mode & 0o077:
-            os.chmod(path, 0o700)
-    except OSError:
-        pass
+    """A folder only the user controls: created 0700, or checked (trust.private_folder)."""
+    from shellsso.trust import private_folder
+
+    private_folder(path)
 
 
 def write_atomic(path: str, data: bytes) -> None:
@@ -58,21 +55,22 @@ def read_json(path: str, what: str = "cache file") -> Optional[dict[str, Any]]:
     """The JSON object in `path`; None when absent, and None with a warning when corrupt.
 
     A truncated, empty or non-object file must never crash a command: it counts
-    as missing, and the next write replaces it.
+    as missing, and the next write replaces it; so does a FIFO, a device, a file
+    over 1 MB or JSON nested too deep. A file or folder that someone else
+    controls is refused (trust.UntrustedPath, one line naming it and the fix).
     """
-    try:
-        with open(path, "rb") as handle:
-            raw = handle.read()
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        warn(f"cannot read {what} {path}: {exc.strerror}; ignoring it")
+    from shellsso.trust import read_cache_file
+
+    raw, problem = read_cache_file(path, what)  # refuses a file or folder others control
+    if raw is None:
+        if problem:
+            warn(f"ignoring {what} {path}: it {problem}")
         return None
     from shellsso.fastpath import json_loads
 
     try:
         data = json_loads(raw.decode("utf-8"))
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         warn(f"ignoring corrupt {what} {path} (not valid JSON)")
         return None
     if not isinstance(data, dict):
@@ -107,7 +105,14 @@ class locked:  # noqa: N801 - used like a function: `with locked(path):`
         import fcntl
 
         ensure_private_dir(os.path.dirname(self.path) or ".")
-        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        # O_NOFOLLOW: a symlink planted in place of a lock file is never followed.
+        try:
+            self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC,
+                              0o600)
+        except OSError as exc:
+            from shellsso.trust import refuse_link
+
+            raise refuse_link("lock file", self.path, exc) from None
         try:
             try:
                 fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

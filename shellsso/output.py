@@ -25,6 +25,13 @@ def use_color(stream: object = None) -> bool:
 _warned: set[str] = set()
 
 
+def _line(message: str) -> str:
+    """A message as one line a terminal shows as text: names from files may hold escapes."""
+    from shellsso.safety import visible
+
+    return visible(message)
+
+
 def warn(message: str) -> None:
     """One warning line on stderr, once per process however often the cause is met.
 
@@ -34,19 +41,23 @@ def warn(message: str) -> None:
     if message in _warned:
         return
     _warned.add(message)
-    sys.stderr.write(f"{PROG}: warning: {message}\n")
+    sys.stderr.write(f"{PROG}: warning: {_line(message)}\n")
     sys.stderr.flush()
 
 
 def error(message: str) -> None:
     """One error line on stderr."""
-    sys.stderr.write(f"{PROG}: error: {message}\n")
+    sys.stderr.write(f"{PROG}: error: {_line(message)}\n")
     sys.stderr.flush()
 
 
 def info(message: str) -> None:
-    """Progress text for people; on stderr so that stdout stays machine-readable."""
-    sys.stderr.write(message + "\n")
+    """Progress text for people; on stderr so that stdout stays machine-readable.
+
+    Line breaks are kept; other control characters (from config names or a
+    portal's answer) are shown as `?`.
+    """
+    sys.stderr.write("\n".join(_line(line) for line in message.split("\n")) + "\n")
     sys.stderr.flush()
 
 

@@ -15,12 +15,13 @@ import json
 import os
 import sys
 import time
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from shellsso import paths
 from shellsso.config import AwsConfig, SsoTarget
 from shellsso.errors import ConfigError, LoginRequired, ShellssoError
 from shellsso.fastpath import Record, sha1_hex
+from shellsso.safety import check_credential_fields, credential_problem, hide
 from shellsso.timeutil import format_timestamp, parse_timestamp
 
 EXPIRY_WINDOW = 15 * 60  # the CLI's CachedCredentialFetcher reuse margin
@@ -62,6 +63,16 @@ class Credentials(Record):
             f"expiration={self.expiration!r}, account_id={self.account_id!r})"
         )
 
+    def fields(self) -> List[Tuple[str, Optional[str]]]:
+        """The secret fields under their AWS names, for safety's checks."""
+        return [("AccessKeyId", self.access_key_id), ("SecretAccessKey", self.secret_access_key),
+                ("SessionToken", self.session_token)]
+
+    def checked(self, source: str) -> Credentials:
+        """These credentials, once every field is what AWS issues (else one refusal line)."""
+        check_credential_fields(self.fields(), source)
+        return self
+
     def fresh(self, now: Optional[float] = None, window: float = EXPIRY_WINDOW) -> bool:
         """True for static keys, or while at least `window` seconds remain."""
         if self.expiration is None:
@@ -101,19 +112,17 @@ def cache_lock(key: str) -> Any:
 
 def read_cache_entry(path: str) -> tuple[Optional[Dict[str, Any]], Optional[str]]:
     """(JSON object, None), (None, None) when absent, or (None, why) when corrupt."""
-    try:
-        with open(path, "rb") as handle:
-            raw = handle.read()
-    except FileNotFoundError:
-        return None, None
-    except OSError as exc:
-        return None, f"cannot be read ({exc.strerror})"
+    from shellsso.trust import read_cache_file
+
+    raw, problem = read_cache_file(path, "credential cache file")
+    if raw is None:
+        return None, problem and f"it {problem}"
     try:
         data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        return None, "is not valid JSON"
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return None, "it is not valid JSON"
     if not isinstance(data, dict):
-        return None, "is not a JSON object"
+        return None, "it is not a JSON object"
     return data, None
 
 
@@ -142,11 +151,14 @@ def load_cached(path: str, *, quiet: bool = False) -> Optional[Credentials]:
     data, problem = read_cache_entry(path)
     creds = credentials_from_entry(data) if data is not None else None
     if data is not None and creds is None:
-        problem = "has no usable Credentials"
+        problem = "it has no usable Credentials"
+    if creds is not None:
+        problem = credential_problem(creds.fields())  # never evaluated, never passed on
+        creds = None if problem else creds
     if problem and not quiet:
         from shellsso.output import warn
 
-        warn(f"ignoring credential cache file {path}: it {problem}; it will be replaced")
+        warn(f"ignoring credential cache file {path}: {problem}; it will be replaced")
     return creds
 
 
@@ -275,19 +287,19 @@ def fetch_role_credentials(target: SsoTarget, access_token: str) -> Credentials:
         code = error.get("Code", "")
         if code == "UnauthorizedException":
             raise _Unauthorized() from None
-        message = error.get("Message") or str(exc)
+        message = hide(error.get("Message") or str(exc), access_token)
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
         detail = f"{code} (HTTP {status})" if status else code
         raise ShellssoError(
             f"the SSO portal refused credentials for {where}: {detail}: {message}"
         ) from None
     except BotoCoreError as exc:
-        raise ShellssoError(
-            f"cannot get credentials for {where} from the SSO portal: {exc}"
-        ) from None
+        said = hide(str(exc), access_token)
+        raise ShellssoError(f"cannot get credentials for {where} from the SSO portal: {said}"
+                            ) from None
     role = response.get("roleCredentials") or {}
     try:
-        return Credentials(
+        creds = Credentials(
             access_key_id=role["accessKeyId"],
             secret_access_key=role["secretAccessKey"],
             session_token=role.get("sessionToken") or None,
@@ -296,6 +308,7 @@ def fetch_role_credentials(target: SsoTarget, access_token: str) -> Credentials:
         )
     except (KeyError, TypeError, ValueError):
         raise ShellssoError(f"the SSO portal sent incomplete credentials for {where}") from None
+    return creds.checked(f"the SSO portal's answer for {where}")  # before it is cached
 
 
 # --- static keys and credential_process --------------------------------------------------
@@ -337,7 +350,8 @@ def static_credentials(profile_name: str) -> Optional[Credentials]:
         missing = _STATIC_ID if not key else _STATIC_SECRET
         raise ConfigError(f"profile '{profile_name}' has static keys but no {missing}")
     token = values.get("aws_session_token") or values.get("aws_security_token") or None
-    return Credentials(key, secret, token, None, values.get("aws_account_id") or None)
+    return Credentials(key, secret, token, None, values.get("aws_account_id") or None).checked(
+        f"the static keys of profile '{profile_name}'")
 
 
 def enter_profile_chain(profile_name: str) -> str:
@@ -375,7 +389,7 @@ def process_credentials(profile_name: str, command: str) -> Credentials:
         raise ShellssoError(f"{what} failed: {reason}")
     try:
         doc = json.loads(result.stdout.decode("utf-8"))
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise ShellssoError(f"{what} printed no JSON") from None
     if not isinstance(doc, dict) or doc.get("Version") != 1:
         raise ShellssoError(f"{what} printed an unsupported document (Version must be 1)")
@@ -389,7 +403,7 @@ def process_credentials(profile_name: str, command: str) -> Credentials:
     token = doc.get("SessionToken")
     account = doc.get("AccountId")
     return Credentials(key, secret, token if isinstance(token, str) and token else None,
-                       expires, account if isinstance(account, str) else None)
+                       expires, account if isinstance(account, str) else None).checked(what)
 
 
 # --- the entry point -----------------------------------------------------------------------

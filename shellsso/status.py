@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
 from shellsso.config import AwsConfig, SsoTarget, active_profile_name, load_config
 from shellsso.errors import ConfigError, ProfileNotFound
+from shellsso.safety import visible
 from shellsso.session import token_state, until_text
 from shellsso.timeutil import describe_remaining, format_timestamp, parse_timestamp
 
@@ -179,7 +180,7 @@ def format_status(info: Dict[str, Any]) -> str:
             rows.append(("Credentials", f"cached until {at} ({describe_remaining(left)} left)"
                          if left > 0 else f"cached, expired at {at}"))
     width = max(len(label) for label, _ in rows) + 2
-    return "\n".join(f"{label + ':':<{width}}{value}" for label, value in rows)
+    return "\n".join(f"{label + ':':<{width}}{visible(value)}" for label, value in rows)
 
 
 def run_status(args: argparse.Namespace) -> int:
@@ -261,8 +262,9 @@ def format_list(rows: List[Dict[str, Any]]) -> str:
     """Aligned columns, the active profile marked with `*`."""
     header = ["", "PROFILE", "SESSION", "ACCOUNT", "ROLE", "REGION", "TOKEN"]
     table = [header] + [
-        ["*" if r["active"] else "", r["name"], _session_cell(r), r["accountId"] or "-",
-         r["roleName"] or "-", r["region"] or "-", r["token"] or "-"]
+        [visible(cell) for cell in (
+            "*" if r["active"] else "", r["name"], _session_cell(r), r["accountId"] or "-",
+            r["roleName"] or "-", r["region"] or "-", r["token"] or "-")]
         for r in rows
     ]
     widths = [max(len(line[i]) for line in table) for i in range(len(header))]

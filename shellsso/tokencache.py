@@ -15,6 +15,7 @@ import time
 from shellsso import paths
 from shellsso.fastpath import Record, sha1_hex
 from shellsso.files import locked, read_json, remove, write_json
+from shellsso.safety import printable_ascii
 from shellsso.timeutil import format_timestamp, parse_timestamp
 
 TYPE_CHECKING = False
@@ -106,10 +107,12 @@ def token_from_json(data: Dict[str, Any]) -> Optional[Token]:
     expires_at = parse_timestamp(data.get("expiresAt"))
     if not isinstance(access_token, str) or not access_token or expires_at is None:
         return None
+    if not printable_ascii(access_token):  # it would travel in a header, and into errors
+        return None
 
     def text(key: str) -> Optional[str]:
         value = data.get(key)
-        return value if isinstance(value, str) and value else None
+        return value if isinstance(value, str) and value and printable_ascii(value) else None
 
     return Token(
         start_url=text("startUrl") or "",
@@ -154,7 +157,10 @@ def load_token(target: SsoTarget) -> Optional[Token]:
     if token is None:
         from shellsso.output import warn
 
-        warn(f"ignoring SSO token cache file {path}: no accessToken/expiresAt")
+        access = data.get("accessToken")
+        why = ("its accessToken holds characters no token has" if isinstance(access, str)
+               and access and not printable_ascii(access) else "no accessToken/expiresAt")
+        warn(f"ignoring SSO token cache file {path}: {why}")
     return token
 
 

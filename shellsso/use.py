@@ -340,7 +340,9 @@ def unset_code(shell: Shell, env: Mapping[str, str]) -> list[str]:
 
 def display_name(name: str) -> str:
     """A profile name fit for one line of a terminal (control characters shown as `?`)."""
-    return "".join("?" if ch < " " or ch == "\x7f" else ch for ch in name)
+    from shellsso.safety import visible
+
+    return visible(name)
 
 
 def columns(rows: list[list[str]], limit: int = 40) -> list[str]:

@@ -405,6 +405,22 @@ def test_role_credentials_expire_in_milliseconds_an_hour_out(emu: Emulator) -> N
                                  accountId="444444444444", roleName="ReadOnlyAccess")
 
 
+def test_rogue_portal_answers_with_chosen_credential_fields(emu: Emulator) -> None:
+    _, token = device_login(emu)
+    sso = client(emu, "sso")
+    hostile = {"accessKeyId": "AKIA\u0000", "secretAccessKey": "; touch PWNED; echo "}
+    assert post(f"{emu.url}/_emulator/credentials", {"credentials": hostile})[2] == {
+        "credentials": ["accessKeyId", "secretAccessKey"]}
+    role = sso.get_role_credentials(accessToken=token["accessToken"], accountId="111111111111",
+                                    roleName="AdministratorAccess")["roleCredentials"]
+    assert {k: role[k] for k in hostile} == hostile and role["sessionToken"]
+    assert post(f"{emu.url}/_emulator/credentials", {"credentials": [1]})[0] == 400
+    emu.serve_credentials(None)
+    role = sso.get_role_credentials(accessToken=token["accessToken"], accountId="111111111111",
+                                    roleName="AdministratorAccess")["roleCredentials"]
+    assert role["accessKeyId"].startswith("ASIA")
+
+
 def test_logout_kills_the_session(emu: Emulator) -> None:
     reg, token = device_login(emu)
     sso = client(emu, "sso")

@@ -30,12 +30,16 @@ EXPIRES_ISO = "2026-11-18T11:06:40+00:00"
 NAMES = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
          "AWS_CREDENTIAL_EXPIRATION"]
 PLAIN = Credentials("ASIAEXAMPLEKEY000001", "secret/with+chars", "token==", EXPIRES, "111")
+# Credentials are printable ASCII (anything else is refused, below): shell code in that range.
 HOSTILE_VALUES = [
-    "'\";&&e-$ èрт🚒♞中片-j",
+    "'\";&&e-$ ; touch pwned0; echo ",
     "$(touch pwned)`touch pwned2`${HOME}\\",
-    "line1\nline2\t\"q\" 'single' \\' \\\\",
-    "\u201csmart\u201d \u201equotes\u201e `$Env:PATH` $null",
+    "line1 line2 \"q\" 'single' \\' \\\\",
+    "`$Env:PATH` $null \"; touch pwned3; echo \"",
 ]
+# No shell can hold a NUL; AWS issues no credential outside printable ASCII.
+REFUSED_VALUES = ["AKIA\0", "line1\nline2", "tab\there", "èрт🚒♞中片", "\u201csmart\u201d",
+                  "\x1b[31m"]
 
 
 def hostile(value: str) -> Credentials:
@@ -111,6 +115,18 @@ def test_nul_byte_is_refused() -> None:
     for fmt in ("env", "fish", "powershell"):
         with pytest.raises(ShellssoError, match="NUL"):
             format_credentials(hostile("a\0b"), fmt)
+
+
+@pytest.mark.parametrize("value", REFUSED_VALUES)
+def test_credentials_outside_printable_ascii_are_refused_naming_the_field(value: str) -> None:
+    from shellsso.errors import ShellssoError
+
+    for fmt in ("env", "env-no-export", "fish", "powershell"):
+        creds = Credentials("ASIAEXAMPLEKEY000001", "secret", "tok" + value, EXPIRES)
+        with pytest.raises(ShellssoError) as caught:
+            format_credentials(creds, fmt)
+        assert caught.value.message.startswith("refusing AWS_SESSION_TOKEN: the value holds ")
+        assert value not in caught.value.message
 
 
 def test_unknown_format_is_an_error() -> None:

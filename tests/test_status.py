@@ -203,12 +203,14 @@ def test_list_json(aws_env: AwsEnv, monkeypatch: Any) -> None:
 def test_list_is_file_only(aws_env: AwsEnv) -> None:
     """No boto3, and one token-file read per session (not per profile)."""
     code = (
-        "import builtins, sys\n"
+        "import builtins, os, sys\n"
         "opened = []\n"
-        "real = builtins.open\n"
+        "real, real_os = builtins.open, os.stat\n"
         "def spy(path, *a, **k):\n"
         "    opened.append(str(path)); return real(path, *a, **k)\n"
-        "builtins.open = spy\n"
+        "def spy_os(path, *a, **k):\n"
+        "    opened.append(str(path)); return real_os(path, *a, **k)\n"
+        "builtins.open, os.stat = spy, spy_os\n"
         "from shellsso.cli import main\n"
         "main(['list'])\n"
         "sys.stderr.write(repr((sorted({m.split('.')[0] for m in sys.modules} & "

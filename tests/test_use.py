@@ -127,7 +127,7 @@ def test_valid_token_hot_path_imports_no_boto3_argparse_or_site(home: Path) -> N
             "sys.stdout=io.TextIOWrapper(io.BytesIO());rc=u.main(['bash',*sys.argv[1:]]);"
             "sys.stdout=sys.__stdout__;"
             "print(rc, sorted(m for m in sys.modules if m.split('.')[0] in "
-            "('boto3','botocore','argparse','site','json','dataclasses')))")
+            "('boto3','botocore','argparse','site','json','dataclasses','grp','pwd')))")
     for args in (["dev"], []):  # a switch, and the listing
         out = subprocess.run([sys.executable, "-E", "-S", "-c", code, pkgdir, *args],
                              capture_output=True, text=True, check=True)

@@ -89,14 +89,16 @@ def get_role_credentials(state: State, settings: Settings, query: dict[str, str]
     if account is None or role not in account.roles:
         raise portal_error("ResourceNotFoundException", "No access")
     issued = creds.issue(state, account.account_id, role, settings.credential_ttl)
-    return {
-        "roleCredentials": {
-            "accessKeyId": issued.access_key_id,
-            "secretAccessKey": issued.secret_access_key,
-            "sessionToken": issued.session_token,
-            "expiration": int(issued.expires_at * 1000),
-        }
+    with state.lock:
+        overrides = dict(state.credential_overrides)
+    credentials: dict[str, Any] = {
+        "accessKeyId": issued.access_key_id,
+        "secretAccessKey": issued.secret_access_key,
+        "sessionToken": issued.session_token,
+        "expiration": int(issued.expires_at * 1000),
     }
+    credentials.update(overrides)
+    return {"roleCredentials": credentials}
 
 
 def logout(state: State, access: AccessToken) -> None:

@@ -309,6 +309,14 @@ class _Handler(BaseHTTPRequestHandler):
     def approve_all(self, query: dict[str, str], body: dict[str, Any]) -> Rendered:
         return _json(200, {"approved": self.emu.approve_all()})
 
+    def credentials(self, query: dict[str, str], body: dict[str, Any]) -> Rendered:
+        fields = body.get("credentials") or {}
+        if not isinstance(fields, dict) or not all(
+                isinstance(k, str) and isinstance(v, str) for k, v in fields.items()):
+            return _json(400, {"message": "expected {credentials: {field: str}}"})
+        self.emu.serve_credentials(fields)
+        return _json(200, {"credentials": sorted(fields)})
+
 
 # (method, path) -> (operation name counted in stats, error style, handler)
 ROUTES: dict[tuple[str, str], tuple[str, str, Route]] = {
@@ -331,6 +339,7 @@ ROUTES: dict[tuple[str, str], tuple[str, str, Route]] = {
     ("POST", "/_emulator/fail"): ("", "portal", _Handler.fail),
     ("POST", "/_emulator/deny"): ("", "portal", _Handler.deny),
     ("POST", "/_emulator/approve-all"): ("", "portal", _Handler.approve_all),
+    ("POST", "/_emulator/credentials"): ("", "portal", _Handler.credentials),
 }
 
 
@@ -467,6 +476,12 @@ class Emulator:
         with self.state.lock:
             self.state.deny_next = (not self.state.deny_next) if deny is None else deny
             return self.state.deny_next
+
+    def serve_credentials(self, fields: dict[str, str] | None) -> None:
+        """Answer GetRoleCredentials with these fields (accessKeyId, secretAccessKey,
+        sessionToken) in place of fresh ones, as a rogue portal would; None or {} stops."""
+        with self.state.lock:
+            self.state.credential_overrides = dict(fields or {})
 
     def approve_all(self) -> int:
         """Approve every pending device code; returns how many."""

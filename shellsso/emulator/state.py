@@ -140,6 +140,8 @@ class State:
         self.failures: dict[str, Failure] = {}
         self.deny_next = False
         self.issued_access_key_ids: list[str] = []
+        # Fields GetRoleCredentials answers with instead of fresh ones (a rogue portal).
+        self.credential_overrides: dict[str, str] = {}
         if path is not None:
             self._load(path)
 

@@ -7,6 +7,8 @@ in shellsso knows a shell's syntax.
 
 from __future__ import annotations
 
+from shellsso.safety import CREDENTIAL_VARS, check_value, is_control
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -20,7 +22,7 @@ def check_printable(value: str, what: str) -> None:
     completion cache (one name a line) and every prompt.
     """
     for char in value:
-        if char < " " or char == "\x7f" or "\ud800" <= char <= "\udfff":
+        if is_control(char):
             from shellsso.errors import ShellssoError
 
             raise ShellssoError(
@@ -40,11 +42,25 @@ class Shell:
         return f"shellsso.{self.name}"
 
     def quote(self, value: str) -> str:
-        """`value` as one literal word of this shell."""
+        """`value` as one literal word of this shell (a NUL byte is refused: none can hold it)."""
+        check_value("a value for the shell", value)
+        return self.quote_word(value)
+
+    def quote_word(self, value: str) -> str:
+        """The shell's own quoting of a value already checked by `quote`."""
         raise NotImplementedError
 
     def export(self, name: str, value: str) -> str:
-        """Set and export an environment variable (`name` is a fixed identifier)."""
+        """Set and export an environment variable (`name` is a fixed identifier).
+
+        The value passes safety.check_value first (credentials: printable ASCII
+        only), so a refusal names the variable rather than "a value".
+        """
+        check_value(name, value, credential=name in CREDENTIAL_VARS)
+        return self.export_quoted(name, self.quote_word(value))
+
+    def export_quoted(self, name: str, word: str) -> str:
+        """The shell's code setting and exporting `name` to the quoted `word`."""
         raise NotImplementedError
 
     def unset(self, names: Iterable[str]) -> str:
@@ -73,12 +89,12 @@ class Shell:
 class PosixShell(Shell):
     """bash and zsh: single quotes, `export`, `unset`."""
 
-    def quote(self, value: str) -> str:
+    def quote_word(self, value: str) -> str:
         """Single quotes, each `'` written as `'\\''`: nothing inside is special."""
         return "'" + value.replace("'", "'\\''") + "'"
 
-    def export(self, name: str, value: str) -> str:
-        return f"\\builtin export {name}={self.quote(value)}"
+    def export_quoted(self, name: str, word: str) -> str:
+        return f"\\builtin export {name}={word}"
 
     def unset(self, names: Iterable[str]) -> str:
         listed = " ".join(names)

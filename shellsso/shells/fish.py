@@ -12,12 +12,12 @@ if TYPE_CHECKING:
 class Fish(Shell):
     name = "fish"
 
-    def quote(self, value: str) -> str:
+    def quote_word(self, value: str) -> str:
         """fish single quotes: only `\\` and `'` are special inside, each escaped with `\\`."""
         return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
-    def export(self, name: str, value: str) -> str:
-        return f"set -gx {name} {self.quote(value)}"
+    def export_quoted(self, name: str, word: str) -> str:
+        return f"set -gx {name} {word}"
 
     def unset(self, names: Iterable[str]) -> str:
         listed = " ".join(names)

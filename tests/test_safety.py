@@ -1,0 +1,64 @@
+"""The one check before eval, visible-safe text and hidden secrets, at unit level.
+
+The real shells, caches and portal are exercised in test_hostile_creds.py.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from shellsso import shells
+from shellsso.errors import ShellssoError
+from shellsso.safety import check_value, hide, value_problem, visible
+
+
+@pytest.mark.parametrize("shell", list(shells.SHELLS))
+def test_every_export_passes_the_check(shell: str) -> None:
+    sh = shells.get(shell)
+    with pytest.raises(ShellssoError) as caught:
+        sh.export("AWS_PROFILE", "dev\0; touch PWNED")
+    assert caught.value.message == "refusing AWS_PROFILE: the value holds a NUL byte"
+    with pytest.raises(ShellssoError) as caught:
+        sh.export("AWS_SECRET_ACCESS_KEY", "s\u00e9cret")
+    assert caught.value.message == ("refusing AWS_SECRET_ACCESS_KEY: the value holds "
+                                    "characters AWS never issues in credentials "
+                                    "(only printable ASCII)")
+    with pytest.raises(ShellssoError, match="NUL"):
+        sh.print_lines(["a\0b"])
+    # Other values keep any character but NUL: quoting holds them.
+    assert sh.export("AWS_PROFILE", "prod-\u00fcn\u00efc\u00f8d\u00e9\n")
+
+
+def test_value_problem_and_check_name_the_source_never_the_value() -> None:
+    assert value_problem("ASIA0123456789ABCDEF/+= ~", credential=True) is None
+    assert value_problem("\x7f", credential=True) is not None
+    assert value_problem("\x7f") is None
+    with pytest.raises(ShellssoError) as caught:
+        check_value("SessionToken", "tok\nSECRET", credential=True, source="the portal")
+    assert caught.value.message.startswith("refusing SessionToken from the portal: the value")
+    assert "SECRET" not in caught.value.message
+
+
+def test_visible_shows_controls_as_question_marks() -> None:
+    assert visible("prod") == "prod"
+    assert visible("\u00fcn\u00efc\u00f8d\u00e9 \u4e2d") == "\u00fcn\u00efc\u00f8d\u00e9 \u4e2d"
+    assert visible("a\x1b[31mb\x07c\x9bd\x7fe\nf\udc80") == "a?[31mb?c?d?e?f?"
+
+
+def test_error_warning_and_info_lines_are_visible_safe(capsys: pytest.CaptureFixture[str]) -> None:
+    from shellsso.output import error, info, warn
+
+    error("profile 'x\x1b]0;t\x07' not found\nsecond")
+    warn("name \x1b[2J")
+    info("open:\n  https://portal/\x1b[8mhidden\n")
+    err = capsys.readouterr().err
+    assert err == ("shellsso: error: profile 'x?]0;t?' not found?second\n"
+                   "shellsso: warning: name ?[2J\n"
+                   "open:\n  https://portal/?[8mhidden\n\n")
+
+
+def test_hide_removes_a_secret_in_every_spelling() -> None:
+    secret = "abc\ndef"
+    for said in (f"header {secret}", f"header {secret!r}", f"header {secret.encode()!r}"):
+        assert "abc" not in hide(said, secret), said
+    assert hide("nothing", None, "") == "nothing"
