@@ -63,7 +63,7 @@ def _refusal(out: str, field: str, triple: Triple) -> str:
     """The one error line; it names the field and holds no part of a value."""
     lines = [line for line in out.splitlines() if line.strip()]
     assert len(lines) == 1, out
-    assert lines[0].startswith(f"shellsso: error: refusing {field} from "), out
+    assert lines[0].startswith(f"awsuse: error: refusing {field} from "), out
     assert "PWNED" not in lines[0] and "AKIAOK" not in lines[0], out
     return lines[0]
 
@@ -134,7 +134,7 @@ def test_cache_and_portal_values(aws_env: AwsEnv, shell: str) -> None:
             tried += 1
             value = triple[["AccessKeyId", "SecretAccessKey", "SessionToken"].index(field)]
             assert out.splitlines() == [
-                f"shellsso: warning: ignoring credential cache file {cache}: its {field} "
+                f"awsuse: warning: ignoring credential cache file {cache}: its {field} "
                 f"{value_problem(value or '', credential=True)}; it will be replaced"], out
             assert sh.value("AWS_ACCESS_KEY_ID").startswith("ASIA")
             executed += _nothing_ran(home)
@@ -147,7 +147,7 @@ def test_cache_and_portal_values(aws_env: AwsEnv, shell: str) -> None:
             tried += 1
             assert sh.status() == 1
             assert out.splitlines() == [
-                f"shellsso: error: refusing {field} from the SSO portal's answer for account "
+                f"awsuse: error: refusing {field} from the SSO portal's answer for account "
                 f"111111111111 role AdministratorAccess: the value "
                 f"{value_problem(''.join(fields.values()), credential=True)}"], out
             assert not cache.exists()
@@ -242,6 +242,6 @@ def test_generated_corpus_never_runs(home: Path, shell: str) -> None:
         lines = sh.run(LOOPS[shell].format(docs=docs, doc=doc), timeout=120).splitlines()
         assert sh.value("AWS_ACCESS_KEY_ID") == ""
     assert len(lines) == len(corpus) >= 110
-    assert all(line.startswith("shellsso: error: refusing ") and "PWNED" not in line
+    assert all(line.startswith("awsuse: error: refusing ") and "PWNED" not in line
                for line in lines), lines
     assert _nothing_ran(home) == 0

@@ -133,13 +133,15 @@ def grc(env: AwsEnv) -> int:
 
 
 def one_error_line(result: subprocess.CompletedProcess) -> str:  # type: ignore[type-arg]
-    """The single `shellsso: error: ...` line; nothing on stdout, no traceback."""
+    """The single `shellsso: error: ...` line (`awsuse: error: ...` from the awsuse back
+    end); nothing on stdout, no traceback."""
     assert result.returncode != 0
     assert result.stdout == ""
     assert "Traceback" not in result.stderr
     lines = result.stderr.splitlines()
     assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("shellsso: error: ")
+    prog = "awsuse" if "_use" in result.args else "shellsso"
+    assert lines[0].startswith(f"{prog}: error: ")
     return lines[0]
 
 

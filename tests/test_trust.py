@@ -64,7 +64,7 @@ def test_token_folder_of_another_user_is_refused(aws_env: AwsEnv) -> None:
                 f"another user (uid {OTHER}); move it aside (mv {q(folder)} "
                 f"{q(folder.with_name('cache.untrusted'))}) and let shellsso create its own")
     assert one_error_line(run_shellsso("status", "--profile", "dev")) == expected
-    assert one_error_line(use("dev")) == expected
+    assert one_error_line(use("dev")) == expected.replace("shellsso:", "awsuse:", 1)
     assert one_error_line(run_shellsso("export", "--profile", "dev")) == expected
     assert one_error_line(run_shellsso("login", "--profile", "dev")) == expected
     assert sorted(p.name for p in folder.iterdir()) == [planted.name]  # nothing written there
@@ -222,7 +222,7 @@ def test_token_file_that_is_no_cache_file(home: Path, kind: str) -> None:
     assert "Token:       none (log in: shellsso login --profile dev)" in status.stdout
     switch = use("dev", env=dict(os.environ, SHELLSSO_AUTO_LOGIN="never"))
     assert switch.returncode == 0
-    assert switch.stderr.splitlines()[0] == warning
+    assert switch.stderr.splitlines()[0] == warning.replace("shellsso:", "awsuse:", 1)
     assert "no token for SSO session 'corp'" in switch.stderr
     assert "unexpected" not in status.stderr + switch.stderr
     assert time.monotonic() - start < 10
