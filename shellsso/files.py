@@ -11,6 +11,13 @@ import os
 
 from shellsso.output import warn
 
+# Temp files are `.shellsso-<pid>-<random>.tmp`: never `<key>.json`, the only name
+# botocore and the AWS CLI look up or sweep, and the pid tells a killed writer's
+# leftover from a write in progress.
+TEMP_PREFIX = ".shellsso-"
+TEMP_SUFFIX = ".tmp"
+STALE_TEMP_AGE = 60  # seconds: no write takes this long, whatever its pid says
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Callable, Optional
@@ -32,7 +39,9 @@ def write_atomic(path: str, data: bytes) -> None:
 
     folder = os.path.dirname(path) or "."
     ensure_private_dir(folder)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".shellsso-", suffix=".tmp")
+    sweep_temp_files(folder)
+    prefix = f"{TEMP_PREFIX}{os.getpid()}-"
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=prefix, suffix=TEMP_SUFFIX)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -43,6 +52,50 @@ def write_atomic(path: str, data: bytes) -> None:
     except BaseException:
         remove(tmp)
         raise
+
+
+def _writer_alive(name: str) -> bool:
+    """Might the process that named this temp file still be writing it?"""
+    pid_text = name[len(TEMP_PREFIX):].split("-", 1)[0]
+    if not pid_text.isdigit():
+        return True  # a name from before the pid was part of it: age alone decides
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # it exists (EPERM)
+    return True
+
+
+def sweep_temp_files(folder: str) -> int:
+    """Remove the temp files a killed write left in `folder`; how many were removed.
+
+    A kill -9 between the temp file and the rename leaves a copy of a token or
+    of credentials behind. The next write (or logout) removes it: at once when
+    its writer is gone, after a minute in any case (a pid reused, another host).
+    """
+    import time
+
+    try:
+        names = [n for n in os.listdir(folder)
+                 if n.startswith(TEMP_PREFIX) and n.endswith(TEMP_SUFFIX)]
+    except OSError:
+        return 0
+    removed = 0
+    now = time.time()
+    for name in names:
+        path = os.path.join(folder, name)
+        try:
+            age = now - os.lstat(path).st_mtime
+        except OSError:
+            continue
+        if age > STALE_TEMP_AGE or not _writer_alive(name):
+            try:
+                removed += remove(path)
+            except OSError:
+                pass
+    return removed
 
 
 def write_json(path: str, obj: Any, dumps: Optional[Callable[[Any], str]] = None) -> None:

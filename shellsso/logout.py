@@ -16,7 +16,7 @@ from typing import List, Optional
 from shellsso import paths, tokencache
 from shellsso.config import SsoTarget, load_config
 from shellsso.errors import ExitStatus, ShellssoError
-from shellsso.files import read_json, remove
+from shellsso.files import read_json, remove, sweep_temp_files
 from shellsso.output import info, warn
 
 
@@ -62,12 +62,19 @@ def logout_target(target: SsoTarget) -> None:
             if path not in seen:
                 seen.add(path)
                 removed += remove(path)
+        _sweep()
     creds = _plural(removed, "cached role credential")
     if had_token:
         done = "signed out at the portal, " if signed_out else ""
         info(f"Logged out of {target.label}: {done}removed its token and {creds}")
     else:
         info(f"No cached token for {target.label}; removed {creds}")
+
+
+def _sweep() -> None:
+    """Temp files a killed write left behind hold tokens and keys too: remove them."""
+    sweep_temp_files(paths.sso_cache_dir())
+    sweep_temp_files(paths.cli_cache_dir())
 
 
 def _json_files(folder: str) -> List[str]:
@@ -98,6 +105,7 @@ def logout_all() -> None:
         data = read_json(path, "credential cache file")
         if data and data.get("ProviderType") == "sso":
             credentials += remove(path)
+    _sweep()
     info(f"Logged out: removed {_plural(sessions, 'SSO token')} and "
          f"{_plural(credentials, 'cached role credential')}")
 
