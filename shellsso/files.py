@@ -39,7 +39,12 @@ def write_atomic(path: str, data: bytes) -> None:
 
     folder = os.path.dirname(path) or "."
     ensure_private_dir(folder)
-    sweep_temp_files(folder)
+    from shellsso import paths
+
+    # A kill may have hit a write in the other AWS cache folder: sweep both.
+    aws = (paths.sso_cache_dir(), paths.cli_cache_dir())
+    for swept in aws if folder in aws else (folder,):
+        sweep_temp_files(swept)
     prefix = f"{TEMP_PREFIX}{os.getpid()}-"
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=prefix, suffix=TEMP_SUFFIX)
     try:

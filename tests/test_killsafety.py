@@ -43,14 +43,18 @@ def test_a_killed_write_leaves_a_temp_file_botocore_never_reads(home: Path) -> N
     assert [p for p in folder.iterdir() if p.name.endswith(".json")] == []
 
 
-def test_the_next_refresh_removes_what_a_killed_one_left(aws_env: AwsEnv) -> None:
+@pytest.mark.parametrize("command", ["refresh", "role"])
+def test_the_next_write_removes_what_a_killed_one_left_in_both_folders(
+        aws_env: AwsEnv, command: str) -> None:
+    """A refresh writes only ~/.aws/sso/cache, a role fetch only ~/.aws/cli/cache."""
     login = killtrials.device_login(aws_env.url, aws_env.emulator.approve)  # type: ignore[attr-defined]
-    killtrials.write_token(aws_env.home, login, -60)
+    killtrials.write_token(aws_env.home, login, -60 if command == "refresh" else 3600)
     sso, cli = killtrials.cache_dirs(aws_env.home)
     left_sso = killed_write(sso / f"{sha1('corp')}.json")
     left_cli = killed_write(cli / "0123.json")
-    done = subprocess.run(killtrials.shellsso_argv("export", "--profile", "dev"),
-                          capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    argv = (killtrials.awsuse_argv("dev") if command == "refresh"
+            else killtrials.shellsso_argv("export", "--profile", "dev"))
+    done = subprocess.run(argv, capture_output=True, text=True, stdin=subprocess.DEVNULL)
     assert done.returncode == 0, done.stderr
     assert not left_sso.exists() and not left_cli.exists()
     assert killtrials.temp_files(aws_env.home) == []
