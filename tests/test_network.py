@@ -242,3 +242,41 @@ def test_thirty_shells_refresh_a_short_lived_token_once(short_lived: AwsEnv) -> 
     assert len(expiries) == 1
     token = tokencache.load_token(target())
     assert token is not None and 200 < token.remaining() <= 300
+
+
+def test_assume_role_gives_up_within_its_bound(hole: BlackHole, home: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.conftest import DEMO_CONFIG
+
+    role = "arn:aws:iam::123456789012:role/Role1"
+    write_config(home, DEMO_CONFIG + f"""
+[profile selfie]
+role_arn = {role}
+source_profile = selfie
+aws_access_key_id = AKIASELFIE0000000001
+aws_secret_access_key = selfie-secret
+""")
+    monkeypatch.setenv("AWS_ENDPOINT_URL_STS", hole.url)
+    done, took = timed(killtrials.shellsso_argv("credential-process", "--profile", "selfie"),
+                       COMMAND_BOUND)
+    assert done.returncode == 1
+    assert one_line(done.stderr) == (
+        f"shellsso: error: AssumeRole {role} for profile 'selfie' failed: cannot reach "
+        f"{hole.url}: timed out")
+    assert took < COMMAND_BOUND + STARTUP, took
+    assert len(hole.connections) == 2
+
+
+def test_a_second_login_gives_up_after_its_bound(
+        aws_env: AwsEnv, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bound is 11 minutes (longer than any browser wait); shortened here."""
+    from shellsso import netconf
+    from shellsso.errors import ShellssoError
+
+    monkeypatch.setattr(netconf, "LOGIN_WAIT", 0.3)
+    with tokencache.login_lock(target()), pytest.raises(ShellssoError) as caught, \
+            tokencache.login_lock(target()):
+        pass
+    assert caught.value.message == (
+        "gave up after 0.3 s waiting for the login to SSO session 'corp' running in another "
+        "terminal; try again in a moment")
