@@ -8,6 +8,7 @@ left a temp file at once, and temp files left once the command has run to the
 end again. Exits 1 unless there are 0 corrupt files and 0 temp files left.
 
     python benchmarks/bench_kill.py [--trials 200] [--kinds login,refresh,role] [--seed N]
+                                    [--targeted]
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ def main() -> int:
     parser.add_argument("--trials", type=int, default=200, help="kills per kind (default 200)")
     parser.add_argument("--kinds", default=",".join(killtrials.KINDS))
     parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--targeted", action="store_true",
+                        help="kill the moment a temp file appears, not at a random time")
     args = parser.parse_args()
     rng = random.Random(args.seed)
     failed = False
@@ -45,7 +48,7 @@ def main() -> int:
                 env = killtrials.environment(home, emulator.url)
                 os.environ.update(HOME=env["HOME"], XDG_CACHE_HOME=env["XDG_CACHE_HOME"])
                 tally = killtrials.run_trials(kind, home, env, emulator.url, emulator.approve,
-                                              args.trials, rng)
+                                              args.trials, rng, targeted=args.targeted)
         finally:
             emulator.stop()
         print(tally, flush=True)

@@ -119,8 +119,12 @@ class Tally:
 
 def run_trials(kind: str, home: Path, env: Dict[str, str], url: str,
                approve: Callable[[str], bool], trials: int,
-               rng: Optional[random.Random] = None) -> Tally:
-    """`trials` kills of one kind of command, then one complete run of it."""
+               rng: Optional[random.Random] = None, targeted: bool = False) -> Tally:
+    """`trials` kills of one kind of command, then one complete run of it.
+
+    `targeted` kills the moment a temp file appears (polling the folders),
+    so that nearly every kill lands inside a write instead of a few.
+    """
     rng = rng or random.Random()
     login: Dict[str, str] = {}
 
@@ -151,7 +155,10 @@ def run_trials(kind: str, home: Path, env: Dict[str, str], url: str,
         argv = prepare()
         proc = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(0.4 * usual, 1.15 * usual))
+        if targeted:
+            _until_a_temp_file(home, proc)
+        else:
+            time.sleep(rng.uniform(0.4 * usual, 1.15 * usual))
         proc.kill()
         proc.wait()
         tally.trials += 1
@@ -161,6 +168,17 @@ def run_trials(kind: str, home: Path, env: Dict[str, str], url: str,
     tally.left = len(temp_files(home))
     tally.corrupt += len(corrupt_files(home))
     return tally
+
+
+def _until_a_temp_file(home: Path, proc: subprocess.Popen[bytes]) -> None:
+    folders = [str(p) for p in cache_dirs(home)]
+    while proc.poll() is None:
+        for folder in folders:
+            try:
+                if any(n.startswith(".shellsso-") for n in os.listdir(folder)):
+                    return
+            except OSError:
+                pass
 
 
 def environment(home: Path, url: str) -> Dict[str, str]:
