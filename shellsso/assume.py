@@ -21,7 +21,7 @@ from typing import Any, Dict, List, Optional
 
 from shellsso import paths
 from shellsso.config import AwsConfig
-from shellsso.errors import ConfigError, ShellssoError
+from shellsso.errors import ConfigError, NetworkError, ShellssoError
 from shellsso.rolecreds import (
     Credentials,
     base_credentials,
@@ -165,15 +165,16 @@ def assume_one(
     cached = load_cached(path)
     if cached is not None and cached.fresh():
         return cached
-    with cache_lock(key):
+    call = dict(kwargs)
+    if "RoleSessionName" not in call:
+        call["RoleSessionName"] = f"shellsso-{int(time.time())}"
+    if "SerialNumber" in call:  # asked before the lock: nobody queues behind a person
+        call["TokenCode"] = _ask_mfa_code(profile_name, call["SerialNumber"], interactive)
+    with cache_lock(key, profile_name) as lock:
         cached = load_cached(path, quiet=True)
         if cached is not None and cached.fresh():
             return cached
-        call = dict(kwargs)
-        if "RoleSessionName" not in call:
-            call["RoleSessionName"] = f"shellsso-{int(time.time())}"
-        if "SerialNumber" in call:
-            call["TokenCode"] = _ask_mfa_code(profile_name, call["SerialNumber"], interactive)
+        lock.raise_failure_since_wait()
         response = _call_assume_role(profile_name, values, source, call)
         creds = credentials_from_entry(response)
         if creds is None:
@@ -208,7 +209,10 @@ def _call_assume_role(
     import boto3
     from botocore.exceptions import BotoCoreError, ClientError
 
+    from shellsso.netconf import client_config
+
     role_arn = kwargs["RoleArn"]
+    client: Any = None
     try:
         boto = boto3.session.Session(
             aws_access_key_id=source.access_key_id,
@@ -217,7 +221,8 @@ def _call_assume_role(
             profile_name=profile_name,
         )
         region = boto.region_name or values.get("region") or "us-east-1"
-        response: Dict[str, Any] = boto.client("sts", region_name=region).assume_role(**kwargs)
+        client = boto.client("sts", region_name=region, config=client_config(region))
+        response: Dict[str, Any] = client.assume_role(**kwargs)
     except ClientError as exc:
         error = exc.response.get("Error", {})
         raise ShellssoError(
@@ -225,6 +230,12 @@ def _call_assume_role(
             f"{error.get('Code', '')}: {error.get('Message') or exc}"
         ) from None
     except BotoCoreError as exc:
+        from shellsso import oidc
+
+        if oidc.is_network_error(exc):
+            raise NetworkError(f"AssumeRole {role_arn} for profile '{profile_name}' failed: "
+                               f"cannot reach {oidc.endpoint_of(client)}: {oidc.short(exc)}"
+                               ) from None
         raise ShellssoError(
             f"AssumeRole {role_arn} for profile '{profile_name}' failed: {exc}"
         ) from None

@@ -39,3 +39,11 @@ class LoginRequired(ShellssoError):
 
     def __init__(self, message: str) -> None:
         super().__init__(message, ExitStatus.LOGIN_REQUIRED)
+
+
+class NetworkError(ShellssoError):
+    """An endpoint could not be reached or did not answer in time.
+
+    A process that waited for a lock whose holder just met one fails with the
+    same line at once instead of waiting on the same dead network again.
+    """

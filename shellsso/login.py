@@ -3,8 +3,8 @@
 PKCE (authorization code with a loopback redirect, the AWS CLI v2 default) is
 used for sso-sessions when a browser on this machine can reach the loopback;
 the device code over SSH, without a display, for legacy profiles and with
-`--use-device-code`. The whole flow holds the session lock, so twenty terminals
-make one login: the others wait and then use the token it wrote. The token file
+`--use-device-code`. The whole flow holds the session's login lock, so twenty
+terminals make one login: the others wait and then use the token it wrote. The token file
 is written once, atomically, at the very end: Ctrl-C leaves the cache as it was.
 
 Like `aws sso login`, an explicit login always starts a new flow, even when the
@@ -77,27 +77,30 @@ def login(
     target: SsoTarget, *, use_device_code: bool = False, no_browser: bool = False,
     force: bool = False, baseline: Optional[float] = None,
 ) -> Token:
-    """Log in holding the session lock; reuse a token another terminal wrote meanwhile.
+    """Log in holding the login lock; reuse a token another terminal wrote meanwhile.
 
     "Meanwhile" means after `baseline`, the token file's mtime when the caller
     last looked at it (default: now), so a caller that found no usable token
     and then asked the user first still notices a login that happened since.
     """
     before = tokencache.token_mtime(target) if baseline is None else baseline
-    waiting = f"Waiting for the login to {target.label} running in another terminal..."
-    with hold_lock(target, waiting):
+    # The login lock, not the session lock: a refresh or a credential-process
+    # of this session never waits for the browser.
+    with tokencache.login_lock(target) as lock:
         if not force and tokencache.token_mtime(target) != before:
             fresh = tokencache.load_token(target)
             if fresh is not None and fresh.is_valid(margin=FRESH_MARGIN):
                 info(f"Another terminal just logged in to {describe(target)}; "
                      f"token valid until {until_text(fresh.expires_at)}")
                 return fresh
+        lock.raise_failure_since_wait()
         # Over SSH or without a display a browser would open on the wrong machine,
         # or nowhere: the device code, printed, and no browser attempt.
         headless = browser.is_headless()
         device = use_device_code or target.session_name is None or headless
         token = Flow(target, no_browser=no_browser or headless).run(device)
-        tokencache.save_token(target, token)
+        with hold_lock(target):
+            tokencache.save_token(target, token)
     info(f"Logged in to {describe(target)}, token valid until {until_text(token.expires_at)}")
     return token
 

@@ -16,7 +16,7 @@ from typing import List, Optional
 from shellsso import paths, tokencache
 from shellsso.config import SsoTarget, load_config
 from shellsso.errors import ExitStatus, ShellssoError
-from shellsso.files import read_json, remove
+from shellsso.files import read_json, remove, sweep_temp_files
 from shellsso.output import info, warn
 
 
@@ -62,6 +62,7 @@ def logout_target(target: SsoTarget) -> None:
             if path not in seen:
                 seen.add(path)
                 removed += remove(path)
+        _sweep()
     creds = _plural(removed, "cached role credential")
     if had_token:
         done = "signed out at the portal, " if signed_out else ""
@@ -71,6 +72,12 @@ def logout_target(target: SsoTarget) -> None:
         info(f"No cached token for {target.label}; removed {creds}")
     else:
         info(f"No cached token or role credentials for {target.label}: nothing to remove")
+
+
+def _sweep() -> None:
+    """Temp files a killed write left behind hold tokens and keys too: remove them."""
+    sweep_temp_files(paths.sso_cache_dir())
+    sweep_temp_files(paths.cli_cache_dir())
 
 
 def _json_files(folder: str) -> List[str]:
@@ -101,6 +108,7 @@ def logout_all() -> None:
         data = read_json(path, "credential cache file")
         if data and data.get("ProviderType") == "sso":
             credentials += remove(path)
+    _sweep()
     tokens, creds = _plural(sessions, "SSO token"), _plural(credentials, "cached role credential")
     if sessions and credentials:
         info(f"Logged out: removed {tokens} and {creds}")

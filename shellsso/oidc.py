@@ -17,12 +17,11 @@ from typing import Any, Callable, Dict, List, Optional, Tuple, TypeVar
 
 import boto3
 import botocore.exceptions
-from botocore import UNSIGNED
 from botocore.config import Config
 
-from shellsso import tokencache
+from shellsso import netconf, tokencache
 from shellsso.config import SsoTarget
-from shellsso.errors import LoginRequired, ShellssoError
+from shellsso.errors import LoginRequired, NetworkError, ShellssoError
 from shellsso.tokencache import Registration
 
 DEFAULT_SCOPE = "sso:account:access"
@@ -35,17 +34,12 @@ T = TypeVar("T")
 
 
 def _config(region: str, attempts: int) -> Config:
-    """Unsigned (the APIs are unauthenticated), one retry, no endless waits."""
-    return Config(
-        region_name=region,
-        signature_version=UNSIGNED,
-        retries={"mode": "standard", "max_attempts": attempts},
-        connect_timeout=10,
-        read_timeout=30,
-    )
+    """Unsigned (the APIs are unauthenticated), bounded timeouts and attempts (netconf)."""
+    config: Config = netconf.client_config(region, attempts, unsigned=True)
+    return config
 
 
-def make_client(service: str, target: SsoTarget, attempts: int = 2) -> Any:
+def make_client(service: str, target: SsoTarget, attempts: int = netconf.ATTEMPTS) -> Any:
     """An `sso-oidc` or `sso` client in the target's SSO region.
 
     The session is opened on the target's profile when it has one, so that a
@@ -125,11 +119,22 @@ def translate(exc: BaseException, client: Any, operation: str, target: SsoTarget
             )
         suffix = f": {detail}" if detail else ""
         return ShellssoError(f"{operation} failed with {code or status}{suffix}")
-    if isinstance(exc, (botocore.exceptions.ConnectionError, botocore.exceptions.HTTPClientError)):
-        return ShellssoError(
+    if is_network_error(exc):
+        return NetworkError(
             f"cannot reach the {service} endpoint {endpoint_of(client)}: {_short(exc)}"
         )
     return ShellssoError(f"{operation} failed: {_short(exc)}")
+
+
+def is_network_error(exc: BaseException) -> bool:
+    """No answer: refused, unknown host, timed out, connection dropped."""
+    return isinstance(exc, (botocore.exceptions.ConnectionError,
+                            botocore.exceptions.HTTPClientError))
+
+
+def short(exc: BaseException) -> str:
+    """A network failure in a few words (`timed out`, `Connection refused`)."""
+    return _short(exc)
 
 
 def _short(exc: BaseException) -> str:

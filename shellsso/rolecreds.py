@@ -19,7 +19,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from shellsso import paths
 from shellsso.config import AwsConfig, SsoTarget
-from shellsso.errors import ConfigError, LoginRequired, ShellssoError
+from shellsso.errors import ConfigError, LoginRequired, NetworkError, ShellssoError
 from shellsso.fastpath import Record, sha1_hex
 from shellsso.safety import check_credential_fields, credential_problem, hide
 from shellsso.timeutil import format_timestamp, parse_timestamp
@@ -98,16 +98,22 @@ def role_cache_path(target: SsoTarget) -> str:
     return os.path.join(paths.cli_cache_dir(), role_cache_key(target) + ".json")
 
 
-def cache_lock(key: str) -> Any:
+def cache_lock(key: str, profile: str = "") -> Any:
     """Context manager serialising the fetch of one cache entry across processes.
 
     The lock file lives in shellsso's own cache, not in the CLI's folder, which
     `aws sso logout` sweeps. Twenty processes that miss the cache at once fetch
-    once: the others find the first one's entry when they get the lock.
+    once: the others find the first one's entry when they get the lock. It is
+    held for the fetch only, never while a person is asked: a waiter says so
+    after two seconds and gives up after a bound.
     """
     from shellsso.files import locked
+    from shellsso.netconf import lock_wait
+    from shellsso.tokencache import QUIET_WAIT
 
-    return locked(paths.lock_file(f"cred-{key}"))
+    what = f"another shellsso process fetching credentials for profile '{profile}'" if (
+        profile) else "another shellsso process fetching the same credentials"
+    return locked(paths.lock_file(f"cred-{key}"), what, timeout=lock_wait(), quiet_for=QUIET_WAIT)
 
 
 def read_cache_entry(path: str) -> tuple[Optional[Dict[str, Any]], Optional[str]]:
@@ -181,42 +187,50 @@ def sso_cache_entry(creds: Credentials) -> Dict[str, Any]:
 
 
 def get_sso_credentials(target: SsoTarget, *, interactive: Optional[bool] = None) -> Credentials:
-    """Cached role credentials with >= 15 minutes left, else GetRoleCredentials."""
+    """Cached role credentials with >= 15 minutes left, else GetRoleCredentials.
+
+    The token comes first, with no lock held: getting it may ask the user or
+    wait for a browser, and other processes must not queue behind that.
+    """
     path = role_cache_path(target)
     cached = load_cached(path)
     if cached is not None and cached.fresh():
         return cached
-    with cache_lock(role_cache_key(target)):
-        cached = load_cached(path, quiet=True)
-        if cached is not None and cached.fresh():
-            return cached  # another process fetched while we waited
-        creds = _fetch_with_token(target, interactive)
-        from shellsso.files import write_json
+    from shellsso import session
 
-        write_json(path, sso_cache_entry(creds))
-    return creds
+    token = session.ensure_token(target, interactive=interactive)
+    creds = _fetch_and_cache(target, path, token.access_token)
+    if creds is not None:
+        return creds
+    token = _login_again(target, interactive)
+    creds = _fetch_and_cache(target, path, token.access_token)
+    if creds is not None:
+        return creds
+    raise LoginRequired(
+        f"the portal rejected the new token for {target.label} as well; "
+        f"run `shellsso login --profile {target.profile}`"
+    )
 
 
 class _Unauthorized(Exception):
     """The portal rejected the access token: signed out or revoked."""
 
 
-def _fetch_with_token(target: SsoTarget, interactive: Optional[bool]) -> Credentials:
-    from shellsso import session
+def _fetch_and_cache(target: SsoTarget, path: str, access_token: str) -> Optional[Credentials]:
+    """GetRoleCredentials under the entry's lock, cached; None when the token is rejected."""
+    with cache_lock(role_cache_key(target), target.profile) as lock:
+        cached = load_cached(path, quiet=True)
+        if cached is not None and cached.fresh():
+            return cached  # another process fetched while we waited
+        lock.raise_failure_since_wait()
+        try:
+            creds = fetch_role_credentials(target, access_token)
+        except _Unauthorized:
+            return None
+        from shellsso.files import write_json
 
-    token = session.ensure_token(target, interactive=interactive)
-    try:
-        return fetch_role_credentials(target, token.access_token)
-    except _Unauthorized:
-        pass
-    token = _login_again(target, interactive)
-    try:
-        return fetch_role_credentials(target, token.access_token)
-    except _Unauthorized:
-        raise LoginRequired(
-            f"the portal rejected the new token for {target.label} as well; "
-            f"run `shellsso login --profile {target.profile}`"
-        ) from None
+        write_json(path, sso_cache_entry(creds))
+    return creds
 
 
 def _login_again(target: SsoTarget, interactive: Optional[bool]) -> Any:
@@ -268,17 +282,17 @@ def fetch_role_credentials(target: SsoTarget, access_token: str) -> Credentials:
     AWS_ENDPOINT_URL_SSO and the profile's endpoint settings apply as in botocore.
     """
     import boto3
-    from botocore import UNSIGNED
-    from botocore.config import Config
     from botocore.exceptions import BotoCoreError, ClientError
+
+    from shellsso.netconf import client_config
 
     assert target.account_id is not None and target.role_name is not None
     where = f"account {target.account_id} role {target.role_name}"
+    client: Any = None
     try:
         boto = boto3.session.Session(profile_name=target.profile or None)
-        client = boto.client(
-            "sso", region_name=target.region, config=Config(signature_version=UNSIGNED)
-        )
+        client = boto.client("sso", region_name=target.region,
+                             config=client_config(target.region, unsigned=True))
         response = client.get_role_credentials(
             roleName=target.role_name, accountId=target.account_id, accessToken=access_token
         )
@@ -294,6 +308,11 @@ def fetch_role_credentials(target: SsoTarget, access_token: str) -> Credentials:
             f"the SSO portal refused credentials for {where}: {detail}: {message}"
         ) from None
     except BotoCoreError as exc:
+        from shellsso import oidc
+
+        if oidc.is_network_error(exc):
+            raise NetworkError(f"cannot get credentials for {where} from the SSO portal "
+                               f"{oidc.endpoint_of(client)}: {oidc.short(exc)}") from None
         said = hide(str(exc), access_token)
         raise ShellssoError(f"cannot get credentials for {where} from the SSO portal: {said}"
                             ) from None

@@ -14,7 +14,7 @@ import sys
 import time
 
 from shellsso import tokencache
-from shellsso.errors import LoginRequired, ShellssoError
+from shellsso.errors import LoginRequired, NetworkError, ShellssoError
 from shellsso.tokencache import REFRESH_WINDOW, Token, load_token
 
 TYPE_CHECKING = False
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from shellsso.config import SsoTarget
     from shellsso.files import locked
 
+WRITTEN_SINCE_MARGIN = 60  # a token another process just wrote must have this much left
 STATES = ("valid", "expiring", "refreshable", "expired", "none")
 ASK_PROMPT = "Log in to {label} now? [Y/n] "
 
@@ -47,20 +48,35 @@ def token_state(target: SsoTarget, now: Optional[float] = None) -> Tuple[str, Op
 
 
 def get_token(target: SsoTarget) -> Optional[Token]:
-    """A usable token: cached (> 15 min left), else refreshed, else still-valid, else None."""
+    """A usable token: cached (> 15 min left), else refreshed, else still-valid, else None.
+
+    Raises NetworkError when a refresh was needed, the endpoint did not answer
+    and the old token has expired: one line that says why, not a login offer.
+    """
     token = load_token(target)
     if token is not None and token.is_valid(margin=REFRESH_WINDOW):
         return token
     if token is not None and target.session_name is not None and token.can_refresh():
-        token = refresh(target)
+        token = refresh(target, seen=token)
     if token is not None and token.is_valid():
         return token
     return None
 
 
-def hold_lock(target: SsoTarget, waiting: Optional[str] = None) -> locked:
-    """The session lock (tokencache.session_lock); says `waiting` if it has to wait."""
-    return tokencache.session_lock(target, waiting)
+def hold_lock(target: SsoTarget) -> locked:
+    """The session lock (tokencache.session_lock), bounded and never held across a question."""
+    return tokencache.session_lock(target)
+
+
+def _written_since(current: Token, seen: Optional[Token]) -> bool:
+    """Did another process write a new, usable token after we read `seen`?
+
+    With tokens shorter-lived than the 15-minute refresh window, a token just
+    refreshed still looks due: without this, thirty shells refresh thirty times.
+    """
+    if seen is None or not current.is_valid(margin=WRITTEN_SINCE_MARGIN):
+        return False
+    return (current.access_token, current.expires_at) != (seen.access_token, seen.expires_at)
 
 
 # CreateToken answers meaning "this refresh token will never work again".
@@ -70,50 +86,74 @@ _DEAD_REFRESH = frozenset(
 )
 
 
-def refresh(target: SsoTarget) -> Optional[Token]:
+def refresh(target: SsoTarget, seen: Optional[Token] = None) -> Optional[Token]:
     """Refresh under the session lock; returns the best token there is afterwards.
 
     Another process may have refreshed while we waited for the lock: then its
-    token is used. A refresh token the service rejects is dropped from the
-    file (nothing can use it), so later calls do not try again; a network
-    failure only warns, and the old token serves while it is still valid.
+    token is used (`seen` is the token we found before waiting). A refresh
+    token the service rejects is dropped from the file (nothing can use it),
+    so later calls do not try again. A network failure only warns while the
+    old token is still valid, and is a NetworkError once it is not; processes
+    waiting for the lock meanwhile meet the same line at once.
     """
-    with hold_lock(target):
+    with hold_lock(target) as lock:
         current = load_token(target)
         if current is None or current.is_valid(margin=REFRESH_WINDOW):
             return current
+        if _written_since(current, seen):
+            return current
         if target.session_name is None or not current.can_refresh():
             return current
-        from shellsso import oidc
-        from shellsso.output import warn
+        failure = lock.failure_since_wait()
+        if failure is None:
+            try:
+                token = _create_token(target, current)
+            except ShellssoError as err:
+                from shellsso import oidc
 
-        assert current.client_id and current.client_secret and current.refresh_token
-        client = oidc.make_client("sso-oidc", target, attempts=1)
-        client_id, secret, refresh_token = (
-            current.client_id, current.client_secret, current.refresh_token)
-        try:
-            response = oidc.call(client, "CreateToken", target, lambda: client.create_token(
-                grantType="refresh_token", clientId=client_id, clientSecret=secret,
-                refreshToken=refresh_token))
-        except ShellssoError as err:
-            if oidc.cause_code(err) in _DEAD_REFRESH:
-                current = current.replace(refresh_token=None)
-                tokencache.save_token(target, current)
-                return current
-            warn(f"cannot refresh {target.label}: {err.message}")
+                if oidc.cause_code(err) in _DEAD_REFRESH:
+                    current = current.replace(refresh_token=None)
+                    tokencache.save_token(target, current)
+                    return current
+                failure = f"cannot refresh {target.label}: {err.message}"
+                if not isinstance(err, NetworkError):
+                    from shellsso.output import warn
+
+                    warn(failure)
+                    return current
+                lock.note_failure(failure)
+            else:
+                tokencache.save_token(target, token)
+                return token
+        if current.is_valid():
+            from shellsso.output import warn
+
+            warn(failure)
             return current
-        token = Token(
-            start_url=target.start_url,
-            region=target.region,
-            access_token=response["accessToken"],
-            expires_at=float(int(time.time() + float(response["expiresIn"]))),
-            client_id=current.client_id,
-            client_secret=current.client_secret,
-            registration_expires_at=current.registration_expires_at,
-            refresh_token=response.get("refreshToken") or None,
-        )
-        tokencache.save_token(target, token)
-        return token
+        raise NetworkError(failure)
+
+
+def _create_token(target: SsoTarget, current: Token) -> Token:
+    """CreateToken with the refresh token (one attempt: a refresh is never awaited long)."""
+    from shellsso import oidc
+
+    assert current.client_id and current.client_secret and current.refresh_token
+    client = oidc.make_client("sso-oidc", target, attempts=1)
+    client_id, secret, refresh_token = (
+        current.client_id, current.client_secret, current.refresh_token)
+    response = oidc.call(client, "CreateToken", target, lambda: client.create_token(
+        grantType="refresh_token", clientId=client_id, clientSecret=secret,
+        refreshToken=refresh_token))
+    return Token(
+        start_url=target.start_url,
+        region=target.region,
+        access_token=response["accessToken"],
+        expires_at=float(int(time.time() + float(response["expiresIn"]))),
+        client_id=current.client_id,
+        client_secret=current.client_secret,
+        registration_expires_at=current.registration_expires_at,
+        refresh_token=response.get("refreshToken") or None,
+    )
 
 
 def login(

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
     from shellsso.config import SsoTarget
 
+QUIET_WAIT = 2.0  # a refresh takes less: waiting behind one is worth a line only after this
 REFRESH_WINDOW = 15 * 60  # botocore refreshes a token with less than this left
 REGISTRATION_MARGIN = 15 * 60  # the CLI re-registers a client this close to expiry
 
@@ -132,19 +133,34 @@ def token_path(target: SsoTarget) -> str:
 
 
 def lock_path(target: SsoTarget) -> str:
-    """The advisory lock serialising login and refresh of one SSO session.
+    """The advisory lock serialising refresh, token writes and logout of one SSO session.
 
     In shellsso's own cache: the AWS CLI's folder keeps only what the CLI writes.
+    It is held for a refresh or a write, never while a person is asked or a
+    browser awaited: a login takes login_lock for that.
     """
     return paths.lock_file("sso-" + target.cache_key)
 
 
-def session_lock(target: SsoTarget, waiting: Optional[str] = None) -> locked:
-    """Context manager: hold the session's lock (login, refresh, logout).
+def session_lock(target: SsoTarget) -> locked:
+    """Context manager: hold the session's lock; a waiter says so after two seconds."""
+    from shellsso.netconf import lock_wait
 
-    `waiting` is said only when another process holds it (another terminal's login).
+    return locked(lock_path(target), f"another shellsso process to finish with {target.label}",
+                  timeout=lock_wait(), quiet_for=QUIET_WAIT)
+
+
+def login_lock(target: SsoTarget) -> locked:
+    """Context manager: one login flow per SSO session at a time, across terminals.
+
+    Only logins take it, so a refresh or a `credential-process` never waits
+    for someone's browser; a second login says at once that it waits.
     """
-    return locked(lock_path(target), waiting)
+    from shellsso.netconf import LOGIN_WAIT
+
+    return locked(paths.lock_file("login-" + target.cache_key),
+                  f"the login to {target.label} running in another terminal",
+                  timeout=LOGIN_WAIT)
 
 
 def load_token(target: SsoTarget) -> Optional[Token]:

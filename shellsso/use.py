@@ -181,7 +181,7 @@ def token_code(shell: Shell, target: SsoTarget | None, *, ensure: bool) -> list[
 
         try:
             token = ensure_token(target)
-        except LoginRequired as exc:
+        except ShellssoError as exc:  # no login, a dead network, a lock given up on
             from shellsso.output import warn
 
             warn(exc.message)

@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from shellsso import session, tokencache
+from shellsso import tokencache
 from shellsso.tokencache import Token
 from tests.conftest import START_URL, AwsEnv, write_token
 from tests.test_login import Cli, read_token
@@ -50,7 +50,7 @@ def test_twenty_terminals_make_one_login(aws_env: AwsEnv, tmp_path: Path) -> Non
 
 def test_a_waiting_login_uses_the_token_another_terminal_wrote(aws_env: AwsEnv) -> None:
     t = target()
-    with session.hold_lock(t):
+    with tokencache.login_lock(t):
         cli = Cli("login", "--profile", "prod")
         cli.wait_for(r"^Waiting for the login to SSO session 'corp' running in another "
                      r"terminal\.\.\.$")
@@ -66,7 +66,7 @@ def test_a_waiting_login_uses_the_token_another_terminal_wrote(aws_env: AwsEnv) 
 
 def test_force_logs_in_even_after_waiting(aws_env: AwsEnv) -> None:
     t = target()
-    with session.hold_lock(t):
+    with tokencache.login_lock(t):
         cli = Cli("login", "--profile", "prod", "--force")
         cli.wait_for(r"^Waiting for the login")
         tokencache.save_token(t, Token(START_URL, "us-east-1", "from-the-other-terminal",

@@ -18,7 +18,7 @@ import pytest
 
 from shellsso import session
 from shellsso.config import SsoTarget, load_config
-from shellsso.errors import LoginRequired
+from shellsso.errors import LoginRequired, NetworkError
 from tests.conftest import START_URL, AwsEnv, run_shellsso, sha1, write_token
 from tests.test_login import TOKEN_FIELDS, control, read_token, token_path
 
@@ -183,9 +183,11 @@ def test_network_error_keeps_the_old_token_with_a_warning(
     assert warning == ("shellsso: warning: cannot refresh SSO session 'corp': cannot reach the "
                        "SSO OIDC endpoint http://127.0.0.1:1: Connection refused")
     assert path.read_bytes() == before
-    # once it has expired, there is nothing left to use
+    # once it has expired, there is nothing left to use: the network is the reason given
     write_token(aws_env.home, "corp", -5, refresh_token="r")
-    assert session.get_token(target()) is None
+    with pytest.raises(NetworkError) as caught:
+        session.get_token(target())
+    assert caught.value.message == warning.removeprefix("shellsso: warning: ")
 
 
 # --- ensure_token ----------------------------------------------------------------------------
