@@ -9,6 +9,7 @@ import json
 import socket
 import sys
 import threading
+import time
 import traceback
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -18,6 +19,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from . import oidc, portal
 from .errors import Rendered, ServiceError, default_shape
+from .org import Organisation
 from .state import Failure, Settings, State
 
 JSON_TYPE = "application/json"
@@ -139,6 +141,10 @@ class _Handler(BaseHTTPRequestHandler):
                 if failure is not None:
                     self._send(*self._failure(service, failure))
                     return
+                if operation in THROTTLED and not self.emu.throttle.admit():
+                    self.emu.state.count("Throttled")
+                    raise ServiceError("portal", "TooManyRequestsException",
+                                       "Rate exceeded", 429)
             body = self._parse_json(raw, service) if method == "POST" else {}
             self._send(*route(self, query, body))
         except ServiceError as err:
@@ -229,15 +235,16 @@ class _Handler(BaseHTTPRequestHandler):
 
     def list_accounts(self, query: dict[str, str], body: dict[str, Any]) -> Rendered:
         self._token()
-        return _json(200, portal.list_accounts(query))
+        return _json(200, portal.list_accounts(query, self.emu.org))
 
     def list_account_roles(self, query: dict[str, str], body: dict[str, Any]) -> Rendered:
         self._token()
-        return _json(200, portal.list_account_roles(query))
+        return _json(200, portal.list_account_roles(query, self.emu.org))
 
     def get_role_credentials(self, query: dict[str, str], body: dict[str, Any]) -> Rendered:
         self._token()
-        return _json(200, portal.get_role_credentials(self.emu.state, self.emu.settings, query))
+        return _json(200, portal.get_role_credentials(self.emu.state, self.emu.settings, query,
+                                                      self.emu.org))
 
     def logout(self, query: dict[str, str], body: dict[str, Any]) -> Rendered:
         portal.logout(self.emu.state, self._token())
@@ -299,6 +306,29 @@ ROUTES: dict[tuple[str, str], tuple[str, str, Route]] = {
 }
 
 
+THROTTLED = frozenset({"ListAccounts", "ListAccountRoles"})
+
+
+class Throttle:
+    """At most `rate` portal list calls per second (0: no limit), like the portal's 429s."""
+
+    def __init__(self, rate: float) -> None:
+        self.rate = rate
+        self._lock = threading.Lock()
+        self._recent: list[float] = []
+
+    def admit(self) -> bool:
+        if self.rate <= 0:
+            return True
+        now = time.monotonic()
+        with self._lock:
+            self._recent = [t for t in self._recent if now - t < 1.0]
+            if len(self._recent) >= self.rate:
+                return False
+            self._recent.append(now)
+            return True
+
+
 class Emulator:
     """A local IAM Identity Center (sso-oidc + portal) on 127.0.0.1.
 
@@ -318,8 +348,12 @@ class Emulator:
         auto_approve: bool = False,
         *,
         verbose: bool = False,
+        org: Organisation | None = None,
+        throttle: float = 0.0,
     ) -> None:
         self.requested_port = port
+        self.org = org if org is not None else Organisation()
+        self.throttle = Throttle(throttle)
         self.settings = Settings(
             token_ttl=token_ttl,
             credential_ttl=credential_ttl,
