@@ -178,17 +178,19 @@ class Document:
             while stop < end and self.lines[stop][:1] in (" ", "\t") and self.lines[stop].strip():
                 stop += 1
             if key in pending:
-                new = [self._line(f"{key} = {pending.pop(key)}")]
+                ending = _eol(self.lines[stop - 1]) or self.newline
+                new = [f"{key} = {pending.pop(key)}{ending}"]
                 self.lines[number:stop] = new
                 end -= (stop - number) - 1
                 stop = number + 1
             last_key_end = stop
             number = stop
         if pending:
-            if last_key_end > 0 and not self.lines[last_key_end - 1].endswith("\n"):
-                self.lines[last_key_end - 1] += self.newline
+            ending = _eol(self.lines[last_key_end - 1]) or self.newline
+            if not self.lines[last_key_end - 1].endswith("\n"):
+                self.lines[last_key_end - 1] += ending
             self.lines[last_key_end:last_key_end] = [
-                self._line(f"{k} = {v}") for k, v in pending.items()
+                f"{k} = {v}{ending}" for k, v in pending.items()
             ]
 
     def append_lines(self, lines: List[str]) -> None:
