@@ -95,6 +95,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     server: _Server
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes: without TCP_NODELAY, a keep-alive
+    # client's delayed ACK stalls every response by ~40 ms.
+    disable_nagle_algorithm = True
     timeout = 60
     server_version = "shellsso-emulator"
 
