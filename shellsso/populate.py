@@ -161,7 +161,9 @@ def plan(session: str, reached: Sequence[Tuple[str, str, str]], old: Dict[str, P
             while name in generated or name in taken:
                 name, n = f"{base}-{n}", n + 1
         generated[name] = {"sso_session": session, "sso_account_id": acc,
-                           "sso_role_name": role, "sso_account_name": acc_name,
+                           "sso_role_name": role,
+                           # one line, whatever the portal sent: it becomes an INI value
+                           "sso_account_name": " ".join(acc_name.split()) or acc,
                            "region": region}
     result.profiles = {**generated, **kept_stale}
     for name, values in generated.items():

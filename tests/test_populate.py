@@ -311,3 +311,39 @@ def test_read_only_config_folder_is_one_line(org60: Org) -> None:
                      f"{org60.config.parent} {reason}; nothing was written"]
     assert org60.config.read_bytes() == before
     assert sorted(os.listdir(org60.config.parent)) == ["config", "sso"]
+
+
+def test_on_a_terminal_it_asks_before_writing(org60: Org) -> None:
+    import pexpect
+
+    before = org60.config.read_bytes()
+    child = pexpect.spawn(sys.executable, ["-m", "shellsso", "populate", "--sso-session", "corp"],
+                          env=org60.env, encoding="utf-8", timeout=60)
+    child.expect_exact("179 to add, 0 to change, 0 to remove, 0 unchanged, 1 skipped")
+    child.expect_exact(f"Write these changes to {org60.config}? [y/N] ")
+    child.send("\r")
+    child.expect_exact(f"Nothing was written to {org60.config}.")
+    child.expect(pexpect.EOF)
+    assert org60.config.read_bytes() == before
+
+    child = pexpect.spawn(sys.executable, ["-m", "shellsso", "populate", "--sso-session", "corp"],
+                          env=org60.env, encoding="utf-8", timeout=60)
+    child.expect_exact("? [y/N] ")
+    child.send("y\r")
+    child.expect_exact(f"Wrote 179 profiles to {org60.config}")
+    child.expect(pexpect.EOF)
+    assert len(profile_names(org60.config.read_bytes().decode())) == 179
+
+
+def test_no_login_off_a_terminal_is_one_line(home: Path) -> None:
+    emu = Emulator(org=generate(5, 1))
+    emu.start()
+    try:
+        config = write_config(home, SESSION)
+        out = Org(home, emu).populate("--yes")
+    finally:
+        emu.stop()
+    assert out.returncode == 3
+    assert out.stderr == ("shellsso: error: no token for SSO session 'corp'; run: "
+                          "shellsso login --sso-session corp\n")
+    assert config.read_text() == SESSION
