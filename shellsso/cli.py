@@ -164,17 +164,18 @@ def _add_populate(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
         "populate",
         help="write a profile for every account and role an SSO session reaches",
         description=(
-            "List every account and role the SSO session reaches and write a profile for "
-            "each into a block of the config that populate owns (between '# shellsso "
-            "populate begin: NAME' and '# shellsso populate end: NAME'). Everything "
-            "outside the block is kept byte for byte; a name that already exists "
-            "outside it is skipped. The changes are shown first; on a terminal you are "
-            "asked before anything is written."
+            "List every account and role the SSO session reaches and write a profile for\n"
+            "each into a block of the config that populate owns, between\n"
+            "  # shellsso populate begin: NAME\n"
+            "  # shellsso populate end: NAME\n"
+            "Everything outside the block is kept byte for byte; a name that already\n"
+            "exists outside it is skipped. The changes are shown first; on a terminal you\n"
+            "are asked before anything is written. The previous file is kept as config.bak."
         ),
         epilog=(
-            "Naming fields: {account_name}, {account_id}, {role_name}, {session}. Names are "
+            "Naming fields: {account_name}, {account_id}, {role_name}, {session}. Names are\n"
             "lower-cased, spaces and odd characters become '-', and a name two profiles "
-            "would share gets the account id appended. Example:\n"
+            "would\nshare gets the account id appended. Example:\n"
             "  shellsso populate --sso-session corp --naming '{account_name}.{role_name}'"
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,

@@ -238,3 +238,29 @@ def test_a_config_that_does_not_parse_is_refused_before_any_question(
     assert f"shellsso: error: {config}, line 3: key 'region' appears twice in [profile a]" in out
     assert "SSO session name" not in out
     assert config.read_bytes() == before
+
+
+def test_over_ssh_the_login_is_a_device_code_and_a_known_session_is_not_asked(
+    home: Path, emulator: Emulator,
+) -> None:
+    session = (f"[sso-session corp]\nsso_start_url = {START_URL}\nsso_region = us-east-1\n"
+               "sso_registration_scopes = sso:account:access\n")
+    config = write_config(home, session)
+    env = child_env(home, emulator, SSH_CONNECTION="10.0.0.1 50000 10.0.0.2 22")
+    child = spawn(env, "--sso-session", "corp")
+    child.expect_exact(f"Using SSO session 'corp': {START_URL} (us-east-1)")
+    child.expect_exact("Then enter the code:")
+    assert emulator.approve_all() == 1
+    answer(child, "Account (number, or text to filter): ", "sandbox")
+    child.expect_exact("Using the only role: AdministratorAccess")
+    answer(child, "Profile name [sandbox-administratoraccess]: ", "")
+    answer(child, "Default client region [us-east-1]: ", "")
+    answer(child, "Default output format [json]: ", "")
+    out = finish(child)
+    assert child.exitstatus == 0, out
+    assert "SSO session name" not in out and "Attempting to open" not in out
+    assert emulator.counters.get("Authorize", 0) == 0  # no browser flow
+    assert config.read_text() == session + (
+        "\n[profile sandbox-administratoraccess]\nsso_session = corp\n"
+        "sso_account_id = 444444444444\nsso_role_name = AdministratorAccess\n"
+        "region = us-east-1\noutput = json\n")

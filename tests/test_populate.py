@@ -347,3 +347,30 @@ def test_no_login_off_a_terminal_is_one_line(home: Path) -> None:
     assert out.stderr == ("shellsso: error: no token for SSO session 'corp'; run: "
                           "shellsso login --sso-session corp\n")
     assert config.read_text() == SESSION
+
+
+def test_the_emulator_command_serves_a_generated_organisation(home: Path) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "shellsso", "emulator", "--quiet", "--accounts", "45",
+         "--roles", "2"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert proc.stdout is not None
+        match = re.search(r"listening on (http://127\.0\.0\.1:\d+)", proc.stdout.readline())
+        assert match, "no banner"
+        url = match.group(1)
+        config = write_config(home, SESSION)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+        env.update(HOME=str(home), AWS_ENDPOINT_URL_SSO_OIDC=url, AWS_ENDPOINT_URL_SSO=url,
+                   BROWSER=browser_command())
+        for args in (["login", "--sso-session", "corp"],
+                     ["populate", "--sso-session", "corp", "--yes"]):
+            out = subprocess.run([sys.executable, "-m", "shellsso", *args], env=env,
+                                 capture_output=True, text=True, timeout=60,
+                                 stdin=subprocess.DEVNULL)
+            assert out.returncode == 0, out.stderr
+        assert "corp: 45 accounts, 90 roles" in out.stdout
+        names = profile_names(config.read_text())
+        assert len(names) == 90 and "shared-services-dev-009-readonlyaccess" in names
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
