@@ -275,16 +275,17 @@ class ConfigFile:
         showed the user); otherwise nothing is written. Nothing is written
         either when the edit changes nothing.
         """
+        import contextlib
+
         from shellsso.fastpath import sha1_hex
         from shellsso.files import locked
 
         lock = paths.lock_file("aws-config-" + sha1_hex(self.real.encode("utf-8"))[:16])
-        try:
-            guard = locked(lock)
-            guard.__enter__()
-        except OSError:
-            guard = None  # a read-only cache folder: write unlocked rather than not at all
-        try:
+        with contextlib.ExitStack() as stack:
+            try:
+                stack.enter_context(locked(lock))
+            except OSError:
+                pass  # a read-only cache folder: write unlocked rather than not at all
             document, raw = self.read()
             if expect_given and raw != expect:
                 raise ShellssoError(f"{self.path} changed while this command ran; nothing was "
@@ -295,10 +296,20 @@ class ConfigFile:
                 return result, False
             check_parses(document.text, self.path + " (as it would be written)")
             self._replace(new, raw)
-            return result, True
-        finally:
-            if guard is not None:
-                guard.__exit__(None, None, None)
+        self._warn_if_permissive()
+        return result, True
+
+    def _warn_if_permissive(self) -> None:
+        """As the AWS CLI does after it updates a config others can read or write."""
+        try:
+            mode = os.stat(self.real).st_mode & 0o777
+        except OSError:
+            return
+        if mode & 0o077:
+            from shellsso.output import warn
+
+            warn(f"{self.path} can be read or written by other users (mode {mode:04o}); "
+                 f"to fix: chmod 600 {self.path}")
 
     def _replace(self, data: bytes, old: Optional[bytes]) -> None:
         folder = os.path.dirname(self.real) or "."

@@ -85,7 +85,9 @@ def test_set_keys_keeps_every_other_byte() -> None:
     assert doc.find_profile("new one") is not None
 
 
-def test_update_replaces_atomically_keeps_mode_and_backs_up(home: Path) -> None:
+def test_update_replaces_atomically_keeps_mode_and_backs_up(
+    home: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
     config = write_config(home, ORIGINAL)
     config.chmod(0o640)
     inode = config.stat().st_ino
@@ -99,15 +101,19 @@ def test_update_replaces_atomically_keeps_mode_and_backs_up(home: Path) -> None:
     assert backup.read_bytes().decode() == ORIGINAL
     assert stat.S_IMODE(backup.stat().st_mode) == 0o640
     assert [p.name for p in config.parent.iterdir() if p.name.startswith(".")] == []
+    assert capsys.readouterr().err == (
+        f"shellsso: warning: {config} can be read or written by other users (mode 0640); "
+        f"to fix: chmod 600 {config}\n")
 
 
 def test_new_file_is_0600_in_a_new_folder_and_aws_config_file_is_honoured(
-    home: Path, monkeypatch: pytest.MonkeyPatch,
+    home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
 ) -> None:
     target = home / "elsewhere" / "cfg"
     monkeypatch.setenv("AWS_CONFIG_FILE", "$HOME/elsewhere/cfg")
     _, written = ConfigFile().update(lambda d: d.set_keys("default", {"region": "x-1"}))
     assert written and target.read_text() == "[default]\nregion = x-1\n"
+    assert capsys.readouterr().err == ""
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
     assert not (home / ".aws").exists()
     assert not Path(str(target) + ".bak").exists()
