@@ -155,6 +155,7 @@ def test_500_accounts_first_run_rerun_removal_and_prune(org500: Org) -> None:
     seen = botocore_read(org500.home, org500.config, org500.emulator.url,
                          ["payments-dev-000-administratoraccess",
                           "shared-services-dev-009-administratoraccess"])
+    assert seen["sessions"]["corp"]["sso_start_url"] == START_URL
     profiles = seen["profiles"]
     assert profiles["other"] == {"sso_session": "corp"}
     assert profiles["payments-dev-000-readonlyaccess"] == {
@@ -374,3 +375,16 @@ def test_the_emulator_command_serves_a_generated_organisation(home: Path) -> Non
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_awsuse_tab_completes_new_profiles_at_once(shell: str, org60: Org) -> None:
+    from tests.shellharness import ShellSession
+
+    with ShellSession(shell, org60.home, env=org60.env, timeout=15) as sh:
+        assert "awsuse other " in sh.complete("awsuse oth")  # the names cache is made
+        before = sh.complete("awsuse analytics-dev-012-a")
+        assert "analytics-dev-012-administratoraccess" not in before
+        assert org60.populate("--yes").returncode == 0
+        assert "awsuse analytics-dev-012-administratoraccess " in sh.complete(
+            "awsuse analytics-dev-012-a")
