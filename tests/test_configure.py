@@ -264,3 +264,24 @@ def test_over_ssh_the_login_is_a_device_code_and_a_known_session_is_not_asked(
         "\n[profile sandbox-administratoraccess]\nsso_session = corp\n"
         "sso_account_id = 444444444444\nsso_role_name = AdministratorAccess\n"
         "region = us-east-1\noutput = json\n")
+
+
+def test_ctrl_c_during_the_login_leaves_config_and_token_cache(
+    home: Path, emulator: Emulator,
+) -> None:
+    config = write_config(home, HAND_WRITTEN)
+    before = config.read_bytes()
+    child = spawn(child_env(home, emulator, BROWSER="true"))  # a browser that never comes back
+    answer(child, "SSO session name: ", "corp")
+    answer(child, "SSO start URL: ", START_URL)
+    answer(child, "SSO region [us-east-1]: ", "")
+    answer(child, "SSO registration scopes [sso:account:access]: ", "")
+    child.expect_exact("Waiting for the browser to complete the login")
+    child.sendintr()
+    out = finish(child)
+    assert child.exitstatus == 130
+    assert "configure cancelled" in out and "Traceback" not in out
+    assert config.read_bytes() == before
+    cache = home / ".aws" / "sso" / "cache"
+    assert not cache.exists() or not [p for p in cache.iterdir()
+                                       if "accessToken" in p.read_text()]
