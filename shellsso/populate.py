@@ -233,8 +233,9 @@ def command_line(args: argparse.Namespace) -> str:
     return " ".join(words[:1] + [shlex.quote(w) for w in words[1:]])
 
 
-def reach(session_name: str, progress: bool) -> Tuple[List[Tuple[str, str, str]], str, str]:
-    """(account id, account name, role) for everything the session reaches; region; file."""
+def reach(session_name: str, progress: bool) -> Tuple[List[Tuple[str, str, str]], str, int]:
+    """(account id, account name, role) for everything the session reaches, the SSO
+    region, and how many throttled calls were retried."""
     from shellsso.config import load_config
     from shellsso.session import ensure_token
 
@@ -259,7 +260,7 @@ def reach(session_name: str, progress: bool) -> Tuple[List[Tuple[str, str, str]]
     if show:
         sys.stderr.write("\r\033[K")
     reached = [(a.account_id, a.name, role) for a, roles in pairs for role in roles]
-    return reached, target.region, config.source
+    return reached, target.region, portal.throttled
 
 
 def run(args: argparse.Namespace) -> int:
@@ -273,7 +274,7 @@ def run(args: argparse.Namespace) -> int:
 
         load_config().session_target(args.sso_session)  # the reader's message, close matches
     started = time.monotonic()
-    reached, sso_region, _ = reach(args.sso_session, progress=True)
+    reached, sso_region, throttled = reach(args.sso_session, progress=True)
     elapsed = time.monotonic() - started
     region = args.region or sso_region
     block = find_block(doc, args.sso_session, file.path)
@@ -281,8 +282,9 @@ def run(args: argparse.Namespace) -> int:
     result = plan(args.sso_session, reached, old, names_outside(doc, block), args.naming,
                   region, args.prune)
     accounts = len({acc for acc, _, _ in reached})
+    retried = f"; {throttled} throttled calls retried" if throttled else ""
     print(f"{args.sso_session}: {accounts} accounts, {len(reached)} roles "
-          f"(listed in {elapsed:.1f} s)")
+          f"(listed in {elapsed:.1f} s{retried})")
     print(format_plan(result, old))
     if result.empty:
         print(f"Nothing to change in {file.path}.")

@@ -63,7 +63,7 @@ class Portal:
         self._count_lock = threading.Lock()
         config = Config(
             region_name=target.region, signature_version=UNSIGNED,
-            retries={"mode": "standard", "max_attempts": 1},
+            retries={"mode": "standard", "total_max_attempts": 1},  # retried here, below
             max_pool_connections=max(pool_size, 10), connect_timeout=10, read_timeout=30,
         )
         try:

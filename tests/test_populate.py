@@ -254,7 +254,10 @@ def test_throttled_portal_is_retried(home: Path) -> None:
         out = env.populate("--yes")
         assert out.returncode == 0, out.stderr
         assert "80 to add" in out.stdout
-        assert env.emulator.counters.get("Throttled", 0) > 0
+        throttled = env.emulator.counters.get("Throttled", 0)
+        assert throttled > 0
+        assert "corp: 40 accounts, 80 roles (listed in " in out.stdout
+        assert f"; {throttled} throttled calls retried)" in out.stdout
         assert len(profile_names(env.config.read_text())) == 80
 
 
