@@ -93,7 +93,7 @@ def check_session_name(text: str) -> Optional[str]:
 def check_profile_name(text: str) -> Optional[str]:
     if not text:
         return "a profile name is required"
-    if any(ch in text for ch in "[]\r\n\t") or text != text.strip() or "  " in text:
+    if any(ch in text for ch in "[]\r\n\t") or text != text.strip():
         return "a profile name has no brackets, tabs, line breaks or surrounding spaces"
     return None
 
@@ -205,12 +205,12 @@ def _session_values(asker: Asker, name: str) -> Tuple[str, str, str, bool]:
 def _choose_session(asker: Asker, given: Optional[str]) -> str:
     from shellsso.config import load_config
 
+    existing = list(load_config().sessions)
     if given:
-        problem = check_session_name(given)
+        problem = None if given in existing else check_session_name(given)
         if problem:
             raise ShellssoError(f"--sso-session {given!r}: {problem}", ExitStatus.USAGE)
         return given
-    existing = list(load_config().sessions)
     if existing:
         print(f"SSO sessions in the config: {', '.join(existing)} (or type a new name)")
     return asker.ask("SSO session name", existing[0] if existing else None, check_session_name)

@@ -285,3 +285,26 @@ def test_ctrl_c_during_the_login_leaves_config_and_token_cache(
     cache = home / ".aws" / "sso" / "cache"
     assert not cache.exists() or not [p for p in cache.iterdir()
                                        if "accessToken" in p.read_text()]
+
+
+@pytest.mark.parametrize(("typed", "stored"), [
+    ("https://d-1234567890.awsapps.com/start", "https://d-1234567890.awsapps.com/start"),
+    ("https://d-1234567890.awsapps.com/start#/", "https://d-1234567890.awsapps.com/start"),
+    ("  mycorp.awsapps.com/start ", "https://mycorp.awsapps.com/start"),
+    ("http://d-1234567890.awsapps.com/start", None),
+    ("https://", None),
+    ("not a url", None),
+])
+def test_start_url_check(typed: str, stored: str) -> None:
+    from shellsso.configure import check_start_url
+
+    assert check_start_url(typed)[0] == stored
+
+
+def test_region_from_a_portal_host() -> None:
+    from shellsso.configure import aws_owned, region_of_url
+
+    assert region_of_url("https://ssoins-1.portal.eu-west-1.app.aws/") == "eu-west-1"
+    assert region_of_url("https://d-1.awsapps.com/start") is None
+    assert aws_owned("https://d-1.awsapps.com/start")
+    assert not aws_owned("https://awsapps.com.evil.example/start")

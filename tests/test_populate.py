@@ -391,3 +391,16 @@ def test_awsuse_tab_completes_new_profiles_at_once(shell: str, org60: Org) -> No
         assert org60.populate("--yes").returncode == 0
         assert "awsuse analytics-dev-012-administratoraccess " in sh.complete(
             "awsuse analytics-dev-012-a")
+
+
+@pytest.mark.parametrize(("template", "expected"), [
+    ("{account_name}-{role_name}", "data-ml-prod-adminaccess"),
+    ("{session}/{account_name}", "corp-data-ml-prod"),
+    ("{account_id}.{role_name}", "123456789012.adminaccess"),
+    ("{account_name} ; rm -rf ~ {role_name}", "data-ml-prod-rm-rf-adminaccess"),
+])
+def test_names_are_one_safe_word(template: str, expected: str) -> None:
+    from shellsso.populate import make_name
+
+    assert make_name(template, "corp", "123456789012", "Data & ML (Prod)",
+                     "AdminAccess") == expected
