@@ -207,18 +207,20 @@ def format_plan(p: Plan, old: Dict[str, Profile]) -> str:
 
 
 def _on_terminal() -> bool:
+    """Someone types at stdin (stdout may be piped into a pager: still ask)."""
     try:
-        return sys.stdin.isatty() and sys.stdout.isatty()
+        return sys.stdin.isatty()
     except (AttributeError, ValueError):
         return False
 
 
 def _ask(question: str) -> bool:
-    sys.stdout.write(question)
     sys.stdout.flush()
+    sys.stderr.write(question)
+    sys.stderr.flush()
     answer = sys.stdin.readline()
     if not answer:
-        sys.stdout.write("\n")
+        sys.stderr.write("\n")
     return answer.strip().lower() in ("y", "yes")
 
 
