@@ -115,7 +115,8 @@ output = json
 def test_rerun_offers_the_session_and_skips_what_is_known(home: Path, emulator: Emulator) -> None:
     config = write_config(home, "")
     config.unlink()  # no config at all: the first run creates it, 0600
-    env = child_env(home, emulator)
+    # AWS_PROFILE names the profile about to be made: login and listing need none
+    env = child_env(home, emulator, AWS_PROFILE="default")
     child = spawn(env)
     answer(child, "SSO session name: ", "corp")
     answer(child, "SSO start URL: ", START_URL)
