@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Dict, List, Optional, Tuple, TypeVar
 
 from shellsso.config import SsoTarget
-from shellsso.errors import LoginRequired, ShellssoError
+from shellsso.errors import LoginRequired
 
 T = TypeVar("T")
 
@@ -51,7 +51,6 @@ class Portal:
 
     def __init__(self, target: SsoTarget, access_token: str, pool_size: int = POOL_SIZE,
                  sleep: Callable[[float], None] = time.sleep) -> None:
-        import boto3
         from botocore import UNSIGNED
         from botocore.config import Config
 
@@ -66,11 +65,9 @@ class Portal:
             retries={"mode": "standard", "total_max_attempts": 1},  # retried here, below
             max_pool_connections=max(pool_size, 10), connect_timeout=10, read_timeout=30,
         )
-        try:
-            session = boto3.session.Session()
-            self.client = session.client("sso", region_name=target.region, config=config)
-        except Exception as exc:  # noqa: BLE001 - botocore config errors of many kinds
-            raise ShellssoError(f"cannot create the sso portal client: {exc}") from None
+        from shellsso import oidc
+
+        self.client = oidc.make_client("sso", target, config=config)
 
     def _call(self, operation: str, func: Callable[[], T]) -> T:
         import botocore.exceptions

@@ -405,3 +405,10 @@ def test_names_are_one_safe_word(template: str, expected: str) -> None:
 
     assert make_name(template, "corp", "123456789012", "Data & ML (Prod)",
                      "AdminAccess") == expected
+
+
+def test_an_aws_profile_naming_no_profile_does_not_matter(org60: Org) -> None:
+    out = org60.run("populate", "--sso-session", "corp", "--dry-run",
+                    env=dict(org60.env, AWS_PROFILE="gone"))
+    assert out.returncode == 0, out.stderr
+    assert "179 to add" in out.stdout
