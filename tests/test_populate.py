@@ -132,7 +132,6 @@ def profile_names(text: str) -> List[str]:
     return re.findall(r"^\[profile ([^\]]+)\]", block(text), re.M)
 
 
-@pytest.mark.slow
 def test_500_accounts_first_run_rerun_removal_and_prune(org500: Org) -> None:
     first = org500.populate("--yes")
     assert first.returncode == 0, first.stderr
@@ -249,16 +248,33 @@ def test_completion_and_the_index_see_new_profiles_at_once(org60: Org) -> None:
     assert "analytics-dev-012-administratoraccess" in cache.read_text()
 
 
-def test_throttled_portal_is_retried(home: Path) -> None:
-    for env in start(home, generate(40, 2), throttle=15):
+def test_throttled_calls_are_retried_with_backoff(home: Path) -> None:
+    for env in start(home, generate(24, 2)):
+        env.emulator.inject_failure("ListAccounts", 429, 2, "TooManyRequestsException")
+        env.emulator.inject_failure("ListAccountRoles", 429, 12, "TooManyRequestsException")
         out = env.populate("--yes")
         assert out.returncode == 0, out.stderr
-        assert "80 to add" in out.stdout
+        assert "corp: 24 accounts, 48 roles (listed in " in out.stdout
+        assert "; 14 throttled calls retried)" in out.stdout
+        assert env.emulator.counters["ListAccountRoles"] == 24 + 12
+        assert len(profile_names(env.config.read_text())) == 48
+
+
+def test_the_emulator_throttles_past_its_rate(home: Path) -> None:
+    from shellsso.emulator.server import Throttle
+
+    throttle = Throttle(3)
+    assert [throttle.admit() for _ in range(5)] == [True, True, True, False, False]
+    assert all(Throttle(0).admit() for _ in range(100))
+    for env in start(home, generate(30, 2), throttle=20):
+        out = env.populate("--yes")
+        assert out.returncode == 0, out.stderr
         throttled = env.emulator.counters.get("Throttled", 0)
-        assert throttled > 0
-        assert "corp: 40 accounts, 80 roles (listed in " in out.stdout
-        assert f"; {throttled} throttled calls retried)" in out.stdout
-        assert len(profile_names(env.config.read_text())) == 80
+        assert env.emulator.counters["ListAccountRoles"] == 30 + throttled - \
+            env.emulator.counters["ListAccounts"] + 2
+        if throttled:
+            assert f"; {throttled} throttled calls retried)" in out.stdout
+        assert len(profile_names(env.config.read_text())) == 60
 
 
 def test_empty_organisation_is_one_line(home: Path) -> None:
