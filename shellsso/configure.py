@@ -133,7 +133,7 @@ class Asker:
 def matches(words: Sequence[str], text: str) -> bool:
     """Every word a case-insensitive substring of `text`."""
     lowered = text.lower()
-    return all(word in lowered for word in words)
+    return all(word.lower() in lowered for word in words)
 
 
 def pick(asker: Asker, items: Sequence[T], label: Callable[[T], str],
@@ -289,7 +289,11 @@ def wizard(args: argparse.Namespace, asker: Asker) -> int:
         if not known or found is None:
             doc.set_keys(found[0] if found else session_header(name), session_keys)
         section = doc.find_profile(profile)
-        doc.set_keys(section[0] if section else profile_header(profile), profile_keys)
+        header = section[0] if section else profile_header(profile)
+        # A replaced legacy profile: the session now carries the start URL and region
+        # (botocore refuses a profile whose copies disagree with its session's).
+        doc.remove_keys(header, ["sso_start_url", "sso_region"])
+        doc.set_keys(header, profile_keys)
 
     _, written = file.update(edit)
     if written:

@@ -193,6 +193,25 @@ class Document:
                 f"{k} = {v}{ending}" for k, v in pending.items()
             ]
 
+    def remove_keys(self, header: str, keys: List[str]) -> None:
+        """Drop keys (with their continuation lines) from the last section with this header."""
+        section = next((s for s in reversed(self.sections()) if s[0] == header), None)
+        if section is None:
+            return
+        _, start, end = section
+        number = start + 1
+        while number < end:
+            key = _key_of(self.lines[number])
+            stop = number + 1
+            while (key is not None and stop < end and self.lines[stop][:1] in (" ", "\t")
+                   and self.lines[stop].strip()):
+                stop += 1
+            if key in keys:
+                del self.lines[number:stop]
+                end -= stop - number
+            else:
+                number = stop
+
     def append_lines(self, lines: List[str]) -> None:
         """Add lines at the end, after a blank line when the file has content."""
         if self.lines and not self.lines[-1].endswith("\n"):

@@ -309,3 +309,30 @@ def test_region_from_a_portal_host() -> None:
     assert region_of_url("https://d-1.awsapps.com/start") is None
     assert aws_owned("https://d-1.awsapps.com/start")
     assert not aws_owned("https://awsapps.com.evil.example/start")
+
+
+def test_replacing_a_legacy_profile(home: Path, emulator: Emulator) -> None:
+    legacy = ("[profile prod]\nsso_start_url = https://old.awsapps.com/start\n"
+              "sso_region = eu-west-1\nsso_account_id = 999999999999\nsso_role_name = Old\n"
+              "# my note about prod\n")
+    config = write_config(home, HAND_WRITTEN + "\n" + legacy)
+    child = spawn(child_env(home, emulator))
+    answer(child, "SSO session name: ", "corp")
+    answer(child, "SSO start URL: ", START_URL)
+    answer(child, "SSO region [us-east-1]: ", "")
+    answer(child, "SSO registration scopes [sso:account:access]: ", "")
+    answer(child, "Account (number, or text to filter): ", "prod")
+    answer(child, "Role (number, or text to filter): ", "ReadOnly")
+    answer(child, "Profile name [prod-readonlyaccess]: ", "prod")
+    answer(child, f"Profile 'prod' exists in {config}; replace its settings? (y/N) [n]: ", "y")
+    answer(child, "Default client region [us-east-1]: ", "")
+    answer(child, "Default output format [json]: ", "")
+    out = finish(child)
+    assert child.exitstatus == 0, out
+    assert config.read_text() == HAND_WRITTEN + (
+        "\n[profile prod]\nsso_account_id = 333333333333\nsso_role_name = ReadOnlyAccess\n"
+        "sso_session = corp\nregion = us-east-1\noutput = json\n# my note about prod\n"
+        f"\n[sso-session corp]\nsso_start_url = {START_URL}\nsso_region = us-east-1\n"
+        "sso_registration_scopes = sso:account:access\n")
+    assert botocore_profiles(home, config, emulator.url, ["prod"])["prod"]["account"] == \
+        "333333333333"

@@ -85,6 +85,14 @@ def test_set_keys_keeps_every_other_byte() -> None:
     assert doc.find_profile("new one") is not None
 
 
+def test_remove_keys_takes_continuation_lines_and_nothing_else() -> None:
+    doc = Document(ORIGINAL)
+    doc.remove_keys("profile dev", ["s3", "sso_session", "absent"])
+    doc.remove_keys("profile nowhere", ["region"])
+    assert doc.text == ORIGINAL.replace("sso_session = corp\n", "").replace(
+        "s3 =\n    max_concurrent_requests = 20\n", "")
+
+
 def test_update_replaces_atomically_keeps_mode_and_backs_up(
     home: Path, capsys: pytest.CaptureFixture[str],
 ) -> None:
