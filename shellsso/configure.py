@@ -302,7 +302,10 @@ def wizard(args: argparse.Namespace, asker: Asker) -> int:
               + ".")
     else:
         print(f"Profile '{profile}' in {file.path} already says all this; nothing changed.")
-    print(f"Use it: awsuse {profile}    or: aws sts get-caller-identity --profile {profile}")
+    import shlex
+
+    word = shlex.quote(profile)
+    print(f"Use it: awsuse {word}    or: aws sts get-caller-identity --profile {word}")
     return ExitStatus.OK
 
 

@@ -147,6 +147,7 @@ def test_rerun_offers_the_session_and_skips_what_is_known(home: Path, emulator: 
     out = finish(child)
     assert child.exitstatus == 0, out
     assert "SSO start URL" not in out and "Attempting to open" not in out
+    assert "Use it: awsuse 'my prod'" in out
     assert emulator.counters["CreateToken"] == 1  # one login for both runs
     second = config.read_text()
     assert second.startswith(first)
