@@ -81,7 +81,7 @@ def region_of_url(url: str) -> Optional[str]:
 def check_region(text: str) -> Optional[str]:
     if _REGION.match(text):
         return None
-    return f"'{text}' is not an AWS region name (e.g. us-east-1, eu-west-1)"
+    return f"{text!r} is not an AWS region name (e.g. us-east-1, eu-west-1)"
 
 
 def check_session_name(text: str) -> Optional[str]:

@@ -38,6 +38,8 @@ def check_template(template: str) -> None:
         fields = [f for _, f, _, _ in string.Formatter().parse(template) if f is not None]
     except ValueError as exc:
         raise ShellssoError(f"--naming {template!r}: {exc}", ExitStatus.USAGE) from None
+    if any(ord(ch) < 32 for ch in template):
+        raise ShellssoError("--naming must not contain control characters", ExitStatus.USAGE)
     unknown = [f for f in fields if f not in FIELDS]
     if unknown:
         known = ", ".join("{" + f + "}" for f in FIELDS)
@@ -269,6 +271,12 @@ def run(args: argparse.Namespace) -> int:
     """`shellsso populate --sso-session S [--naming T] [--region R] [--prune] [--dry-run]
     [--yes]`."""
     check_template(args.naming)
+    if args.region:
+        from shellsso.configure import check_region
+
+        problem = check_region(args.region)
+        if problem:
+            raise ShellssoError(f"--region: {problem}", ExitStatus.USAGE)
     file = ConfigFile()
     doc, raw = file.read()  # a broken config is refused before any network call
     if doc.find_session(args.sso_session) is None:

@@ -306,6 +306,16 @@ def test_unknown_session_and_bad_template(org60: Org) -> None:
     out = org60.run("populate", "--sso-session", "corp", "--naming", "{account}")
     assert out.returncode == 2
     assert "unknown field {account}" in out.stderr
+    before = org60.config.read_bytes()
+    out = org60.run("populate", "--sso-session", "corp", "--yes",
+                    "--region", "us-east-1\n[profile injected]")
+    assert out.returncode == 2
+    assert out.stderr == ("shellsso: error: --region: 'us-east-1\\n[profile injected]' is not "
+                          "an AWS region name (e.g. us-east-1, eu-west-1)\n")
+    out = org60.run("populate", "--sso-session", "corp", "--yes", "--naming",
+                    "{account_name}\n[x]")
+    assert out.returncode == 2 and "control characters" in out.stderr
+    assert org60.config.read_bytes() == before
 
 
 def test_a_config_that_does_not_parse_is_refused(org60: Org) -> None:
