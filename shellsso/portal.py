@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import random
+import re
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -28,6 +29,8 @@ POOL_SIZE = 8
 MAX_ATTEMPTS = 10
 BASE_DELAY = 0.2
 MAX_DELAY = 10.0
+_ACCOUNT_ID = re.compile(r"^\d{12}$")
+_ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,128}$")
 _RETRIED = frozenset({"TooManyRequestsException", "ThrottlingException",
                       "InternalServerException", "ServiceUnavailableException"})
 
@@ -113,18 +116,36 @@ class Portal:
             seen.add(token)
 
     def accounts(self) -> List[Account]:
-        """Every account, all pages, sorted by name then id."""
+        """Every account, all pages, sorted by name then id.
+
+        What the portal sends ends up in the config file: an id that is not
+        twelve digits is dropped with a warning rather than written.
+        """
         raw = self._pages("ListAccounts", self.client.list_accounts, "accountList")
-        accounts = [Account(str(a.get("accountId", "")), str(a.get("accountName") or ""),
+        accounts = [Account(str(a.get("accountId", "")), " ".join(
+                            str(a.get("accountName") or "").split()),
                             str(a.get("emailAddress") or "")) for a in raw]
-        accounts.sort(key=lambda a: (a.name.lower(), a.account_id))
-        return accounts
+        good = [a for a in accounts if _ACCOUNT_ID.match(a.account_id)]
+        if len(good) != len(accounts):
+            from shellsso.output import warn
+
+            warn(f"ignoring {len(accounts) - len(good)} account(s) whose id the portal sent "
+                 "malformed")
+        good.sort(key=lambda a: (a.name.lower(), a.account_id))
+        return good
 
     def roles(self, account_id: str) -> List[str]:
-        """The role names of one account, all pages, sorted."""
+        """The role names of one account, all pages, sorted (malformed names dropped)."""
         raw = self._pages("ListAccountRoles", self.client.list_account_roles, "roleList",
                           accountId=account_id)
-        return sorted({str(r.get("roleName")) for r in raw if r.get("roleName")})
+        names = {str(r.get("roleName")) for r in raw if r.get("roleName")}
+        good = {n for n in names if _ROLE_NAME.match(n)}
+        if len(good) != len(names):
+            from shellsso.output import warn
+
+            warn(f"ignoring {len(names) - len(good)} malformed role name(s) in account "
+                 f"{account_id}")
+        return sorted(good)
 
     def all_roles(self, accounts: List[Account],
                   progress: Optional[Callable[[int, int], None]] = None,

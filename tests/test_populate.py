@@ -438,3 +438,18 @@ def test_an_aws_profile_naming_no_profile_does_not_matter(org60: Org) -> None:
                     env=dict(org60.env, AWS_PROFILE="gone"))
     assert out.returncode == 0, out.stderr
     assert "179 to add" in out.stdout
+
+
+def test_what_the_portal_sends_cannot_inject_lines(home: Path) -> None:
+    org = Organisation([Account("111111111111", "good\n[profile evil]", "a@example.com",
+                                ("Admin", "Admin\n[profile evil2]")),
+                        Account("2222\n[profile evil3]", "bad", "b@example.com", ("Admin",))])
+    for env in start(home, org):
+        out = env.populate("--yes")
+        assert out.returncode == 0, out.stderr
+        text = env.config.read_text()
+        assert profile_names(text) == ["good-profile-evil-admin"]
+        assert "sso_account_name = good [profile evil]\n" in text
+        assert "evil2" not in text and "evil3" not in text
+        assert "ignoring 1 account(s) whose id the portal sent malformed" in out.stderr
+        assert "ignoring 1 malformed role name(s) in account 111111111111" in out.stderr
