@@ -337,3 +337,54 @@ def test_replacing_a_legacy_profile(home: Path, emulator: Emulator) -> None:
         "sso_registration_scopes = sso:account:access\n")
     assert botocore_profiles(home, config, emulator.url, ["prod"])["prod"]["account"] == \
         "333333333333"
+
+
+def _new_session_answers(child: pexpect.spawn) -> None:
+    answer(child, "SSO session name: ", "corp")
+    answer(child, "SSO start URL: ", START_URL)
+    answer(child, "SSO region [us-east-1]: ", "")
+    answer(child, "SSO registration scopes [sso:account:access]: ", "")
+
+
+def test_empty_organisation_is_one_line(home: Path) -> None:
+    from shellsso.emulator.org import Organisation
+
+    config = write_config(home, HAND_WRITTEN)
+    emu = Emulator(org=Organisation([]))
+    emu.start()
+    try:
+        child = spawn(child_env(home, emu))
+        _new_session_answers(child)
+        out = finish(child)
+    finally:
+        emu.stop()
+    assert child.exitstatus == 1
+    assert "shellsso: error: SSO session 'corp' reaches no accounts; nothing was written" in out
+    assert config.read_text() == HAND_WRITTEN
+
+
+def test_read_only_config_folder_is_one_line(home: Path, emulator: Emulator) -> None:
+    from tests.test_configwrite import read_only
+
+    folder = home / "ro"
+    folder.mkdir()
+    config = folder / "config"
+    config.write_text(HAND_WRITTEN)
+    env = child_env(home, emulator, AWS_CONFIG_FILE=str(config))
+    with read_only(folder) as (prefix, reason):
+        argv = [*prefix, sys.executable, "-m", "shellsso", "configure"]
+        child = pexpect.spawn(argv[0], argv[1:], env=env, encoding="utf-8", timeout=30)
+        _new_session_answers(child)
+        answer(child, "Account (number, or text to filter): ", "dev")
+        answer(child, "Role (number, or text to filter): ", "1")
+        answer(child, "Profile name [dev-administratoraccess]: ", "")
+        answer(child, "Default client region [us-east-1]: ", "")
+        answer(child, "Default output format [json]: ", "")
+        out = finish(child)
+    assert child.exitstatus == 1
+    errors = [line for line in out.splitlines() if "error" in line]
+    assert errors == [f"shellsso: error: cannot write {config}: the folder {folder} {reason}; "
+                      "nothing was written"]
+    assert "Traceback" not in out
+    assert config.read_text() == HAND_WRITTEN
+    assert sorted(os.listdir(folder)) == ["config"]
