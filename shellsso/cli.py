@@ -208,6 +208,65 @@ def _add_exec(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg
     p.set_defaults(handler=("shellsso.execute", "run"))
 
 
+def _add_configure(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser(
+        "configure",
+        help="set up an SSO session and a profile, interactively",
+        description=(
+            "Ask for an SSO session (name, start URL, SSO region, scopes), log in, list "
+            "the accounts and then the roles of the chosen one (type to filter long "
+            "lists), and write the sso-session and the profile exactly as "
+            "`aws configure sso` does. Run it again to add a profile: an existing "
+            "session is offered and what is known is not asked again. The config is "
+            "written once, at the end, atomically (the previous one kept as config.bak); "
+            "Ctrl-C at any question leaves it as it was."
+        ),
+    )
+    p.add_argument("--sso-session", metavar="NAME",
+                   help="use (or create) this [sso-session NAME]")
+    p.add_argument("--no-browser", action="store_true",
+                   help="print the login URL (and code) instead of opening a browser")
+    p.add_argument("--use-device-code", action="store_true",
+                   help="log in with the device code even where a browser is available")
+    p.set_defaults(handler=("shellsso.configure", "run"))
+
+
+def _add_populate(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser(
+        "populate",
+        help="write a profile for every account and role an SSO session reaches",
+        description=(
+            "List every account and role the SSO session reaches and write a profile for\n"
+            "each into a block of the config that populate owns, between\n"
+            "  # shellsso populate begin: NAME\n"
+            "  # shellsso populate end: NAME\n"
+            "Everything outside the block is kept byte for byte; a name that already\n"
+            "exists outside it is skipped. The changes are shown first; on a terminal you\n"
+            "are asked before anything is written. The previous file is kept as config.bak."
+        ),
+        epilog=(
+            "Naming fields: {account_name}, {account_id}, {role_name}, {session}. Names are\n"
+            "lower-cased, spaces and odd characters become '-', and a name two profiles "
+            "would\nshare gets the account id appended. Example:\n"
+            "  shellsso populate --sso-session corp --naming '{account_name}.{role_name}'"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--sso-session", metavar="NAME", required=True,
+                   help="the [sso-session NAME] whose accounts and roles to write")
+    p.add_argument("--naming", metavar="TEMPLATE", default="{account_name}-{role_name}",
+                   help="profile name template (default: {account_name}-{role_name})")
+    p.add_argument("--region", metavar="REGION",
+                   help="`region` of every profile (default: the session's sso_region)")
+    p.add_argument("--prune", action="store_true",
+                   help="remove block profiles whose account or role is no longer reachable")
+    p.add_argument("--dry-run", action="store_true",
+                   help="show the changes and write nothing")
+    p.add_argument("--yes", "-y", action="store_true",
+                   help="write without asking, even on a terminal")
+    p.set_defaults(handler=("shellsso.populate", "run"))
+
+
 def _add_init(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser(
         "init",
@@ -270,7 +329,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="show tracebacks on errors (also accepted after the subcommand)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for add in (_add_login, _add_logout, _add_status, _add_list, _add_export,
-                _add_credential_process, _add_doctor, _add_console, _add_exec, _add_init,
+                _add_credential_process, _add_configure, _add_populate, _add_doctor,
+                _add_console, _add_exec, _add_init,
                 _add_emulator, _add_demo):
         add(sub)
     return parser

@@ -39,25 +39,38 @@ def _config(region: str, attempts: int) -> Config:
     return config
 
 
-def make_client(service: str, target: SsoTarget, attempts: int = netconf.ATTEMPTS) -> Any:
+def make_client(service: str, target: SsoTarget, attempts: int = netconf.ATTEMPTS,
+                config: Optional[Config] = None) -> Any:
     """An `sso-oidc` or `sso` client in the target's SSO region.
 
     The session is opened on the target's profile when it has one, so that a
     `services = ...` section of that profile applies, as in the AWS CLI.
     """
     profile = target.profile or None
-    config = _config(target.region, attempts)
+    config = config or _config(target.region, attempts)
     try:
         try:
             session = boto3.session.Session(profile_name=profile)
             client = session.client(service, region_name=target.region, config=config)
         except botocore.exceptions.ProfileNotFound:
-            # AWS_PROFILE names a profile that does not exist: the SSO calls need none.
-            session = boto3.session.Session(profile_name="default")
-            client = session.client(service, region_name=target.region, config=config)
+            # AWS_PROFILE names a profile that does not exist (or there is no
+            # [default] either): the SSO calls need none.
+            client = _client_without_profile(service, target.region, config)
     except botocore.exceptions.BotoCoreError as exc:
         raise ShellssoError(f"cannot create the {service} client: {exc}") from None
     return client
+
+
+def _client_without_profile(service: str, region: str, config: Config) -> Any:
+    """A client from a session that selects no profile, whatever the environment says."""
+    import os
+
+    saved = {name: os.environ.pop(name) for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE")
+             if name in os.environ}
+    try:
+        return boto3.session.Session().client(service, region_name=region, config=config)
+    finally:
+        os.environ.update(saved)
 
 
 def endpoint_of(client: Any) -> str:

@@ -9,19 +9,24 @@ import threading
 from typing import Any
 
 from .options import add_arguments
-from .org import ACCOUNTS, REFRESH_SCOPE, REGION, START_URL
+from .org import ACCOUNTS, REFRESH_SCOPE, REGION, START_URL, Organisation, generate
 
 SESSION_NAME = "demo"
 
 
-def sample_config() -> str:
-    """An ~/.aws/config block for the demo organisation (first role of each account)."""
+def sample_config(org: Organisation | None = None) -> str:
+    """An ~/.aws/config block for the demo organisation (first role of each account).
+
+    A generated organisation gets the session only: `shellsso populate` writes the rest.
+    """
     lines = [
         f"[sso-session {SESSION_NAME}]",
         f"sso_start_url = {START_URL}",
         f"sso_region = {REGION}",
         f"sso_registration_scopes = {REFRESH_SCOPE}",
     ]
+    if org is not None:
+        return "\n".join([*lines, "", f"# then: shellsso populate --sso-session {SESSION_NAME}"])
     for account in ACCOUNTS:
         lines += [
             "",
@@ -34,7 +39,7 @@ def sample_config() -> str:
     return "\n".join(lines)
 
 
-def banner(url: str) -> str:
+def banner(url: str, org: Organisation | None = None) -> str:
     """What `run` prints: the URL first, then how to point AWS clients at it."""
     return "\n".join([
         f"shellsso Identity Center emulator listening on {url}  (Ctrl-C to stop)",
@@ -47,7 +52,7 @@ def banner(url: str) -> str:
         "",
         "Sample ~/.aws/config:",
         "",
-        sample_config(),
+        sample_config(org),
         "",
         f"Approve a device code by visiting {url}/device",
     ])
@@ -64,7 +69,17 @@ def run(args: Any) -> int:
     """Serve in the foreground until Ctrl-C or SIGTERM; exit 0 without a traceback."""
     from .server import Emulator
 
+    accounts = getattr(args, "accounts", None)
+    org = None
+    if accounts is not None:
+        if accounts < 0 or not 1 <= getattr(args, "roles", 3) <= 8:
+            print("shellsso emulator: --accounts must be 0 or more and --roles 1-8",
+                  file=sys.stderr)
+            return 2
+        org = generate(accounts, args.roles)
     emulator = Emulator(
+        org=org,
+        throttle=getattr(args, "throttle", 0.0) or 0.0,
         port=args.port,
         token_ttl=args.token_ttl,
         credential_ttl=args.credential_ttl,
@@ -86,7 +101,7 @@ def run(args: Any) -> int:
     previous = signal.getsignal(signal.SIGTERM)
     signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
     try:
-        print(banner(emulator.url), flush=True)
+        print(banner(emulator.url, org), flush=True)
         while not stop.wait(0.5):
             pass
     except KeyboardInterrupt:

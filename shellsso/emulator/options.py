@@ -41,3 +41,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="do not log requests to stderr")
     parser.add_argument("--clock-skew", type=float, default=0, metavar="SECONDS",
                         help="send a Date header this many seconds ahead (negative: behind)")
+    parser.add_argument("--accounts", type=int, default=None, metavar="N",
+                        help="serve a generated organisation of N accounts instead of the "
+                             "4-account demo one (names, e-mail addresses, pages of 20)")
+    parser.add_argument("--roles", type=int, default=3, metavar="N",
+                        help="roles per generated account, 1-8 (default 3; with --accounts)")
+    parser.add_argument("--throttle", type=float, default=0.0, metavar="RPS",
+                        help="answer TooManyRequestsException (429) past RPS ListAccounts/"
+                             "ListAccountRoles calls per second (default: no limit)")

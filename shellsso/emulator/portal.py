@@ -11,10 +11,11 @@ from typing import Any
 
 from . import creds
 from .errors import portal_error
-from .org import ACCOUNTS, find_account
+from .org import DEMO, Organisation
 from .state import AccessToken, Settings, State
 
-DEFAULT_PAGE_SIZE = 10
+DEFAULT_PAGE_SIZE = 20
+"""Items per page when the caller sends no max_result, as the portal does (max 100)."""
 
 
 def authenticate(state: State, token: str | None) -> AccessToken:
@@ -57,11 +58,11 @@ def _paged(key: str, items: list[dict[str, str]], query: dict[str, str]) -> dict
     return result
 
 
-def list_accounts(query: dict[str, str]) -> dict[str, Any]:
-    """ListAccounts over the demo organisation."""
+def list_accounts(query: dict[str, str], org: Organisation = DEMO) -> dict[str, Any]:
+    """ListAccounts over the organisation."""
     items = [
         {"accountId": a.account_id, "accountName": a.name, "emailAddress": a.email}
-        for a in ACCOUNTS
+        for a in org.accounts
     ]
     return _paged("accountList", items, query)
 
@@ -73,19 +74,20 @@ def _require(query: dict[str, str], name: str) -> str:
     return value
 
 
-def list_account_roles(query: dict[str, str]) -> dict[str, Any]:
+def list_account_roles(query: dict[str, str], org: Organisation = DEMO) -> dict[str, Any]:
     """ListAccountRoles; an account the user is not assigned to is a 404."""
-    account = find_account(_require(query, "account_id"))
+    account = org.find(_require(query, "account_id"))
     if account is None:
         raise portal_error("ResourceNotFoundException", "No access")
     items = [{"roleName": r, "accountId": account.account_id} for r in account.roles]
     return _paged("roleList", items, query)
 
 
-def get_role_credentials(state: State, settings: Settings, query: dict[str, str]) -> dict[str, Any]:
+def get_role_credentials(state: State, settings: Settings, query: dict[str, str],
+                         org: Organisation = DEMO) -> dict[str, Any]:
     """GetRoleCredentials: fresh ASIA keys, expiration in epoch milliseconds."""
     role = _require(query, "role_name")
-    account = find_account(_require(query, "account_id"))
+    account = org.find(_require(query, "account_id"))
     if account is None or role not in account.roles:
         raise portal_error("ResourceNotFoundException", "No access")
     issued = creds.issue(state, account.account_id, role, settings.credential_ttl)

@@ -20,6 +20,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from . import federation, oidc, portal, sts
 from .errors import Rendered, ServiceError, default_shape, not_emulated
+from .org import Organisation
 from .state import Failure, Settings, State
 
 JSON_TYPE = "application/json"
@@ -98,6 +99,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     server: _Server
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes: without TCP_NODELAY, a keep-alive
+    # client's delayed ACK stalls every response by ~40 ms.
+    disable_nagle_algorithm = True
     timeout = 60
     server_version = "shellsso-emulator"
 
@@ -160,6 +164,10 @@ class _Handler(BaseHTTPRequestHandler):
                 if failure is not None:
                     self._send(*self._failure(service, failure))
                     return
+                if operation in THROTTLED and not self.emu.throttle.admit():
+                    self.emu.state.count("Throttled")
+                    raise ServiceError("portal", "TooManyRequestsException",
+                                       "Rate exceeded", 429)
             body: dict[str, Any] = {}
             if method == "POST" and service not in FORM_SERVICES:
                 body = self._parse_json(raw, service)
@@ -252,15 +260,16 @@ class _Handler(BaseHTTPRequestHandler):
 
     def list_accounts(self, query: dict[str, str], body: dict[str, Any]) -> Rendered:
         self._token()
-        return _json(200, portal.list_accounts(query))
+        return _json(200, portal.list_accounts(query, self.emu.org))
 
     def list_account_roles(self, query: dict[str, str], body: dict[str, Any]) -> Rendered:
         self._token()
-        return _json(200, portal.list_account_roles(query))
+        return _json(200, portal.list_account_roles(query, self.emu.org))
 
     def get_role_credentials(self, query: dict[str, str], body: dict[str, Any]) -> Rendered:
         self._token()
-        return _json(200, portal.get_role_credentials(self.emu.state, self.emu.settings, query))
+        return _json(200, portal.get_role_credentials(self.emu.state, self.emu.settings, query,
+                                                      self.emu.org))
 
     def logout(self, query: dict[str, str], body: dict[str, Any]) -> Rendered:
         portal.logout(self.emu.state, self._token())
@@ -343,6 +352,29 @@ ROUTES: dict[tuple[str, str], tuple[str, str, Route]] = {
 }
 
 
+THROTTLED = frozenset({"ListAccounts", "ListAccountRoles"})
+
+
+class Throttle:
+    """At most `rate` portal list calls per second (0: no limit), like the portal's 429s."""
+
+    def __init__(self, rate: float) -> None:
+        self.rate = rate
+        self._lock = threading.Lock()
+        self._recent: list[float] = []
+
+    def admit(self) -> bool:
+        if self.rate <= 0:
+            return True
+        now = time.monotonic()
+        with self._lock:
+            self._recent = [t for t in self._recent if now - t < 1.0]
+            if len(self._recent) >= self.rate:
+                return False
+            self._recent.append(now)
+            return True
+
+
 class Emulator:
     """A local IAM Identity Center (sso-oidc + portal) on 127.0.0.1.
 
@@ -365,10 +397,14 @@ class Emulator:
         *,
         verbose: bool = False,
         clock_skew: float = 0,
+        org: Organisation | None = None,
+        throttle: float = 0.0,
     ) -> None:
         self.requested_port = port
         # Seconds added to the `Date` header: a server clock ahead (or behind) of ours.
         self.clock_skew = clock_skew
+        self.org = org if org is not None else Organisation()
+        self.throttle = Throttle(throttle)
         self.settings = Settings(
             token_ttl=token_ttl,
             credential_ttl=credential_ttl,

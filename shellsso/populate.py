@@ -1,0 +1,322 @@
+"""`shellsso populate`: a profile for every account and role an SSO session reaches.
+
+The profiles live in a block that populate owns, between
+`# shellsso populate begin: S` and `# shellsso populate end: S`; the block is
+rewritten as a whole, everything outside it is kept byte for byte, and a name
+that exists outside it is skipped, never overwritten. Names come from a
+template, cleaned into one safe word (a shell word and an INI header) and made
+unique. The diff is shown before anything is written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import string
+import sys
+import time
+from typing import Dict, List, Optional, Sequence, Tuple
+
+from shellsso.configwrite import ConfigFile, Document, header_profile
+from shellsso.errors import ExitStatus, ShellssoError
+
+DEFAULT_TEMPLATE = "{account_name}-{role_name}"
+FIELDS = ("account_name", "account_id", "role_name", "session")
+BEGIN = "# shellsso populate begin: {session}"
+END = "# shellsso populate end: {session}"
+_UNSAFE = re.compile(r"[^a-z0-9._-]+")
+
+Profile = Dict[str, str]
+
+
+# --- names -----------------------------------------------------------------------------------
+
+
+def check_template(template: str) -> None:
+    """Refuse a template with unknown fields or broken braces (a usage error)."""
+    try:
+        fields = [f for _, f, _, _ in string.Formatter().parse(template) if f is not None]
+    except ValueError as exc:
+        raise ShellssoError(f"--naming {template!r}: {exc}", ExitStatus.USAGE) from None
+    if any(ord(ch) < 32 for ch in template):
+        raise ShellssoError("--naming must not contain control characters", ExitStatus.USAGE)
+    unknown = [f for f in fields if f not in FIELDS]
+    if unknown:
+        known = ", ".join("{" + f + "}" for f in FIELDS)
+        raise ShellssoError(f"--naming: unknown field {{{unknown[0]}}}; use {known}",
+                            ExitStatus.USAGE)
+    if not fields:
+        raise ShellssoError("--naming must use at least one field, e.g. "
+                            f"{DEFAULT_TEMPLATE}", ExitStatus.USAGE)
+
+
+def clean_name(text: str) -> str:
+    """Lower case; spaces and odd characters to `-`; no leading/trailing punctuation."""
+    name = _UNSAFE.sub("-", text.lower())
+    name = re.sub(r"-{2,}", "-", name).strip("-.")
+    return name
+
+
+def make_name(template: str, session: str, account_id: str, account_name: str,
+              role_name: str) -> str:
+    name = clean_name(template.format(account_name=account_name, account_id=account_id,
+                                      role_name=role_name, session=session))
+    return name or clean_name(f"{account_id}-{role_name}")
+
+
+# --- the block -------------------------------------------------------------------------------
+
+
+def find_block(doc: Document, session: str, path: str) -> Optional[Tuple[int, int]]:
+    """(begin line, end line) of the session's block, or None; a broken block is an error."""
+    begin_text, end_text = BEGIN.format(session=session), END.format(session=session)
+    begins = [i for i, line in enumerate(doc.lines) if line.rstrip("\r\n").rstrip() == begin_text]
+    ends = [i for i, line in enumerate(doc.lines) if line.rstrip("\r\n").rstrip() == end_text]
+    if not begins and not ends:
+        return None
+    if len(begins) != 1 or len(ends) != 1 or ends[0] < begins[0]:
+        where = begins[0] + 1 if begins else ends[0] + 1
+        raise ShellssoError(
+            f"{path}, line {where}: the markers '{begin_text}' and '{end_text}' must appear "
+            "once each, in that order; fix them by hand (nothing was written)")
+    return begins[0], ends[0]
+
+
+def block_profiles(doc: Document, block: Optional[Tuple[int, int]]) -> Dict[str, Profile]:
+    """The profiles inside the block, in file order."""
+    found: Dict[str, Profile] = {}
+    if block is None:
+        return found
+    for header, start, end in doc.sections():
+        if block[0] < start < block[1]:
+            name = header_profile(header)
+            if name is not None:
+                found[name] = doc.keys(start, min(end, block[1]))
+    return found
+
+
+def names_outside(doc: Document, block: Optional[Tuple[int, int]]) -> set[str]:
+    names = set()
+    for header, start, _ in doc.sections():
+        if block is not None and block[0] < start < block[1]:
+            continue
+        name = header_profile(header)
+        if name is not None:
+            names.add(name)
+    return names
+
+
+def render_block(session: str, profiles: Dict[str, Profile], command: str) -> List[str]:
+    lines = [BEGIN.format(session=session),
+             f"# Written by `{command}`; this block is rewritten on every run.", ""]
+    for name, values in profiles.items():
+        lines.append(f"[profile {name}]")
+        lines.extend(f"{k} = {v}" for k, v in values.items())
+        lines.append("")
+    lines.append(END.format(session=session))
+    return lines
+
+
+# --- the plan --------------------------------------------------------------------------------
+
+
+class Plan:
+    """What populate will write, and how it differs from the block as it is."""
+
+    def __init__(self) -> None:
+        self.profiles: Dict[str, Profile] = {}
+        self.added: List[str] = []
+        self.changed: List[str] = []
+        self.removed: List[str] = []
+        self.stale_kept: List[str] = []
+        self.skipped: List[Tuple[str, str]] = []
+        self.unchanged = 0
+
+    @property
+    def empty(self) -> bool:
+        return not (self.added or self.changed or self.removed)
+
+
+def plan(session: str, reached: Sequence[Tuple[str, str, str]], old: Dict[str, Profile],
+         outside: set[str], template: str, region: str, prune: bool) -> Plan:
+    """The new block from (account id, account name, role) triples and the old block."""
+    result = Plan()
+    wanted = {(acc, role) for acc, _, role in reached}
+    stale = {name: values for name, values in old.items()
+             if (values.get("sso_account_id", ""), values.get("sso_role_name", "")) not in wanted}
+    kept_stale = {} if prune else stale
+    taken = set(outside) | set(kept_stale)
+    first: Dict[str, int] = {}
+    names: List[str] = []
+    for acc, acc_name, role in reached:
+        name = make_name(template, session, acc, acc_name, role)
+        names.append(name)
+        first[name] = first.get(name, 0) + 1
+    generated: Dict[str, Profile] = {}
+    for (acc, acc_name, role), name in zip(reached, names):
+        if name in outside:
+            result.skipped.append((name, f"{acc} {role}"))
+            continue
+        if first[name] > 1 or name in generated or name in taken or name == "default":
+            name = clean_name(f"{name}-{acc}")
+            base, n = name, 2
+            while name in generated or name in taken:
+                name, n = f"{base}-{n}", n + 1
+        generated[name] = {"sso_session": session, "sso_account_id": acc,
+                           "sso_role_name": role,
+                           # one line, whatever the portal sent: it becomes an INI value
+                           "sso_account_name": " ".join(acc_name.split()) or acc,
+                           "region": region}
+    result.profiles = {**generated, **kept_stale}
+    for name, values in generated.items():
+        if name not in old:
+            result.added.append(name)
+        elif old[name] != values:
+            result.changed.append(name)
+        else:
+            result.unchanged += 1
+    result.removed = [n for n in old if n not in result.profiles]
+    result.stale_kept = [n for n in kept_stale if n not in generated]
+    return result
+
+
+def format_plan(p: Plan, old: Dict[str, Profile]) -> str:
+    lines: List[str] = []
+    for name in p.added:
+        v = p.profiles[name]
+        lines.append(f"+ {name}  ({v['sso_account_id']} {v['sso_role_name']})")
+    for name in p.changed:
+        before, after = old[name], p.profiles[name]
+        keys = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
+        what = ", ".join(f"{k}: {before.get(k, '-')} -> {after.get(k, '-')}" for k in keys)
+        lines.append(f"~ {name}  ({what})")
+    for name in p.removed:
+        v = old[name]
+        lines.append(f"- {name}  ({v.get('sso_account_id', '?')} {v.get('sso_role_name', '?')})")
+    for name in p.stale_kept:
+        lines.append(f"! {name}: its account or role is no longer reachable; kept "
+                     "(--prune removes it)")
+    for name, what in p.skipped:
+        lines.append(f"note: {name} ({what}) skipped: a profile of that name exists outside "
+                     "the populate block")
+    lines.append(f"{len(p.added)} to add, {len(p.changed)} to change, {len(p.removed)} to "
+                 f"remove, {p.unchanged} unchanged"
+                 + (f", {len(p.skipped)} skipped" if p.skipped else ""))
+    return "\n".join(lines)
+
+
+# --- the command -----------------------------------------------------------------------------
+
+
+def _on_terminal() -> bool:
+    """Someone types at stdin (stdout may be piped into a pager: still ask)."""
+    try:
+        return sys.stdin.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _ask(question: str) -> bool:
+    sys.stdout.flush()
+    sys.stderr.write(question)
+    sys.stderr.flush()
+    answer = sys.stdin.readline()
+    if not answer:
+        sys.stderr.write("\n")
+    return answer.strip().lower() in ("y", "yes")
+
+
+def command_line(args: argparse.Namespace) -> str:
+    words = ["shellsso populate", "--sso-session", args.sso_session]
+    if args.naming != DEFAULT_TEMPLATE:
+        words += ["--naming", args.naming]
+    if args.region:
+        words += ["--region", args.region]
+    import shlex
+
+    return " ".join(words[:1] + [shlex.quote(w) for w in words[1:]])
+
+
+def reach(session_name: str, progress: bool) -> Tuple[List[Tuple[str, str, str]], str, int]:
+    """(account id, account name, role) for everything the session reaches, the SSO
+    region, and how many throttled calls were retried."""
+    from shellsso.config import load_config
+    from shellsso.session import ensure_token
+
+    config = load_config()
+    target = config.session_target(session_name)
+    token = ensure_token(target)
+    from shellsso.portal import Portal
+
+    portal = Portal(target, token.access_token)
+    accounts = portal.accounts()
+    if not accounts:
+        raise ShellssoError(f"{target.label} reaches no accounts: nothing to populate "
+                            "(nothing was written)")
+    show = progress and sys.stderr.isatty()
+
+    def tick(done: int, total: int) -> None:
+        if show and (done == total or done % 10 == 0):
+            sys.stderr.write(f"\rListing roles: {done}/{total} accounts")
+            sys.stderr.flush()
+
+    pairs = portal.all_roles(accounts, tick)
+    if show:
+        sys.stderr.write("\r\033[K")
+    reached = [(a.account_id, a.name, role) for a, roles in pairs for role in roles]
+    return reached, target.region, portal.throttled
+
+
+def run(args: argparse.Namespace) -> int:
+    """`shellsso populate --sso-session S [--naming T] [--region R] [--prune] [--dry-run]
+    [--yes]`."""
+    check_template(args.naming)
+    if args.region:
+        from shellsso.configure import check_region
+
+        problem = check_region(args.region)
+        if problem:
+            raise ShellssoError(f"--region: {problem}", ExitStatus.USAGE)
+    file = ConfigFile()
+    doc, raw = file.read()  # a broken config is refused before any network call
+    if doc.find_session(args.sso_session) is None:
+        from shellsso.config import load_config
+
+        load_config().session_target(args.sso_session)  # the reader's message, close matches
+    started = time.monotonic()
+    reached, sso_region, throttled = reach(args.sso_session, progress=True)
+    elapsed = time.monotonic() - started
+    region = args.region or sso_region
+    block = find_block(doc, args.sso_session, file.path)
+    old = block_profiles(doc, block)
+    result = plan(args.sso_session, reached, old, names_outside(doc, block), args.naming,
+                  region, args.prune)
+    accounts = len({acc for acc, _, _ in reached})
+    retried = f"; {throttled} throttled calls retried" if throttled else ""
+    print(f"{args.sso_session}: {accounts} accounts, {len(reached)} roles "
+          f"(listed in {elapsed:.1f} s{retried})")
+    print(format_plan(result, old))
+    if result.empty:
+        print(f"Nothing to change in {file.path}.")
+        return ExitStatus.OK
+    if args.dry_run:
+        print("Dry run: nothing was written.")
+        return ExitStatus.OK
+    if not args.yes and _on_terminal() and not _ask(f"Write these changes to {file.path}? "
+                                                    "[y/N] "):
+        print(f"Nothing was written to {file.path}.")
+        return ExitStatus.OK
+    lines = render_block(args.sso_session, result.profiles, command_line(args))
+
+    def edit(document: Document) -> None:
+        where = find_block(document, args.sso_session, file.path)
+        if where is None:
+            document.append_lines(lines)
+        else:
+            document.replace_lines(where[0], where[1] + 1, lines)
+
+    _, written = file.update(edit, expect=raw, expect_given=True)
+    if written:
+        print(f"Wrote {len(result.profiles)} profiles to {file.path} "
+              f"(previous version: {file.backup}).")
+    return ExitStatus.OK
