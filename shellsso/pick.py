@@ -39,13 +39,13 @@ def active_name(env: Mapping[str, str]) -> str:
 def load_entries(env: Mapping[str, str]) -> list[Entry]:
     """Every profile, most recently used first; an error when there are none."""
     from shellsso import history
-    from shellsso.config import load_config
-    from shellsso.picker import entries
+    from shellsso.pickcache import load_rows
+    from shellsso.picker import arranged
 
-    config = load_config()
-    if not config.profiles:
-        raise ShellssoError(f"no profiles in {config.source}")
-    return entries(config, active_name(env), history.ranks())
+    rows, source = load_rows()
+    if not rows:
+        raise ShellssoError(f"no profiles in {source}")
+    return arranged(rows, active_name(env), history.ranks())
 
 
 def use_fzf(env: Mapping[str, str]) -> str | None:

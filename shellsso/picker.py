@@ -14,7 +14,8 @@ from __future__ import annotations
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Iterator, Mapping, Sequence
+    from typing import Any
 
     from shellsso.config import AwsConfig
 
@@ -38,18 +39,23 @@ class Entry:
     __slots__ = ("name", "account", "account_name", "role", "region", "active", "haystack")
 
     def __init__(self, name: str, account: str, account_name: str, role: str, region: str,
-                 active: bool = False) -> None:
+                 active: bool = False, haystack: str = "") -> None:
         self.name = name
         self.account = account
         self.account_name = account_name
         self.role = role
         self.region = region
         self.active = active
-        self.haystack = _SEP.join((name, account, account_name, role, region)).lower()
+        self.haystack = haystack or _SEP.join((name, account, account_name, role, region)).lower()
+
+    def fields(self) -> tuple[str, str, str, str, str, str]:
+        """What the rows cache keeps: the five fields and the haystack."""
+        return (self.name, self.account, self.account_name, self.role, self.region,
+                self.haystack)
 
     def cells(self) -> list[str]:
         """The columns as shown, control characters replaced."""
-        return [display(self.name), self.account, display(self.account_name),
+        return [display(self.name), display(self.account), display(self.account_name),
                 display(self.role), display(self.region)]
 
     def __repr__(self) -> str:
@@ -71,20 +77,63 @@ def from_role_arn(arn: str) -> tuple[str, str]:
 
 def entry_for(name: str, values: Mapping[str, object], active: bool = False) -> Entry:
     """A profile's row: SSO keys first, else what its role_arn names."""
-    account = _text(values, "sso_account_id")
-    role = _text(values, "sso_role_name")
+    # Inline lookups rather than a helper per key: this runs for every profile on opening.
+    account = values.get("sso_account_id", "")
+    role = values.get("sso_role_name", "")
+    account_name = values.get("sso_account_name", "")
+    region = values.get("region", "")
     if not (account and role) and "role_arn" in values:
         arn_account, arn_role = from_role_arn(_text(values, "role_arn"))
         account = account or arn_account
         role = role or arn_role
-    return Entry(name, account, _text(values, "sso_account_name"), role,
-                 _text(values, "region"), active)
+    # A nested value (`s3 =` and indented lines) where text belongs shows as nothing.
+    return Entry(name, account if isinstance(account, str) else "",
+                 account_name if isinstance(account_name, str) else "",
+                 role if isinstance(role, str) else "",
+                 region if isinstance(region, str) else "", active)
+
+
+def sections(profiles: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, object]]]:
+    """(name, keys) of every profile, unpacking the config index's strings in one loop.
+
+    The index keeps each profile as one `k\0v\0k\0v` string and unpacks it on
+    lookup; at 10,000 profiles the lookups alone would cost a third of the
+    picker's opening. The first profile is checked against a lookup, so a
+    change of that format falls back to lookups instead of misreading.
+    """
+    checked = False
+    items: Iterator[tuple[str, Any]] = iter(dict.items(profiles))  # type: ignore[arg-type]
+    for name, raw in items:
+        values: Mapping[str, object]
+        if isinstance(raw, str):
+            parts = iter(raw.split("\0")) if raw else iter(())
+            values = dict(zip(parts, parts))
+            if not checked:
+                if values != profiles[name]:
+                    yield name, profiles[name]
+                    yield from ((n, profiles[n]) for n in list(profiles)[1:])
+                    return
+                checked = True
+        else:
+            values = profiles[name]
+        yield name, values
+
+
+def config_rows(config: AwsConfig) -> list[Entry]:
+    """Every profile of the config, in file order."""
+    return [entry_for(name, values) for name, values in sections(config.profiles)]
 
 
 def entries(config: AwsConfig, active: str, recency: Mapping[str, int]) -> list[Entry]:
-    """Every profile of the config, in the picker's order."""
-    profiles = config.profiles
-    rows = [entry_for(name, profiles[name], name == active) for name in profiles]
+    """Every profile of the config, in the picker's order, the active one marked."""
+    return arranged(config_rows(config), active, recency)
+
+
+def arranged(rows: list[Entry], active: str, recency: Mapping[str, int]) -> list[Entry]:
+    """`rows` in the picker's order with the active profile marked."""
+    for row in rows:
+        if row.name == active:
+            row.active = True
     return ordered(rows, recency)
 
 

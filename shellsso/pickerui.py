@@ -70,10 +70,11 @@ class Layout:
     """Column widths computed once over every row, so columns do not jump as the list narrows."""
 
     def __init__(self, rows: Sequence[Entry], limit: int = 40) -> None:
-        cells = [row.cells() for row in rows]
-        count = len(cells[0]) if cells else 0
-        self.widths = [min(max((len(c[i]) for c in cells), default=0), limit)
-                       for i in range(count)]
+        # Lengths of the raw fields: display() keeps them, and this runs over every row.
+        self.widths = [min(max(map(len, column), default=0), limit) for column in (
+            [row.name for row in rows], [row.account for row in rows],
+            [row.account_name for row in rows], [row.role for row in rows],
+            [row.region for row in rows])]
 
     def line(self, entry: Entry) -> str:
         """The row's text, columns two spaces apart; empty columns shown as `-`."""

@@ -227,3 +227,21 @@ def test_awsuse_i_arguments(args: list[str], query: str) -> None:
 def test_awsuse_i_refuses(args: list[str]) -> None:
     with pytest.raises(ShellssoError):
         parse_args(args)
+
+
+def test_rows_cache_follows_the_config(home: Path) -> None:
+    from shellsso.paths import config_file, credentials_file
+    from shellsso.pickcache import cache_path, load_rows
+
+    write_config(home)
+    rows, source = load_rows()
+    assert source == config_file() and "prod" in names(rows)
+    cache = Path(cache_path(config_file(), credentials_file()))
+    assert stat.S_IMODE(cache.stat().st_mode) == 0o600
+    again, _ = load_rows()  # from the cache, the same rows
+    assert [row.fields() for row in again] == [row.fields() for row in rows]
+    write_config(home, DEMO_CONFIG + "\n[profile added]\nsso_account_name = New\n")
+    rows, _ = load_rows()
+    assert names(rows)[-1] == "added" and rows[-1].account_name == "New"
+    cache.write_bytes(b"garbage")  # a broken cache only costs a slower opening
+    assert names(load_rows()[0])[-1] == "added"
