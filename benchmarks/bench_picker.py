@@ -3,7 +3,8 @@
 Run: python benchmarks/bench_picker.py [--runs N] [--sizes 10,1000,10000]
 The back end is started as the hook starts it (`python -E -S ...`) in a pty.
 Open: from the start of the process to the end of the first drawn list.
-Keystroke: from sending one key (pexpect, no send delay) to the end of the
+Also the opening right after the config file changed, when the config index
+and the picker's rows are rebuilt. Keystroke: from sending one key (pexpect, no send delay) to the end of the
 frame that shows its result; a query is typed and erased again, a key at a
 time. Figures are medians.
 """
@@ -64,8 +65,16 @@ def picker_env(count: int) -> Dict[str, str]:
     return env
 
 
-def one_run(env: Dict[str, str], opens: List[float], keys: List[float]) -> None:
-    """Open the picker, type QUERY and erase it a key at a time, leave with Esc."""
+def one_run(env: Dict[str, str], opens: List[float], keys: List[float],
+            stale: bool = False) -> None:
+    """Open the picker, type QUERY and erase it a key at a time, leave with Esc.
+
+    `stale`: the config changed just before (its caches are rebuilt on opening).
+    """
+    if stale:
+        config = os.path.join(env["HOME"], ".aws", "config")
+        with open(config, "a") as handle:
+            handle.write("\n")
     start = time.perf_counter()
     child = pexpect.spawn(PYTHON, ["-E", "-S", "-c", LAUNCH, ROOT, "main", "bash", "-i"],
                           env=env, encoding="utf-8", timeout=10, dimensions=(40, 160))
@@ -113,13 +122,17 @@ def main() -> int:
         keys: List[float] = []
         for _ in range(args.runs):
             one_run(env, opens, keys)
+        stale: List[float] = []
+        for _ in range(max(3, args.runs // 3)):
+            one_run(env, stale, [], stale=True)
         rows.append([size, f"{statistics.median(opens) * 1000:.1f}",
                      f"{statistics.median(opens) / base:.2f}",
                      f"{statistics.median(keys) * 1000:.2f}", f"{max(keys) * 1000:.1f}",
-                     f"{in_process_filter_ms(size):.2f}"])
+                     f"{in_process_filter_ms(size):.2f}",
+                     f"{statistics.median(stale) * 1000:.1f}"])
     print(f"python -c pass: {base * 1000:.1f} ms")
     print(table(rows, ["profiles", "open ms", "open/pass", "key ms (median)", "key ms (max)",
-                       "filter only ms"]))
+                       "filter only ms", "open ms, config changed"]))
     return 0
 
 
