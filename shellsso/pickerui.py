@@ -220,53 +220,66 @@ class Terminal:
         while data:
             data = data[os.write(self.fd, data):]
 
-    def _more(self, timeout: float | None) -> str:
+    def _more(self, timeout: float | None) -> str | None:
+        """Text typed within `timeout` ("" if none); None once the terminal has gone."""
         import select
 
         ready, _, _ = select.select([self.fd], [], [], timeout)
         if not ready:
             return ""
-        data = os.read(self.fd, 4096)
-        if not data:
-            return "\x04"
-        return self.decoder.decode(data)
+        try:
+            data = os.read(self.fd, 4096)
+        except OSError:  # EIO: the terminal hung up
+            return None
+        return self.decoder.decode(data) if data else None
 
     def read_keys(self) -> list[str]:
         """The next keys typed: names from _KEYS, or `text:...` for printable text."""
         while not self.pending:
-            self.pending = self._more(None)
+            more = self._more(None)
+            if more is None:
+                return [CANCEL]
+            self.pending = more
         if self.pending == "\x1b":
             # A lone Esc, or the start of a sequence whose rest is on its way.
-            self.pending += self._more(ESC_WAIT)
-        out: list[str] = []
+            self.pending += self._more(ESC_WAIT) or ""
         text = self.pending
         self.pending = ""
-        i = 0
-        while i < len(text):
-            ch = text[i]
-            if ch == "\x1b":
-                for length in (4, 3):
-                    if text[i:i + length] in _KEYS:
-                        out.append(_KEYS[text[i:i + length]])
-                        i += length
-                        break
+        return parse_keys(text)
+
+
+def parse_keys(text: str) -> list[str]:
+    """Keys in typed text: names from _KEYS, `text:C` for a printable character.
+
+    A sequence this picker does not use (F-keys, Home, modifiers) is skipped
+    whole; an Esc that starts no sequence is the Esc key.
+    """
+    out: list[str] = []
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch == "\x1b":
+            for length in (4, 3):
+                if text[i:i + length] in _KEYS:
+                    out.append(_KEYS[text[i:i + length]])
+                    i += length
+                    break
+            else:
+                if text[i + 1:i + 2] in ("[", "O"):
+                    j = i + 2
+                    while j < len(text) and not ("@" <= text[j] <= "~"):
+                        j += 1
+                    i = j + 1
                 else:
-                    if text[i + 1:i + 2] in ("[", "O"):
-                        # An unknown sequence: skip to its final byte.
-                        j = i + 2
-                        while j < len(text) and not ("@" <= text[j] <= "~"):
-                            j += 1
-                        i = j + 1
-                    else:
-                        out.append(CANCEL)
-                        i += 1
-                continue
-            if ch in _KEYS:
-                out.append(_KEYS[ch])
-            elif ch.isprintable():
-                out.append("text:" + ch)
-            i += 1
-        return out
+                    out.append(CANCEL)
+                    i += 1
+            continue
+        if ch in _KEYS:
+            out.append(_KEYS[ch])
+        elif ch.isprintable():
+            out.append("text:" + ch)
+        i += 1
+    return out
 
 
 def run(rows: Sequence[Entry], query: str = "", color: bool = True) -> tuple[str, Entry | None]:

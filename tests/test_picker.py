@@ -265,3 +265,20 @@ def test_sections_read_the_packed_index_as_lookups_do(home: Path) -> None:
     changed = Changed(dict.items(packed))
     assert [values for _, values in sections(changed)] == [
         {"sso_account_id": name.upper()} for name in packed]
+
+
+@pytest.mark.parametrize(("typed", "keys"), [
+    ("ab", ["text:a", "text:b"]),
+    ("\x1b", [CANCEL]),
+    ("\x1b[A\x1bOB\x10\x0e", ["up", "down", "up", "down"]),
+    ("\x1b[5~\x1b[6~", ["pgup", "pgdn"]),
+    ("\x1b[1;5Cx", ["text:x"]),  # Ctrl-Right: not ours, skipped whole
+    ("\x1b[15~y", ["text:y"]),  # F5
+    ("\r", ["enter"]), ("\x03", [INTERRUPT]), ("\x07", [CANCEL]),
+    ("\x7f\x08\x15\x17\x04", ["backspace", "backspace", "clear", "word", "eof"]),
+    ("é中\x01\t", ["text:é", "text:中"]),  # other control characters do nothing
+])
+def test_parse_keys(typed: str, keys: list[str]) -> None:
+    from shellsso.pickerui import parse_keys
+
+    assert parse_keys(typed) == keys
