@@ -2,11 +2,11 @@
 
 Run: python benchmarks/bench_picker.py [--runs N] [--sizes 10,1000,10000]
 The back end is started as the hook starts it (`python -E -S ...`) in a pty.
-Open: from the start of the process to the end of the first drawn list.
-Also the opening right after the config file changed, when the config index
-and the picker's rows are rebuilt. Keystroke: from sending one key (pexpect, no send delay) to the end of the
-frame that shows its result; a query is typed and erased again, a key at a
-time. Figures are medians.
+Open: from the start of the process to the end of the first drawn list; also
+the opening right after the config file changed, when the config index and
+the picker's rows are rebuilt. Keystroke: from sending one key (pexpect, no
+send delay) to the end of the frame that shows its result; a query is typed
+and erased again, a key at a time. Figures are medians.
 """
 
 from __future__ import annotations

@@ -100,8 +100,10 @@ def test_picker_filters_switches_and_esc_changes_nothing(shell: str, home: Path)
         order = [m.group(1) for m in re.finditer(r"^[> ] [* ] (\S+) ", first, re.M)]
         assert order == ["dev", "legacy", "staging", "prod", "default"], first
         leave(sh, "\x1b")
-        # awsuse without arguments still lists.
+        # awsuse without arguments still lists; the option and the command complete.
         assert "* dev" in sh.run("awsuse")
+        assert "awsuse --interactive" in sh.complete("awsuse --inter")
+        assert "shellsso pick --switch" in sh.complete("shellsso pick --sw")
     history = home / ".cache" / "shellsso" / "history"
     assert stat.S_IMODE(history.stat().st_mode) == 0o600
 
