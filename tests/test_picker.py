@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import stat
 from pathlib import Path
 
@@ -282,3 +283,18 @@ def test_parse_keys(typed: str, keys: list[str]) -> None:
     from shellsso.pickerui import parse_keys
 
     assert parse_keys(typed) == keys
+
+
+def test_frame_lines_never_wrap() -> None:
+    from shellsso.pickerui import char_width
+
+    rows = [Entry("prod-ünïcødé-中中中中中中", "333333333333", "Production", "Admin", "us-east-1"),
+            Entry("x" * 300, "1", "", "", "")]
+    screen = Screen(rows, query="中" * 30, height=5)
+    screen.set_query("")
+    screen.query = "中" * 30  # a long query, drawn as far as it fits
+    text, _, column = screen.frame(20, Layout(rows), color=False)
+    body = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", text)
+    for line in body.replace("\r\n", "\n").replace("\r", "").split("\n"):
+        assert sum(char_width(ch) for ch in line) <= 19, line
+    assert column == 19
