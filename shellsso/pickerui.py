@@ -301,5 +301,8 @@ def run(rows: Sequence[Entry], query: str = "", color: bool = True) -> tuple[str
                     if outcome is not None:
                         break
         finally:
-            term.write("\r\x1b[J")
+            try:
+                term.write("\r\x1b[J")  # the picker leaves nothing on the screen
+            except OSError:
+                pass
         return outcome, screen.choice() if outcome == "enter" else None

@@ -59,7 +59,7 @@ USAGE = """\
 usage: awsuse PROFILE [--region REGION] [--export]
        awsuse -            back to the previous profile
        awsuse              list the profiles, the active one marked
-       awsuse -i [WORDS]   pick one interactively (type to filter, Enter switches, Esc leaves)
+       awsuse -i [WORDS]   pick one: type to filter, Enter switches, Esc leaves (status 1)
        awsuse --unset      clear what awsuse set
 
 Sets AWS_PROFILE in this shell. --region also sets AWS_REGION and
