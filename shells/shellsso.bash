@@ -328,7 +328,7 @@ __shellsso_complete_awsuse() {
     if [[ $prev == --region ]]; then
         __shellsso_reply_words "$cur" "$_SHELLSSO_REGIONS"
     elif [[ $cur == -* ]]; then
-        __shellsso_reply_words "$cur" "- --unset --export --region --help"
+        __shellsso_reply_words "$cur" "- --unset --export --region --interactive --help"
     else
         __shellsso_reply_profiles "$cur"
     fi

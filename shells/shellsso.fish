@@ -319,6 +319,7 @@ complete -c awsuse -f -a - -d 'the previous profile'
 complete -c awsuse -l region -x -a '(string split " " -- $_SHELLSSO_REGIONS)' -d 'also set AWS_REGION and AWS_DEFAULT_REGION'
 complete -c awsuse -l export -d 'also export temporary credentials'
 complete -c awsuse -l unset -d 'clear what awsuse set'
+complete -c awsuse -s i -l interactive -d 'pick the profile interactively'
 complete -c awsuse -l help -d 'show help'
 complete -c shellsso -e
 complete -c shellsso -f -a '(__shellsso_cli_words)'

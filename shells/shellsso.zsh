@@ -292,7 +292,7 @@ __shellsso_complete_awsuse() {
     if [[ ${words[CURRENT-1]} == --region ]]; then
         compadd -- ${=_SHELLSSO_REGIONS}
     elif [[ $PREFIX == -* ]]; then
-        compadd -- - --unset --export --region --help
+        compadd -- - --unset --export --region --interactive --help
     elif __shellsso_load_names; then
         compadd -a _SHELLSSO_NAMES
     fi

@@ -316,6 +316,26 @@ def _add_demo(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg
     p.set_defaults(handler=("shellsso.demo", "run"))
 
 
+def _add_pick(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser(
+        "pick",
+        help="choose a profile interactively (type to filter) and print its name",
+        description=(
+            "Choose a profile on the terminal: type to filter (every word must match the "
+            "profile name, account id, account name, role or region), Up/Down or "
+            "Ctrl-P/Ctrl-N to move, Enter to choose, Esc to leave (exit status 1). "
+            "Prints the chosen name, or with --switch the code `awsuse NAME` evaluates: "
+            'eval "$(shellsso pick --switch bash)". SHELLSSO_PICKER=fzf draws it with fzf.'
+        ),
+    )
+    p.add_argument("query", nargs="*", metavar="WORD", help="the first query")
+    p.add_argument("--switch", metavar="SHELL", choices=SHELLS,
+                   help="print the code that switches this shell (bash, zsh, fish) to the choice")
+    p.add_argument("--filter", action="store_true",
+                   help="no picker: print the names matching the WORDs, best first")
+    p.set_defaults(handler=("shellsso.pick", "run_pick"))
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The whole command line, for argparse and argcomplete."""
     parser = argparse.ArgumentParser(
@@ -330,8 +350,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for add in (_add_login, _add_logout, _add_status, _add_list, _add_export,
                 _add_credential_process, _add_configure, _add_populate, _add_doctor,
-                _add_console, _add_exec, _add_init,
-                _add_emulator, _add_demo):
+                _add_console, _add_exec, _add_pick, _add_init, _add_emulator, _add_demo):
         add(sub)
     return parser
 

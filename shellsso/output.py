@@ -73,6 +73,8 @@ def guarded(command: Callable[[], int], debug: bool, details_hint: str) -> int:
     try:
         return command()
     except ShellssoError as exc:
+        if not exc.message:  # a quiet exit, such as a picker left with Esc
+            return exc.status
         if debug:
             raise
         error(exc.message)

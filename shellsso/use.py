@@ -59,6 +59,7 @@ USAGE = """\
 usage: awsuse PROFILE [--region REGION] [--export]
        awsuse -            back to the previous profile
        awsuse              list the profiles, the active one marked
+       awsuse -i [WORDS]   pick one: type to filter, Enter switches, Esc leaves (status 1)
        awsuse --unset      clear what awsuse set
 
 Sets AWS_PROFILE in this shell. --region also sets AWS_REGION and
@@ -79,6 +80,8 @@ class Request:
         self.export = False
         self.unset = False
         self.help = False
+        self.interactive = False
+        self.query = ""
 
 
 def _usage_error(message: str) -> ShellssoError:
@@ -100,6 +103,8 @@ def parse_args(args: list[str]) -> Request:
             request.export = True
         elif arg == "--unset":
             request.unset = True
+        elif arg in ("-i", "--interactive"):
+            request.interactive = True
         elif arg == "--region" or arg.startswith("--region="):
             value = arg[len("--region="):] if "=" in arg else next(items, None)
             if not value:
@@ -113,12 +118,19 @@ def parse_args(args: list[str]) -> Request:
             positional.append(arg)
     if request.help:
         return request
+    if request.interactive:
+        # The words are the picker's first query; the profile is what it returns.
+        if request.previous or request.unset:
+            raise _usage_error("-i takes no profile, - or --unset")
+        request.query = " ".join(positional)
+        positional = []
     if len(positional) > 1 or (positional and request.previous):
         raise _usage_error("one profile at a time")
     request.profile = positional[0] if positional else None
     if request.unset and (request.profile or request.previous or request.region or request.export):
         raise _usage_error("--unset takes no profile or other option")
-    if (request.region or request.export) and not (request.profile or request.previous):
+    if (request.region or request.export) and not (
+            request.profile or request.previous or request.interactive):
         raise _usage_error("--region and --export need a profile")
     if request.region is not None:
         check_region(request.region)
@@ -325,6 +337,9 @@ def switch(shell: Shell, request: Request, env: Mapping[str, str]) -> list[str]:
     ]
     if current and current != profile:
         code.append(shell.export("_SHELLSSO_PREV", current))
+    from shellsso.history import record
+
+    record(profile)  # for the picker's order
     return code
 
 
@@ -394,6 +409,10 @@ def run(shell: Shell, args: list[str], env: Mapping[str, str]) -> list[str]:
         return [shell.print_lines(USAGE.splitlines())]
     if request.unset:
         return unset_code(shell, env)
+    if request.interactive:
+        from shellsso.pick import choose
+
+        request.profile = choose(env, request.query)
     if request.profile is None and not request.previous:
         return list_code(shell, env)
     return switch(shell, request, env)
