@@ -88,7 +88,7 @@ def test_a_refresh_gives_up_within_its_bound(hole: BlackHole, home: Path) -> Non
     done, took = timed(killtrials.awsuse_argv("dev"), REFRESH_BOUND)
     assert done.returncode == 0  # awsuse switches anyway
     assert one_line(done.stderr) == (
-        "shellsso: warning: cannot refresh SSO session 'corp': cannot reach the SSO OIDC "
+        "awsuse: warning: cannot refresh SSO session 'corp': cannot reach the SSO OIDC "
         f"endpoint {hole.url}: timed out")
     assert took < REFRESH_BOUND + STARTUP, took
     assert len(hole.connections) == 1  # a refresh is tried once
@@ -136,7 +136,7 @@ def test_ten_parallel_refreshes_fail_together(hole: BlackHole, home: Path) -> No
     took = time.monotonic() - started
     assert [p.returncode for p in procs] == [0] * 10
     lines = {one_line(err) for _, err in outputs}
-    assert lines == {"shellsso: warning: cannot refresh SSO session 'corp': cannot reach the "
+    assert lines == {"awsuse: warning: cannot refresh SSO session 'corp': cannot reach the "
                      f"SSO OIDC endpoint {hole.url}: timed out"}
     assert took < REFRESH_BOUND + STARTUP, took
     assert len(hole.connections) == 1
@@ -163,7 +163,7 @@ def test_a_waiter_says_what_it_waits_for_and_gives_up(aws_env: AwsEnv) -> None:
     assert done.returncode == 0
     assert done.stderr.splitlines() == [
         "Waiting for another shellsso process to finish with SSO session 'corp'...",
-        "shellsso: warning: gave up after 4 s waiting for another shellsso process to finish "
+        "awsuse: warning: gave up after 4 s waiting for another shellsso process to finish "
         "with SSO session 'corp'; try again in a moment"], done.stderr
     assert 4 <= took < 4 + STARTUP
 
