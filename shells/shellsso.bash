@@ -31,10 +31,12 @@ __shellsso_run() {
 
 # Python parses, checks and quotes; the shell only evaluates what it printed,
 # and only when it succeeded (an unknown profile leaves the shell untouched).
+# The status is Python's, not that of the code's last command.
 awsuse() {
     \builtin local __shellsso_code
     __shellsso_code=$(__shellsso_run main bash "$@") || \builtin return
     \builtin eval "$__shellsso_code"
+    \builtin return 0
 }
 
 # The clock, without a process: EPOCHSECONDS (bash 5), else printf %()T (bash 4.2).

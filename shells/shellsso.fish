@@ -31,10 +31,13 @@ end
 
 # Python parses, checks and quotes; the shell only evaluates what it printed,
 # and only when it succeeded (an unknown profile leaves the shell untouched).
+# The status is Python's: the code's last command says nothing (`set -e` of a
+# variable that is not there returns 4).
 function awsuse --description 'Switch the AWS profile of this shell (shellsso)'
     set -l code (__shellsso_run main fish $argv)
     or return
     string join \n -- $code | source
+    return 0
 end
 
 # Prints the epoch seconds of a UTC date and time, $argv = year month day hour

@@ -36,11 +36,13 @@ __shellsso_run() {
 
 # Python parses, checks and quotes; the shell only evaluates what it printed,
 # and only when it succeeded (an unknown profile leaves the shell untouched).
+# The status is Python's, not that of the code's last command.
 awsuse() {
     \builtin emulate -L zsh
     \builtin local __shellsso_code
     __shellsso_code=$(__shellsso_run main zsh "$@") || \builtin return
     \builtin eval "$__shellsso_code"
+    \builtin return 0
 }
 
 # Epoch seconds of a UTC date and time, $1..$6 = year month day hour minute

@@ -303,6 +303,16 @@ def check_switching(sh: ShellSession) -> None:
     assert sh.value("AWS_PROFILE") == "prod"
 
 
+def check_statuses(sh: ShellSession) -> None:
+    """awsuse returns the back end's status, whatever the code it evaluated ended with."""
+    got = []
+    for args in ("dev", "unknown", "staging", "-", "", "--unset"):
+        sh.run(f"awsuse {args}".strip())
+        got.append(sh.status())
+    assert got == [0, 1, 0, 0, 0, 0], got
+    assert sh.value("AWS_PROFILE") == ""
+
+
 def check_unset_keeps_foreign(sh: ShellSession) -> None:
     """--unset clears only what awsuse set; foreign credentials are warned about."""
     set_var = sh.dialect.set_var

@@ -27,6 +27,7 @@ from shellharness import (
     check_preexec_command_word,
     check_prompt,
     check_refresh_rule,
+    check_statuses,
     check_switching,
     check_unset_keeps_foreign,
     require_shell,
@@ -53,6 +54,7 @@ def test_switch_list_unset_complete(shell: str, home: Path) -> None:
     write_token(home, "corp", 3600)
     with ShellSession(shell, home) as sh:
         check_switching(sh)
+        check_statuses(sh)
         check_unset_keeps_foreign(sh)
         check_completion(sh)
 
