@@ -36,6 +36,7 @@ from shellsso.shells.base import check_printable
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
+    from typing import Any
 
     from shellsso.config import AwsConfig, SsoTarget
     from shellsso.shells.base import Shell
@@ -147,6 +148,48 @@ def enable_site() -> None:
         sys.path[1:1] = [p for p in extra if p not in sys.path]
 
 
+class AskingTerminal:
+    """The terminal in line mode, as a command gets it, while a question may be asked.
+
+    fish runs its preexec handlers with the terminal still in its own mode (no
+    ICRNL, no ICANON, no ECHO): Enter sends a carriage return that a line read
+    never sees, and the answer is not echoed. Line mode is set on stdin when it
+    is a terminal and lacks it, and the old mode put back afterwards.
+    """
+
+    def __init__(self) -> None:
+        self.saved: list[Any] | None = None
+
+    def __enter__(self) -> None:
+        try:
+            import termios
+        except ImportError:
+            return
+        try:
+            if not os.isatty(0):
+                return
+            mode = termios.tcgetattr(0)
+            lflags = termios.ICANON | termios.ECHO | termios.ISIG
+            if mode[0] & termios.ICRNL and mode[3] & lflags == lflags:
+                return
+            self.saved = list(mode)
+            mode[0] = (mode[0] | termios.ICRNL) & ~termios.INLCR & ~termios.IGNCR
+            mode[1] |= termios.OPOST | termios.ONLCR
+            mode[3] |= lflags | termios.ECHOE | termios.ECHOK | termios.IEXTEN
+            termios.tcsetattr(0, termios.TCSANOW, mode)
+        except (OSError, termios.error):
+            self.saved = None
+
+    def __exit__(self, *exc: object) -> None:
+        if self.saved is not None:
+            import termios
+
+            try:
+                termios.tcsetattr(0, termios.TCSANOW, self.saved)
+            except (OSError, termios.error):
+                pass
+
+
 def token_code(shell: Shell, target: SsoTarget | None, *, ensure: bool) -> list[str]:
     """Code recording the SSO token state of a profile for the prompt and preexec hooks.
 
@@ -165,7 +208,8 @@ def token_code(shell: Shell, target: SsoTarget | None, *, ensure: bool) -> list[
         from shellsso.session import ensure_token
 
         try:
-            token = ensure_token(target)
+            with AskingTerminal():
+                token = ensure_token(target)
         except LoginRequired as exc:
             from shellsso.output import warn
 
@@ -196,7 +240,8 @@ def export_code(shell: Shell, config: AwsConfig, profile: str) -> list[str]:
     from shellsso.rolecreds import get_role_credentials
     from shellsso.timeutil import format_isoformat
 
-    creds = get_role_credentials(config, profile, interactive=None)
+    with AskingTerminal():
+        creds = get_role_credentials(config, profile, interactive=None)
     code = [
         shell.export("AWS_ACCESS_KEY_ID", creds.access_key_id),
         shell.export("AWS_SECRET_ACCESS_KEY", creds.secret_access_key),

@@ -205,6 +205,10 @@ class ShellSession:
         assert found, out
         return found[-1]
 
+    def answer(self, text: str) -> None:
+        """Answer a question as a person does: the text, then Enter (a terminal sends CR)."""
+        self.child.send(text + "\r")
+
     def complete(self, text: str) -> str:
         """Type `text`, press TAB, return the command line as completed, then clear it."""
         self.child.send(text + "\t")
@@ -436,13 +440,13 @@ def check_login_offer(sh: ShellSession, home: Path) -> None:
     write_token(home, "corp", -60)
     sh.child.sendline("awsuse staging")
     sh.child.expect_exact("Log in to SSO session 'corp' now? [Y/n]")
-    sh.child.sendline("n")
+    sh.answer("n")
     sh._prompt()
     assert sh.value("AWS_PROFILE") == "staging"
     assert sh.prompt() == "aws:staging(expired)"
     sh.child.sendline("awsuse dev")
     sh.child.expect_exact("Log in to SSO session 'corp' now? [Y/n]")
-    sh.child.sendline("y")
+    sh.answer("y")
     sh._prompt(timeout=30)
     assert sh.value("AWS_PROFILE") == "dev"
     assert sh.prompt() == "aws:dev"
@@ -459,7 +463,7 @@ def check_preexec(sh: ShellSession, home: Path) -> None:
     time.sleep(2.5)  # ... and now it has expired
     sh.child.sendline("aws s3 ls")
     sh.child.expect_exact("Log in to SSO session 'corp' now? [Y/n]")
-    sh.child.sendline("n")
+    sh.answer("n")
     sh.child.expect_exact("[aws:dev]")
     sh._prompt()
     assert "Log in" not in sh.run("aws sts get-caller-identity")  # offered once
@@ -467,7 +471,7 @@ def check_preexec(sh: ShellSession, home: Path) -> None:
     write_token(home, "corp", -30)  # the state changed: offer again, and log in this time
     sh.child.sendline("aws s3 ls")
     sh.child.expect_exact("Log in to SSO session 'corp' now? [Y/n]")
-    sh.child.sendline("y")
+    sh.answer("")  # Enter alone means yes
     sh.child.expect_exact("[aws:dev]", timeout=30)
     sh._prompt()
     assert sh.prompt() == "aws:dev"
@@ -506,7 +510,7 @@ def check_preexec_command_word(sh: ShellSession, home: Path) -> None:
         assert sh.run("awsx s3 ls") == "[awsx]"  # not an AWS command either
         sh.child.sendline(form)
         sh.child.expect_exact("Log in to SSO session 'corp' now? [Y/n]")
-        sh.child.sendline("n")
+        sh.answer("n")
         sh.child.expect_exact("[aws:dev]")
         sh._prompt()
         out = sh.run(form)
@@ -583,7 +587,7 @@ def check_export_creds(sh: ShellSession, env: AwsEnv) -> None:
     sh.run(set_var.format(name="_SHELLSSO_CREDS_EXPIRES", value=int(time.time()) - 5))
     sh.child.sendline("aws s3 ls")
     sh.child.expect_exact("Log in to SSO session 'corp' now? [Y/n]")
-    sh.child.sendline("y")
+    sh.answer("y")
     sh.child.expect_exact("[key:", timeout=30)
     sh._prompt(timeout=30)
     third = sh.value("AWS_ACCESS_KEY_ID")
