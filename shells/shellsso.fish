@@ -20,6 +20,16 @@ set -g _SHELLSSO_PKGDIR '::PKGDIR::'
 set -g _SHELLSSO_CLI '::CLI::'
 set -g _SHELLSSO_REGIONS '::REGIONS::'
 
+# This shell's stamp: an empty file written just before the token file is read
+# (by the awsuse back end, or by __shellsso_reread). The token file has changed
+# since if it is not older than the stamp (a write in the same clock tick counts
+# as a change), or is gone when a token was there: builtin tests, no process.
+# Exported for the back end, which writes it only at this place.
+set -g _SHELLSSO_STAMPS $XDG_CACHE_HOME
+test -n "$_SHELLSSO_STAMPS"; or set _SHELLSSO_STAMPS $HOME/.cache
+set _SHELLSSO_STAMPS $_SHELLSSO_STAMPS/shellsso/stamps
+set -gx _SHELLSSO_STAMP $_SHELLSSO_STAMPS/$fish_pid
+
 # Runs an entry point of shellsso.use: FUNCTION SHELL ARGS...
 # -S skips site (most of Python's start-up; shellsso.use brings it back when it
 # needs boto3), -E ignores PYTHON* variables (PYTHONDONTWRITEBYTECODE would make
@@ -61,11 +71,13 @@ end
 # `shellsso.use` does, by the rule of Token.can_refresh: an sso-session
 # profile, refreshToken, clientId and clientSecret present, and then
 # registrationExpiresAt (the prompt compares it with the clock), else empty.
-# A missing file counts as expired and not refreshable.
+# A missing or unreadable file is no session: expiry 0.
 function __shellsso_reread
     set -gx _SHELLSSO_EXPIRES 0
     set -gx _SHELLSSO_REFRESH ''
     test -n "$_SHELLSSO_TOKEN" -a -r "$_SHELLSSO_TOKEN"; or return 0
+    # fish reports a failed redirection whatever 2> says: test the folder first.
+    test -d $_SHELLSSO_STAMPS; and true >$_SHELLSSO_STAMP
     read -z -l data <$_SHELLSSO_TOKEN
     set -l ts '\s*:\s*"(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d):(\d\d)'
     set -l t (string match -rg '"expiresAt"'$ts -- $data)
@@ -78,6 +90,17 @@ function __shellsso_reread
     set t (string match -rg '"registrationExpiresAt"'$ts -- $data)
     or return 0
     set -gx _SHELLSSO_REFRESH (__shellsso_epoch $t)
+end
+
+# True when the token file changed or went away since it was last read (see
+# _SHELLSSO_STAMP). A stamp that could not be written means a read every time.
+function __shellsso_changed
+    test -n "$_SHELLSSO_TOKEN"; or return 1
+    if test -e "$_SHELLSSO_TOKEN"
+        not test "$_SHELLSSO_STAMP" -nt "$_SHELLSSO_TOKEN"
+    else
+        test "$_SHELLSSO_EXPIRES" != 0
+    end
 end
 
 # True while the credentials `awsuse --export` put in the environment are there:
@@ -107,7 +130,9 @@ end
 # Sets _SHELLSSO_INFO to the prompt text: aws:PROFILE, @REGION when awsuse set
 # one, then (expired) or (12m) when the SSO session has ended or is ending and
 # cannot be refreshed silently (no refresh token, or the client registration
-# has expired too); _SHELLSSO_LEVEL to ok, ending or expired.
+# has expired too), (no session) when there is no token at all (never logged
+# in, or logged out in another terminal); _SHELLSSO_LEVEL to ok, ending or
+# expired. The token file is read again only when it changed.
 # With credentials exported by `awsuse --export`, always their expiry instead,
 # (creds 42m) or (creds expired): keys in the environment never refresh.
 # A profile name comes from a config file: control and other odd characters
@@ -126,9 +151,13 @@ function __shellsso_state
     end
     # The token state describes the profile awsuse set, not one exported by hand.
     test "$AWS_PROFILE" = "$_SHELLSSO_PROFILE" -a -n "$_SHELLSSO_EXPIRES"; or return 0
+    __shellsso_changed; and __shellsso_reread
+    if test "$_SHELLSSO_EXPIRES" = 0
+        set _SHELLSSO_INFO "$_SHELLSSO_INFO(no session)"
+        set _SHELLSSO_LEVEL expired
+        return 0
+    end
     set -l now (command date +%s)
-    test $now -ge (math $_SHELLSSO_EXPIRES - 900); or return 0
-    __shellsso_reread
     test $now -ge (math $_SHELLSSO_EXPIRES - 900); or return 0
     test -z "$_SHELLSSO_REFRESH"; or test $now -ge $_SHELLSSO_REFRESH; or return 0
     __shellsso_until $_SHELLSSO_EXPIRES $now ''
@@ -217,8 +246,9 @@ end
 # Before a command runs ($argv[1]: its text), when its command word is an AWS
 # tool: with exported credentials that have under 5 minutes left, re-export
 # fresh ones (whatever SHELLSSO_AUTO_LOGIN says: the SSO session may well be
-# valid); otherwise, when the session is known to have expired, offer the
-# login. Once per expiry either way: shellsso _preexec refreshes silently when
+# valid); otherwise, when the session has expired or has no token (the token
+# file is read again first if it changed: a logout, a login or a refresh in
+# another terminal), offer the login. Once per expiry either way: shellsso _preexec refreshes silently when
 # it can, asks or warns otherwise, and prints the new state.
 function __shellsso_preexec --on-event fish_preexec
     test -n "$_SHELLSSO_EXPIRES$_SHELLSSO_CREDS_EXPIRES"; or return 0
@@ -235,8 +265,7 @@ function __shellsso_preexec --on-event fish_preexec
         set -g _SHELLSSO_OFFERED "creds:$_SHELLSSO_CREDS_EXPIRES"
     else
         test -n "$_SHELLSSO_EXPIRES" -a "$SHELLSSO_AUTO_LOGIN" != never; or return 0
-        test $now -ge $_SHELLSSO_EXPIRES; or return 0
-        __shellsso_reread
+        __shellsso_changed; and __shellsso_reread
         test $now -ge $_SHELLSSO_EXPIRES; or return 0
         test "$_SHELLSSO_OFFERED" != "$_SHELLSSO_TOKEN:$_SHELLSSO_EXPIRES"; or return 0
         set -g _SHELLSSO_OFFERED "$_SHELLSSO_TOKEN:$_SHELLSSO_EXPIRES"

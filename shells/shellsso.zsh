@@ -21,6 +21,13 @@ typeset -g _SHELLSSO_PKGDIR='::PKGDIR::'
 typeset -g _SHELLSSO_CLI='::CLI::'
 typeset -g _SHELLSSO_REGIONS='::REGIONS::'
 
+# This shell's stamp: an empty file written just before the token file is read
+# (by the awsuse back end, or by __shellsso_reread). The token file has changed
+# since if it is not older than the stamp (a write in the same clock tick counts
+# as a change), or is gone when a token was there: a stat or two, no process.
+# Exported for the back end, which writes it only at this place.
+typeset -gx _SHELLSSO_STAMP=${XDG_CACHE_HOME:-$HOME/.cache}/shellsso/stamps/$$
+
 \builtin zmodload -F zsh/datetime p:EPOCHSECONDS
 # $mapfile[FILE] reads a file in one go; zsh's `read -d ''` goes byte by byte.
 \builtin zmodload -F zsh/mapfile p:mapfile
@@ -65,13 +72,14 @@ __shellsso_epoch() {
 # `shellsso.use` does, by the rule of Token.can_refresh: an sso-session
 # profile, refreshToken, clientId and clientSecret present, and then
 # registrationExpiresAt (the prompt compares it with the clock), else empty.
-# A missing file counts as expired and not refreshable.
+# A missing or unreadable file is no session: expiry 0.
 __shellsso_reread() {
     \builtin emulate -L zsh
     \builtin local data re key
     \builtin local ts='[[:space:]]*:[[:space:]]*"([0-9]{4})-([0-9]{2})-([0-9]{2})[T ]([0-9]{2}):([0-9]{2}):([0-9]{2})'
     _SHELLSSO_EXPIRES=0 _SHELLSSO_REFRESH=''
     [[ -n ${_SHELLSSO_TOKEN-} && -r $_SHELLSSO_TOKEN ]] || \builtin return 0
+    : 2>/dev/null >|$_SHELLSSO_STAMP
     data=$mapfile[$_SHELLSSO_TOKEN]
     re="\"expiresAt\"$ts"
     [[ $data =~ $re ]] || \builtin return 0
@@ -86,6 +94,18 @@ __shellsso_reread() {
     [[ $data =~ $re ]] || \builtin return 0
     __shellsso_epoch $match[1,6]
     _SHELLSSO_REFRESH=$_SHELLSSO_EPOCH
+}
+
+# True when the token file changed or went away since it was last read (see
+# _SHELLSSO_STAMP). A stamp that could not be written means a read every time.
+__shellsso_changed() {
+    \builtin emulate -L zsh
+    [[ -n ${_SHELLSSO_TOKEN-} ]] || \builtin return 1
+    if [[ -e $_SHELLSSO_TOKEN ]]; then
+        [[ ! $_SHELLSSO_STAMP -nt $_SHELLSSO_TOKEN ]]
+    else
+        [[ ${_SHELLSSO_EXPIRES-} != 0 ]]
+    fi
 }
 
 # True while the credentials `awsuse --export` put in the environment are there:
@@ -124,7 +144,9 @@ __shellsso_sane() {
 # Sets _SHELLSSO_INFO to the prompt text: aws:PROFILE, @REGION when awsuse set
 # one, then (expired) or (12m) when the SSO session has ended or is ending and
 # cannot be refreshed silently (no refresh token, or the client registration
-# has expired too); _SHELLSSO_LEVEL to ok, ending or expired.
+# has expired too), (no session) when there is no token at all (never logged
+# in, or logged out in another terminal); _SHELLSSO_LEVEL to ok, ending or
+# expired. The token file is read again only when it changed.
 # With credentials exported by `awsuse --export`, always their expiry instead,
 # (creds 42m) or (creds expired): keys in the environment never refresh.
 # A profile name comes from a config file: anything a prompt could expand
@@ -145,8 +167,11 @@ __shellsso_state() {
     fi
     # The token state describes the profile awsuse set, not one exported by hand.
     [[ $AWS_PROFILE == "${_SHELLSSO_PROFILE-}" && -n ${_SHELLSSO_EXPIRES-} ]] || \builtin return 0
-    ((EPOCHSECONDS >= _SHELLSSO_EXPIRES - 900)) || \builtin return 0
-    __shellsso_reread
+    ! __shellsso_changed || __shellsso_reread
+    if ((_SHELLSSO_EXPIRES == 0)); then
+        _SHELLSSO_INFO+='(no session)' _SHELLSSO_LEVEL=expired
+        \builtin return 0
+    fi
     ((EPOCHSECONDS >= _SHELLSSO_EXPIRES - 900)) || \builtin return 0
     [[ -z $_SHELLSSO_REFRESH ]] || ((EPOCHSECONDS >= _SHELLSSO_REFRESH)) || \builtin return 0
     __shellsso_until $_SHELLSSO_EXPIRES ''
@@ -223,8 +248,9 @@ __shellsso_command_word() {
 # A preexec function ($1: the command line), when its command word is an AWS
 # tool: with exported credentials that have under 5 minutes left, re-export
 # fresh ones (whatever SHELLSSO_AUTO_LOGIN says: the SSO session may well be
-# valid); otherwise, when the session is known to have expired, offer the
-# login. Once per expiry either way: shellsso _preexec refreshes silently when
+# valid); otherwise, when the session has expired or has no token (the token
+# file is read again first if it changed: a logout, a login or a refresh in
+# another terminal), offer the login. Once per expiry either way: shellsso _preexec refreshes silently when
 # it can, asks or warns otherwise, and prints the new state. Everything up to
 # it is builtins.
 __shellsso_preexec() {
@@ -241,8 +267,7 @@ __shellsso_preexec() {
         typeset -g _SHELLSSO_OFFERED="creds:$_SHELLSSO_CREDS_EXPIRES"
     else
         [[ -n ${_SHELLSSO_EXPIRES-} && ${SHELLSSO_AUTO_LOGIN-} != never ]] || \builtin return 0
-        ((EPOCHSECONDS >= _SHELLSSO_EXPIRES)) || \builtin return 0
-        __shellsso_reread
+        ! __shellsso_changed || __shellsso_reread
         ((EPOCHSECONDS >= _SHELLSSO_EXPIRES)) || \builtin return 0
         [[ ${_SHELLSSO_OFFERED-} != "$_SHELLSSO_TOKEN:$_SHELLSSO_EXPIRES" ]] || \builtin return 0
         typeset -g _SHELLSSO_OFFERED="$_SHELLSSO_TOKEN:$_SHELLSSO_EXPIRES"

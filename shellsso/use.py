@@ -19,6 +19,8 @@ State kept in the shell's environment (exported, so nested shells inherit it):
   _SHELLSSO_REFRESH  when the token has what a silent refresh needs (refreshToken, clientId,
                      clientSecret, sso-session profile): the client registration's expiry,
                      epoch seconds (a refresh works until then); else empty
+  _SHELLSSO_STAMP    set by the hook: the shell's stamp file, written here before the token
+                     file is read (the hooks read it again when it is no longer older)
   _SHELLSSO_CREDS_EXPIRES  with --export: the exported credentials' expiry, epoch seconds
   _SHELLSSO_CREDS_KEY      with --export: their access key id (not a secret), so that the
                            hooks see when AWS_ACCESS_KEY_ID was changed by hand (the mode ends)
@@ -190,6 +192,42 @@ class AskingTerminal:
                 pass
 
 
+def touch_stamp() -> None:
+    """Write the calling shell's stamp (`_SHELLSSO_STAMP`) before its token file is read.
+
+    The hooks read the token file again only once it is no longer older than
+    the stamp. Only a numbered file in shellsso's own `stamps` folder is
+    written; stamps of shells that have ended are removed when a new one is made.
+    """
+    from shellsso.paths import own_cache_dir
+
+    path = os.environ.get("_SHELLSSO_STAMP", "")
+    folder, name = os.path.split(path)
+    if not name.isdigit() or folder != os.path.join(own_cache_dir(), "stamps"):
+        return
+    try:
+        new = not os.path.exists(path)
+        if new:
+            os.makedirs(folder, mode=0o700, exist_ok=True)
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600))
+        if new:
+            for other in os.listdir(folder):
+                if other.isdigit() and other != name and not _alive(int(other)):
+                    os.unlink(os.path.join(folder, other))
+    except OSError:
+        pass
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        pass
+    return True
+
+
 def token_code(shell: Shell, target: SsoTarget | None, *, ensure: bool) -> list[str]:
     """Code recording the SSO token state of a profile for the prompt and preexec hooks.
 
@@ -202,6 +240,7 @@ def token_code(shell: Shell, target: SsoTarget | None, *, ensure: bool) -> list[
     from shellsso.session import token_state
     from shellsso.tokencache import token_path
 
+    touch_stamp()
     state, token = token_state(target)
     if ensure and state in ("refreshable", "expired", "none"):
         enable_site()

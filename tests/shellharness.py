@@ -477,6 +477,81 @@ def check_preexec(sh: ShellSession, home: Path) -> None:
     assert sh.prompt() == "aws:dev"
 
 
+def _offer_then_run(sh: ShellSession, answer: str = "y") -> None:
+    """`aws s3 ls` (the fake on PATH) offers the login; `answer`; the command then runs."""
+    sh.child.sendline("aws s3 ls")
+    sh.child.expect_exact("Log in to SSO session 'corp' now? [Y/n]")
+    sh.answer(answer)
+    sh.child.expect_exact("[aws:dev]", timeout=30)
+    sh._prompt(timeout=30)
+
+
+def check_session_ends_elsewhere(sh: ShellSession, home: Path) -> None:
+    """A logout, an expired token or a refresh written by another terminal is seen in time.
+
+    Each change happens after the last prompt was drawn, so the check before
+    `aws` finds it; then the same changes before a prompt show in it.
+    """
+    import json
+
+    from conftest import write_token
+
+    sh.run(sh.dialect.prepend_path.format(path=_fake_bin(home)))
+    token = write_token(home, "corp", 3600)
+    stamps = home / ".cache" / "shellsso" / "stamps"
+    stamps.mkdir(parents=True)
+    (stamps / "999999999").write_text("")  # a shell that has ended
+    sh.run("awsuse dev")
+    assert [p.name for p in stamps.iterdir()] == [str(sh.child.pid)]
+    assert sh.run("aws s3 ls") == "[aws:dev]"
+    token.unlink()  # `aws sso logout` in another terminal
+    _offer_then_run(sh)
+    assert sh.prompt() == "aws:dev"
+    assert sh.run("aws s3 ls") == "[aws:dev]"  # logged in: no second offer
+    write_token(home, "corp", -60)  # another tool wrote an expired token, no refresh token
+    _offer_then_run(sh)
+    assert sh.prompt() == "aws:dev"
+    write_token(home, "corp", 3)  # a plain expiry while the shell is open
+    sh.run("awsuse dev")
+    time.sleep(3.2)
+    _offer_then_run(sh)
+    assert sh.prompt() == "aws:dev"
+    assert sh.run("aws s3 ls") == "[aws:dev]"
+
+    # A refresh elsewhere: the known-expired session is valid again, no offer.
+    write_token(home, "corp", -60)
+    sh.run("true")
+    assert sh.prompt() == "aws:dev(expired)"
+    write_token(home, "corp", 3600, access_token="refreshed", refresh_token="r")
+    assert sh.run("aws s3 ls") == "[aws:dev]"
+    assert sh.prompt() == "aws:dev"
+    # A refreshable token (expired, with a refresh token) shows nothing and asks nothing.
+    write_token(home, "corp", -60, refresh_token="r")
+    sh.run("true")
+    assert sh.prompt() == "aws:dev"
+
+    # The prompt: the no-session mark after a logout elsewhere, then (expired).
+    token.unlink()
+    sh.run("true")
+    assert sh.prompt() == "aws:dev(no session)"
+    assert "\x1b[33m" in sh.raw_prompt()
+    write_token(home, "corp", -60)
+    sh.run("true")
+    assert sh.prompt() == "aws:dev(expired)"
+    # SHELLSSO_AUTO_LOGIN=never: no offer, the command runs.
+    token.unlink()
+    sh.run(sh.dialect.set_var.format(name="SHELLSSO_AUTO_LOGIN", value="never"))
+    assert sh.run("aws s3 ls") == "[aws:dev]"
+    sh.run(sh.dialect.unset_var.format(name="SHELLSSO_AUTO_LOGIN"))
+    # SHELLSSO_AUTO_LOGIN=always: the login without a question.
+    sh.run(sh.dialect.set_var.format(name="SHELLSSO_AUTO_LOGIN", value="always"))
+    out = sh.run("aws s3 ls", timeout=30)
+    assert "Log in" not in out and "[aws:dev]" in out, out
+    assert json.loads(token.read_text())["accessToken"] != "test-access-token"
+    sh.run(sh.dialect.unset_var.format(name="SHELLSSO_AUTO_LOGIN"))
+    assert sh.prompt() == "aws:dev"
+
+
 def _fake_bin(home: Path) -> Path:
     """A folder with stand-ins: `aws` prints AWS_PROFILE, `sudo` runs its arguments, `awsx`."""
     bin_dir = home / "fakebin"

@@ -27,6 +27,7 @@ from shellharness import (
     check_preexec_command_word,
     check_prompt,
     check_refresh_rule,
+    check_session_ends_elsewhere,
     check_statuses,
     check_switching,
     check_unset_keeps_foreign,
@@ -75,6 +76,12 @@ def test_login_offer_and_preexec(shell: str, aws_env: AwsEnv) -> None:
 
 
 @pytest.mark.parametrize("shell", SHELLS)
+def test_session_ended_elsewhere(shell: str, aws_env: AwsEnv) -> None:
+    with ShellSession(shell, aws_env.home, timeout=15) as sh:
+        check_session_ends_elsewhere(sh, aws_env.home)
+
+
+@pytest.mark.parametrize("shell", SHELLS)
 def test_prompt_applies_the_refresh_rule(shell: str, home: Path) -> None:
     write_config(home)
     with ShellSession(shell, home) as sh:
@@ -108,10 +115,18 @@ def test_prompt_and_no_process_per_prompt(shell: str, home: Path) -> None:
         assert sh.child_faults_per_prompt() == 0
         check_prompt(sh, home)
         assert sh.child_faults_per_prompt() == 0
-        write_token(home, "corp", 300)
-        sh.run("awsuse prod")  # expiring: the token file is re-read on every prompt
+        token = write_token(home, "corp", 300)
+        sh.run("awsuse prod")  # expiring
         assert sh.child_faults_per_prompt() == 0
         assert sh.prompt() in ("aws:prod(5m)", "aws:prod(4m)")
+        # Changed or removed by another terminal: noticed and re-read, still no process.
+        token.unlink()
+        assert sh.child_faults_per_prompt() == 0
+        assert sh.prompt() == "aws:prod(no session)"
+        write_token(home, "corp", -60)
+        assert sh.child_faults_per_prompt() == 0
+        assert sh.prompt() == "aws:prod(expired)"
+        write_token(home, "corp", 3600)
         # Finding the command word behind NAME=value and wrappers is builtins too.
         sh.run(sh.dialect.define_aws)
         before = waited_children_faults(sh.child.pid)
