@@ -281,10 +281,10 @@ __shellsso_debug() {
 
 # Completion. Profile names come from the cache file that `shellsso _names`
 # writes (first line: the files it was made from), remade only when a config
-# file is newer; mapfile reads it and the shell filters it. The names in it are
-# already quoted as `printf %q` would (x\;\ rm), so accepting one cannot run
-# anything, and they compare directly with the word being typed. Not compgen
-# -W: it would expand $(...) inside the words.
+# file is newer; mapfile reads it and the shell filters it. The names are kept
+# as they are: the word typed is unquoted to compare with them, and what goes
+# on the line is quoted (see __shellsso_reply_profiles). Not compgen -W: it
+# would expand $(...) inside the words.
 __shellsso_load_names() {
     \builtin local config="${AWS_CONFIG_FILE:-$HOME/.aws/config}"
     \builtin local creds="${AWS_SHARED_CREDENTIALS_FILE:-$HOME/.aws/credentials}"
@@ -309,29 +309,100 @@ __shellsso_reply_words() {
     done
 }
 
-# Adds the (quoted) profile names that start with $1 as typed. The cache is
-# sorted bytewise, and in the C locale [[ < ]] compares bytes too: a binary
-# search finds the first match, a second one the end of the run of matches, and
-# one slice copies them. A TAB costs the same at 10,000 profiles as at 10.
+# The word being completed, from COMP_LINE up to the cursor (COMP_WORDS is cut
+# at COMP_WORDBREAKS, `:` `=` `@` among them), unquoted: quotes and backslashes
+# removed, into _SHELLSSO_TYPED. Readline replaces only its own word, which
+# starts after the last unquoted COMP_WORDBREAKS character or after a quote
+# still open: _SHELLSSO_CUT is how much of the unquoted word lies before it,
+# _SHELLSSO_QUOTE the open quote (or empty). Quote characters never break a
+# word (bash counts them as quoted); blanks and ;&|()<> start a new one. Bytes
+# (C locale): every character that matters here is ASCII.
+__shellsso_typed() {
+    \builtin local LC_ALL=C line="${COMP_LINE:0:COMP_POINT}" c i=0 cut=0
+    _SHELLSSO_TYPED='' _SHELLSSO_QUOTE=''
+    while ((i < ${#line})); do
+        c=${line:i:1}
+        i=$((i + 1))
+        if [[ $_SHELLSSO_QUOTE == "'" ]]; then
+            if [[ $c == "'" ]]; then _SHELLSSO_QUOTE=''; else _SHELLSSO_TYPED+=$c; fi
+        elif [[ -n $_SHELLSSO_QUOTE ]]; then
+            if [[ $c == '"' ]]; then
+                _SHELLSSO_QUOTE=''
+            elif [[ $c == "\\" && ${line:i:1} == [\\\"\$\`] ]]; then
+                _SHELLSSO_TYPED+=${line:i:1}
+                i=$((i + 1))
+            else
+                _SHELLSSO_TYPED+=$c
+            fi
+        elif [[ $c == "\\" ]]; then
+            _SHELLSSO_TYPED+=${line:i:1}
+            i=$((i + 1))
+        elif [[ $c == [\"\'] ]]; then
+            _SHELLSSO_QUOTE=$c
+            _SHELLSSO_CUT=${#_SHELLSSO_TYPED}
+        elif [[ $c == [[:space:]\;\&\|\(\)\<\>] ]]; then
+            _SHELLSSO_TYPED='' cut=0
+        else
+            _SHELLSSO_TYPED+=$c
+            [[ $COMP_WORDBREAKS != *"$c"* ]] || cut=${#_SHELLSSO_TYPED}
+        fi
+    done
+    [[ -n $_SHELLSSO_QUOTE ]] || _SHELLSSO_CUT=$cut
+}
+
+# Adds the profile names that start with the word typed (see __shellsso_typed),
+# each without the part before readline's own word. The cache is sorted
+# bytewise, and in the C locale [[ < ]] compares bytes too: a binary search
+# finds the first match, a second one the end of the run of matches, and one
+# slice copies them. A TAB costs the same at 10,000 profiles as at 10.
+# Quoting is left to readline (-o filenames), which takes the common prefix of
+# the names themselves and quotes it as it does for file names (`evil$(x)` and
+# `evil y` give `evil`, not `evil\`), within an open quote too. A single match
+# is quoted here instead, for the quote it is typed in: readline would add a
+# `/` to a name that is also a folder here, and in double quotes it mangles a
+# name holding `!` (which only a backslash outside the quotes can protect).
 __shellsso_reply_profiles() {
-    \builtin local LC_ALL=C lo hi mid first
+    \builtin local LC_ALL=C lo hi mid first cut
     __shellsso_load_names || \builtin return 0
-    if [[ -z $1 ]]; then
-        COMPREPLY+=("${_SHELLSSO_NAMES[@]}")
-        \builtin return 0
-    fi
+    __shellsso_typed
     # The names sit at indices 1..n (index 0, the key line, was removed).
     lo=1 hi=$((${#_SHELLSSO_NAMES[@]} + 1))
-    while ((lo < hi)); do
-        mid=$(((lo + hi) / 2))
-        if [[ ${_SHELLSSO_NAMES[mid]} < "$1" ]]; then lo=$((mid + 1)); else hi=$mid; fi
-    done
-    first=$lo hi=$((${#_SHELLSSO_NAMES[@]} + 1))
-    while ((lo < hi)); do
-        mid=$(((lo + hi) / 2))
-        if [[ ${_SHELLSSO_NAMES[mid]} == "$1"* ]]; then lo=$((mid + 1)); else hi=$mid; fi
-    done
-    ((lo == first)) || COMPREPLY+=("${_SHELLSSO_NAMES[@]:first:lo-first}")
+    if [[ -n $_SHELLSSO_TYPED ]]; then
+        while ((lo < hi)); do
+            mid=$(((lo + hi) / 2))
+            if [[ ${_SHELLSSO_NAMES[mid]} < "$_SHELLSSO_TYPED" ]]; then lo=$((mid + 1)); else hi=$mid; fi
+        done
+        first=$lo hi=$((${#_SHELLSSO_NAMES[@]} + 1))
+        while ((lo < hi)); do
+            mid=$(((lo + hi) / 2))
+            if [[ ${_SHELLSSO_NAMES[mid]} == "$_SHELLSSO_TYPED"* ]]; then lo=$((mid + 1)); else hi=$mid; fi
+        done
+    else
+        first=$lo lo=$hi
+    fi
+    ((lo > first)) || \builtin return 0
+    cut=${_SHELLSSO_TYPED:0:_SHELLSSO_CUT}
+    if ((lo - first == 1)); then
+        cut=${_SHELLSSO_NAMES[first]#"$cut"}
+        # Readline then closes an open quote, unless the text already ends with
+        # that character: then it is closed here.
+        if [[ $_SHELLSSO_QUOTE == "'" ]]; then
+            cut=${cut//"'"/"'\\''"}
+            [[ $cut != *"'" ]] || cut+="'"
+        elif [[ -n $_SHELLSSO_QUOTE ]]; then
+            cut=${cut//\\/\\\\} cut=${cut//\"/\\\"} cut=${cut//\$/\\\$} cut=${cut//\`/\\\`}
+            cut=${cut//!/\"\\!\"}
+            [[ $cut != *\" ]] || cut+=\"
+        else
+            \builtin local LC_ALL=
+            \builtin printf -v cut %q "$cut"
+        fi
+        COMPREPLY+=("$cut")
+    else
+        \builtin compopt -o filenames
+        COMPREPLY+=("${_SHELLSSO_NAMES[@]:first:lo-first}")
+        [[ -z $cut ]] || COMPREPLY=("${COMPREPLY[@]#"$cut"}")
+    fi
 }
 
 __shellsso_complete_awsuse() {
@@ -342,7 +413,7 @@ __shellsso_complete_awsuse() {
     elif [[ $cur == -* ]]; then
         __shellsso_reply_words "$cur" "- --unset --export --region --help"
     else
-        __shellsso_reply_profiles "$cur"
+        __shellsso_reply_profiles
     fi
 }
 
@@ -361,7 +432,7 @@ __shellsso_complete_shellsso() {
     done
     IFS=$' \t\n'
     if [[ $words == @profiles ]]; then
-        __shellsso_reply_profiles "$cur"
+        __shellsso_reply_profiles
     else
         __shellsso_reply_words "$cur" "$words"
     fi

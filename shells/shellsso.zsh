@@ -298,14 +298,43 @@ __shellsso_load_names() {
     _SHELLSSO_NAMES=("${(@f)${data%$'\n'}}")
 }
 
+# Adds the profile names that start with the word typed so far. compadd alone
+# would take the common prefix of the quoted names (`evil$(x)` and `evil y`
+# give `evil\`, a line that Enter continues), so the names are filtered and
+# their common prefix found here, on the names themselves (the word typed is
+# unquoted first), and compadd only quotes what goes on the line: the common
+# prefix when it adds something, else the names to list, with the quoted
+# prefix not inserted.
+__shellsso_add_profiles() {
+    \builtin emulate -L zsh
+    \builtin local typed=${(Q)PREFIX} common name
+    \builtin local -a found
+    __shellsso_load_names || \builtin return 0
+    found=(${(M)_SHELLSSO_NAMES:#${(b)typed}*})
+    if (( $#found > 1 )); then
+        common=$found[1]
+        for name in $found; do
+            while [[ $name != ${(b)common}* ]]; do common=${common[1,-2]}; done
+        done
+        if (( $#common > $#typed )); then
+            compadd -U -S '' -- $common
+            \builtin return 0
+        fi
+        compadd -U -a found
+        compstate[insert]=${${compstate[insert]%unambiguous}%-}
+    elif (( $#found )); then
+        compadd -U -a found
+    fi
+}
+
 __shellsso_complete_awsuse() {
     \builtin emulate -L zsh
     if [[ ${words[CURRENT-1]} == --region ]]; then
         compadd -- ${=_SHELLSSO_REGIONS}
     elif [[ $PREFIX == -* ]]; then
         compadd -- - --unset --export --region --help
-    elif __shellsso_load_names; then
-        compadd -a _SHELLSSO_NAMES
+    else
+        __shellsso_add_profiles
     fi
 }
 
@@ -323,7 +352,7 @@ __shellsso_complete_shellsso() {
         [[ ${line%% *} != "$key" ]] || found=(${=line#* })
     done
     if [[ $found == @profiles ]]; then
-        __shellsso_load_names && compadd -a _SHELLSSO_NAMES
+        __shellsso_add_profiles
     else
         compadd -a found
     fi

@@ -47,6 +47,9 @@ class Dialect:
     unset_var: str  # unset {name}
     prepend_path: str  # put folder {path} first in PATH
     lint: List[str]  # a linter for the hook (file name appended), must print nothing
+    # Completing a word that ends in one of these leaves the word open (no
+    # space, no closing quote), so that it can go on: fish's rule.
+    open_after: str = ""
 
 
 def _py_init(shell: str) -> str:
@@ -96,6 +99,7 @@ DIALECTS: Dict[str, Dialect] = {
         unset_var="set -e {name}",
         prepend_path="set -gx PATH '{path}' $PATH",
         lint=["fish", "--no-execute"],
+        open_after="/=@:.,-",
     ),
 }
 
@@ -224,6 +228,19 @@ class ShellSession:
         self._prompt()
         return screen
 
+    def complete_and_enter(self, text: str, tabs: int = 1) -> str:
+        """Type `text`, press TAB, then Enter; the output up to the next prompt.
+
+        A line that completion left unfinished (an open quote, a trailing
+        backslash) gets a continuation prompt instead: no marker, a timeout.
+        """
+        self.child.send(text)
+        for _ in range(tabs):
+            self.child.send("\t")
+            time.sleep(0.4)
+        self.child.send("\r")
+        return clean(self._prompt())
+
     def child_faults_per_prompt(self, prompts: int = 10) -> float:
         """Page faults of the shell's children per prompt: 0 means no process started."""
         before = waited_children_faults(self.child.pid)
@@ -272,6 +289,96 @@ HOSTILE_NAMES = [
     "$(touch pwned-subst)", "`touch pwned-backtick`", "x;touch${IFS}pwned-semicolon",
     "it's \"quoted\" \\ back", "prod-ünïcødé-中",
 ]
+
+
+# Names that need quoting, for completion: two that share the prefix `evil`
+# (their quoted forms share `evil\`), one unique by `sp` holding every
+# character the shells treat specially, and names that bash's COMP_WORDBREAKS
+# (`:`, `=`, `@`) would cut.
+QUOTING_CONFIG = """\
+[profile "evil$(touch pwned-a)"]
+[profile "evil `touch pwned-b` $(touch pwned-c)"]
+[profile "sp ace;x*y\\\\z!w'q\\"r&|<>(#)~{} \u00e9\u4e2d"]
+[profile "com mon;1"]
+[profile "com mon;2"]
+[profile acct:dev@eu=1]
+[profile acct:dev@eu=2]
+[profile acct:prod]
+[profile staging]
+"""
+UNIQUE_NAME = "sp ace;x*y\\z!w'q\"r&|<>(#)~{} \u00e9\u4e2d"
+
+
+def check_completion_quoting(sh: ShellSession, home: Path) -> None:
+    """Completing names that need quoting never breaks the line, and runs nothing.
+
+    The common prefix is the names' own (`evil`), quoted afterwards; a unique
+    name goes in whole and quoted; Enter then runs awsuse with exactly that
+    name. Names with `:`, `=` or `@` complete past them, and so does a prefix
+    typed after an opening quote.
+    """
+    out = sh.complete_and_enter("awsuse evi")
+    assert "profile 'evil' not found" in out, out
+    out = sh.complete_and_enter("awsuse com")
+    assert "profile 'com mon;' not found" in out, out
+    for typed in ("awsuse sp", "awsuse 'sp", 'awsuse "sp', "awsuse sp\\ ac"):
+        out = sh.complete_and_enter(typed)
+        assert "error" not in out, (typed, out)
+        assert sh.value("AWS_PROFILE") == UNIQUE_NAME, typed
+    for typed, name in (("awsuse acct:p", "acct:prod"), ("awsuse acct:dev@eu=2", "acct:dev@eu=2"),
+                        ("awsuse 'acct:p", "acct:prod"), ("awsuse acc", "acct:"),
+                        ("awsuse acct:dev", "acct:dev@eu="), ("awsuse 'sta", "staging"),
+                        ('awsuse "sta', "staging")):
+        out = sh.complete_and_enter(typed)
+        if name.endswith((":", "=")):
+            assert f"profile '{name}' not found" in out, (typed, out)
+        else:
+            assert "error" not in out, (typed, out)
+            assert sh.value("AWS_PROFILE") == name, typed
+    assert not list(home.rglob("pwned*")), list(home.rglob("pwned*"))
+
+
+def hostile_corpus() -> List[str]:
+    """Profile names built from every character a shell treats specially, and payloads.
+
+    Each starts with its own `hNN`, so that TAB after it completes that name alone.
+    """
+    specials = [*" $`'\";*\\!&|<>(){}[]#~?%^:=@,+", "\u00e9", "\u4e2d", "\u00a0"]
+    payloads = ["$(touch pwned)", "`touch pwned`", ";touch pwned", "&&touch pwned",
+                "|touch pwned", "'$(touch pwned)'", '"$(touch pwned)"', "\\$(touch pwned)",
+                "${IFS}touch${IFS}pwned", "!!", "!-1", "$((1))", "$HOME", "~root", "#x", "\\",
+                "'", '"', "*", "?"]
+    names: List[str] = []
+    for char in specials:
+        names.append(f"h{len(names):02d}{char}")
+        names.append(f"h{len(names):02d}a{char}b{char}")
+    names += [f"h{len(names) + n:02d}{payload}" for n, payload in enumerate(payloads)]
+    return names
+
+
+def corpus_config(names: List[str]) -> str:
+    """A config with one profile per name (quoted as botocore reads section names)."""
+    return "".join('[profile "' + name.replace("\\", "\\\\").replace('"', '\\"') + '"]\n'
+                   for name in names)
+
+
+def check_hostile_corpus(sh: ShellSession, home: Path, names: List[str]) -> None:
+    """TAB then Enter after each name's prefix, bare, and after an opening quote for half.
+
+    Every time awsuse gets exactly that name, and nothing runs (no `pwned` file).
+    """
+    show = "; " + sh.dialect.value.format(name="AWS_PROFILE")
+    wrong = []
+    for n, name in enumerate(names):
+        quoted = n % 2 == 0 and name[-1] not in sh.dialect.open_after
+        for quote in ("", "'", '"') if quoted else ("",):
+            # The line goes on after the completed word, as a person may type.
+            sh.child.send(f"awsuse {quote}{name[:3]}\t{show}\r")
+            found = re.findall(r"^\[(.*)\]$", clean(sh._prompt()), re.M)
+            if found[-1:] != [name]:
+                wrong.append((quote, name, found))
+    assert wrong == []
+    assert not list(home.rglob("pwned*")), list(home.rglob("pwned*"))
 
 
 def clean_env() -> Dict[str, str]:

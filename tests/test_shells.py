@@ -18,9 +18,12 @@ from shellharness import (
     CREDS_PROMPT,
     DIALECTS,
     HOSTILE_CONFIG,
+    QUOTING_CONFIG,
     ShellSession,
     check_completion,
+    check_completion_quoting,
     check_export_creds,
+    check_hostile_corpus,
     check_hostile_names,
     check_login_offer,
     check_preexec,
@@ -31,6 +34,8 @@ from shellharness import (
     check_statuses,
     check_switching,
     check_unset_keeps_foreign,
+    corpus_config,
+    hostile_corpus,
     require_shell,
     waited_children_faults,
 )
@@ -65,6 +70,22 @@ def test_hostile_names(shell: str, home: Path) -> None:
     write_config(home, HOSTILE_CONFIG)
     with ShellSession(shell, home) as sh:
         check_hostile_names(sh, home)
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_completion_of_names_that_need_quoting(shell: str, home: Path) -> None:
+    write_config(home, QUOTING_CONFIG)
+    with ShellSession(shell, home) as sh:
+        check_completion_quoting(sh, home)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("shell", SHELLS)
+def test_hostile_name_corpus_completes_and_runs_nothing(shell: str, home: Path) -> None:
+    names = hostile_corpus()
+    write_config(home, corpus_config(names))
+    with ShellSession(shell, home) as sh:
+        check_hostile_corpus(sh, home, names)
 
 
 @pytest.mark.parametrize("shell", SHELLS)
