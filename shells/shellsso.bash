@@ -405,11 +405,24 @@ __shellsso_reply_profiles() {
     fi
 }
 
+# awsuse takes one profile (or `-`), or --unset alone: once one of them is on
+# the line, only the options that go with a profile are offered, or nothing.
 __shellsso_complete_awsuse() {
     \builtin local cur="${COMP_WORDS[COMP_CWORD]}" prev="${COMP_WORDS[COMP_CWORD - 1]}"
+    \builtin local i word given=''
     COMPREPLY=()
+    for ((i = 1; i < COMP_CWORD; i++)); do
+        word=${COMP_WORDS[i]}
+        if [[ $word == --unset ]]; then
+            \builtin return 0
+        elif [[ $word == - || ($word != -* && ${COMP_WORDS[i - 1]} != --region) ]]; then
+            given=1
+        fi
+    done
     if [[ $prev == --region ]]; then
         __shellsso_reply_words "$cur" "$_SHELLSSO_REGIONS"
+    elif [[ -n $given ]]; then
+        [[ $cur != -* ]] || __shellsso_reply_words "$cur" "--region --export"
     elif [[ $cur == -* ]]; then
         __shellsso_reply_words "$cur" "- --unset --export --region --help"
     else

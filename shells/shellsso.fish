@@ -326,12 +326,34 @@ function __shellsso_cli_words
     end
 end
 
+# awsuse takes one profile (or `-`), or --unset alone: prints `unset` once
+# --unset is on the line, `profile` once a profile or `-` is, else nothing.
+# Profiles, `-`, --unset and --help are offered only before either; --region
+# and --export until --unset.
+function __shellsso_awsuse_given
+    set -l tokens (commandline -opc)
+    set -e tokens[1]
+    set -l prev
+    set -l given
+    for word in $tokens
+        if test "$word" = --unset
+            echo unset
+            return
+        else if test "$word" = -; or not string match -q -- '-*' $word; and test "$prev" != --region
+            set given profile
+        end
+        set prev $word
+    end
+    printf '%s\n' $given
+end
+
 complete -c awsuse -e
-complete -c awsuse -f -a '(__shellsso_profiles)'
-complete -c awsuse -f -a - -d 'the previous profile'
-complete -c awsuse -l region -x -a '(string split " " -- $_SHELLSSO_REGIONS)' -d 'also set AWS_REGION and AWS_DEFAULT_REGION'
-complete -c awsuse -l export -d 'also export temporary credentials'
-complete -c awsuse -l unset -d 'clear what awsuse set'
-complete -c awsuse -l help -d 'show help'
+complete -c awsuse -f
+complete -c awsuse -n 'test -z "$(__shellsso_awsuse_given)"' -a '(__shellsso_profiles)'
+complete -c awsuse -n 'test -z "$(__shellsso_awsuse_given)"' -a - -d 'the previous profile'
+complete -c awsuse -n 'test "$(__shellsso_awsuse_given)" != unset' -l region -x -a '(string split " " -- $_SHELLSSO_REGIONS)' -d 'also set AWS_REGION and AWS_DEFAULT_REGION'
+complete -c awsuse -n 'test "$(__shellsso_awsuse_given)" != unset' -l export -d 'also export temporary credentials'
+complete -c awsuse -n 'test -z "$(__shellsso_awsuse_given)"' -l unset -d 'clear what awsuse set'
+complete -c awsuse -n 'test -z "$(__shellsso_awsuse_given)"' -l help -d 'show help'
 complete -c shellsso -e
 complete -c shellsso -f -a '(__shellsso_cli_words)'

@@ -327,10 +327,22 @@ __shellsso_add_profiles() {
     fi
 }
 
+# awsuse takes one profile (or `-`), or --unset alone: once one of them is on
+# the line, only the options that go with a profile are offered, or nothing.
 __shellsso_complete_awsuse() {
     \builtin emulate -L zsh
+    \builtin local i given=''
+    for ((i = 2; i < CURRENT; i++)); do
+        if [[ $words[i] == --unset ]]; then
+            \builtin return 0
+        elif [[ $words[i] == - || ($words[i] != -* && $words[i-1] != --region) ]]; then
+            given=1
+        fi
+    done
     if [[ ${words[CURRENT-1]} == --region ]]; then
         compadd -- ${=_SHELLSSO_REGIONS}
+    elif [[ -n $given ]]; then
+        [[ $PREFIX != -* ]] || compadd -- --region --export
     elif [[ $PREFIX == -* ]]; then
         compadd -- - --unset --export --region --help
     else

@@ -530,6 +530,30 @@ def check_refresh_rule(sh: ShellSession, home: Path) -> None:
     sh.run("awsuse --unset")
 
 
+def check_minutes(sh: ShellSession, home: Path) -> None:
+    """The prompt and `shellsso status` round the minutes left the same way (up)."""
+    from conftest import write_token
+
+    write_token(home, "corp", 90)
+    sh.run("awsuse dev")
+    assert sh.prompt() == "aws:dev(2m)"
+    out = sh.run(f"{sys.executable} -m shellsso status")
+    assert re.search(r"^Token: .*\(2m left, not refreshable", out, re.M), out
+    sh.run("awsuse --unset")
+
+
+def check_completion_after_a_profile(sh: ShellSession) -> None:
+    """After a profile (or `-`) only --region and --export are offered; after --unset, nothing."""
+    for typed in ("awsuse dev ", "awsuse - ", "awsuse --unset ", "awsuse dev --region eu-west-1 "):
+        line = sh.complete(typed + "s")
+        assert f"{typed}s" in line and "staging" not in line, (typed, line)
+    assert "awsuse dev --" in sh.complete("awsuse dev --un")
+    assert "--unset" not in sh.complete("awsuse dev --un")
+    assert "awsuse dev --export" in sh.complete("awsuse dev --exp")
+    assert "awsuse --region eu-west-1 staging" in sh.complete("awsuse --region eu-west-1 sta")
+    assert "awsuse --unset --" in sh.complete("awsuse --unset --re")
+
+
 def check_completion(sh: ShellSession) -> None:
     """awsuse <TAB> completes profile names, options and regions; shellsso <TAB> too."""
     assert "awsuse staging " in sh.complete("awsuse st")

@@ -21,11 +21,13 @@ from shellharness import (
     QUOTING_CONFIG,
     ShellSession,
     check_completion,
+    check_completion_after_a_profile,
     check_completion_quoting,
     check_export_creds,
     check_hostile_corpus,
     check_hostile_names,
     check_login_offer,
+    check_minutes,
     check_preexec,
     check_preexec_command_word,
     check_prompt,
@@ -63,6 +65,8 @@ def test_switch_list_unset_complete(shell: str, home: Path) -> None:
         check_statuses(sh)
         check_unset_keeps_foreign(sh)
         check_completion(sh)
+        check_completion_after_a_profile(sh)
+        check_minutes(sh, home)
 
 
 @pytest.mark.parametrize("shell", SHELLS)
