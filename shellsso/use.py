@@ -203,7 +203,8 @@ def touch_stamp() -> None:
 
     path = os.environ.get("_SHELLSSO_STAMP", "")
     folder, name = os.path.split(path)
-    if not name.isdigit() or folder != os.path.join(own_cache_dir(), "stamps"):
+    if not name.isdigit() or os.path.normpath(folder) != os.path.normpath(
+            os.path.join(own_cache_dir(), "stamps")):
         return
     try:
         new = not os.path.exists(path)
