@@ -315,11 +315,12 @@ __shellsso_reply_words() {
 # starts after the last unquoted COMP_WORDBREAKS character or after a quote
 # still open: _SHELLSSO_CUT is how much of the unquoted word lies before it,
 # _SHELLSSO_QUOTE the open quote (or empty). Quote characters never break a
-# word (bash counts them as quoted); blanks and ;&|()<> start a new one. Bytes
-# (C locale): every character that matters here is ASCII.
+# word (bash counts them as quoted); blanks and <> start a new one, ;&|() a new
+# command. The words of the command before it, unquoted too, go into
+# _SHELLSSO_WORDS. Bytes (C locale): every character that matters is ASCII.
 __shellsso_typed() {
-    \builtin local LC_ALL=C line="${COMP_LINE:0:COMP_POINT}" c i=0 cut=0
-    _SHELLSSO_TYPED='' _SHELLSSO_QUOTE=''
+    \builtin local LC_ALL=C line="${COMP_LINE:0:COMP_POINT}" c i=0 cut=0 word=''
+    _SHELLSSO_TYPED='' _SHELLSSO_QUOTE='' _SHELLSSO_WORDS=()
     while ((i < ${#line})); do
         c=${line:i:1}
         i=$((i + 1))
@@ -338,14 +339,20 @@ __shellsso_typed() {
             _SHELLSSO_TYPED+=${line:i:1}
             i=$((i + 1))
         elif [[ $c == [\"\'] ]]; then
-            _SHELLSSO_QUOTE=$c
+            _SHELLSSO_QUOTE=$c word=1
             _SHELLSSO_CUT=${#_SHELLSSO_TYPED}
-        elif [[ $c == [[:space:]\;\&\|\(\)\<\>] ]]; then
-            _SHELLSSO_TYPED='' cut=0
+        elif [[ $c == [[:space:]\<\>] ]]; then
+            [[ -z $word ]] || _SHELLSSO_WORDS+=("$_SHELLSSO_TYPED")
+            _SHELLSSO_TYPED='' cut=0 word=''
+            continue
+        elif [[ $c == [\;\&\|\(\)] ]]; then
+            _SHELLSSO_TYPED='' cut=0 word='' _SHELLSSO_WORDS=()
+            continue
         else
             _SHELLSSO_TYPED+=$c
             [[ $COMP_WORDBREAKS != *"$c"* ]] || cut=${#_SHELLSSO_TYPED}
         fi
+        word=1
     done
     [[ -n $_SHELLSSO_QUOTE ]] || _SHELLSSO_CUT=$cut
 }
@@ -399,7 +406,8 @@ __shellsso_reply_profiles() {
         fi
         COMPREPLY+=("$cut")
     else
-        \builtin compopt -o filenames
+        # (Quiet: a script may call this outside a completion, as the demo does.)
+        \builtin compopt -o filenames 2>/dev/null
         COMPREPLY+=("${_SHELLSSO_NAMES[@]:first:lo-first}")
         [[ -z $cut ]] || COMPREPLY=("${COMPREPLY[@]#"$cut"}")
     fi
@@ -407,15 +415,18 @@ __shellsso_reply_profiles() {
 
 # awsuse takes one profile (or `-`), or --unset alone: once one of them is on
 # the line, only the options that go with a profile are offered, or nothing.
+# The words are the shell's (__shellsso_typed), not COMP_WORDS, which cuts
+# acct:dev in three.
 __shellsso_complete_awsuse() {
     \builtin local cur="${COMP_WORDS[COMP_CWORD]}" prev="${COMP_WORDS[COMP_CWORD - 1]}"
     \builtin local i word given=''
     COMPREPLY=()
-    for ((i = 1; i < COMP_CWORD; i++)); do
-        word=${COMP_WORDS[i]}
+    __shellsso_typed
+    for ((i = 1; i < ${#_SHELLSSO_WORDS[@]}; i++)); do
+        word=${_SHELLSSO_WORDS[i]}
         if [[ $word == --unset ]]; then
             \builtin return 0
-        elif [[ $word == - || ($word != -* && ${COMP_WORDS[i - 1]} != --region) ]]; then
+        elif [[ $word == - || ($word != -* && ${_SHELLSSO_WORDS[i - 1]} != --region) ]]; then
             given=1
         fi
     done

@@ -321,7 +321,9 @@ __shellsso_add_profiles() {
             \builtin return 0
         fi
         compadd -U -a found
-        compstate[insert]=${${compstate[insert]%unambiguous}%-}
+        # (compstate exists only in a completion widget, not in a script such as the demo.)
+        [[ ${(t)compstate} != association* ]] ||
+            compstate[insert]=${${compstate[insert]%unambiguous}%-}
     elif (( $#found )); then
         compadd -U -a found
     fi

@@ -552,6 +552,7 @@ def check_completion_after_a_profile(sh: ShellSession) -> None:
     assert "awsuse dev --export" in sh.complete("awsuse dev --exp")
     assert "awsuse --region eu-west-1 staging" in sh.complete("awsuse --region eu-west-1 sta")
     assert "awsuse --unset --" in sh.complete("awsuse --unset --re")
+    assert "true; awsuse staging" in sh.complete("true; awsuse sta")
 
 
 def check_completion(sh: ShellSession) -> None:
