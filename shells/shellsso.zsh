@@ -322,8 +322,8 @@ __shellsso_add_profiles() {
         fi
         compadd -U -a found
         # (compstate exists only in a completion widget, not in a script such as the demo.)
-        [[ ${(t)compstate} != association* ]] ||
-            compstate[insert]=${${compstate[insert]%unambiguous}%-}
+        [[ ${(t)compstate} != association* || $compstate[insert] != *unambiguous ]] ||
+            compstate[insert]=''
     elif (( $#found )); then
         compadd -U -a found
     fi
