@@ -240,9 +240,9 @@ __shellsso_command_word() {
 # ones (whatever SHELLSSO_AUTO_LOGIN says: the SSO session may well be valid);
 # otherwise, when the session has expired or has no token (the token file is
 # read again first if it changed: a logout, a login or a refresh in another
-# terminal), offer the login. Once
-# per expiry either way: shellsso _preexec refreshes silently when it can, asks
-# or warns otherwise, and prints the new state. Everything up to it is builtins.
+# terminal), offer the login. Once per expiry either way: shellsso _preexec
+# refreshes silently when it can, asks or warns otherwise, and prints the new
+# state. Everything up to it is builtins.
 __shellsso_preexec() {
     __shellsso_sane
     [[ -n ${_SHELLSSO_EXPIRES-}${_SHELLSSO_CREDS_EXPIRES-} ]] || \builtin return 0
@@ -289,7 +289,9 @@ __shellsso_load_names() {
     \builtin local config="${AWS_CONFIG_FILE:-$HOME/.aws/config}"
     \builtin local creds="${AWS_SHARED_CREDENTIALS_FILE:-$HOME/.aws/credentials}"
     \builtin local file="${XDG_CACHE_HOME:-$HOME/.cache}/shellsso/names.bash"
-    \builtin local key="$config:$creds"
+    # The leading 2: names kept as they are (0.1.0 kept them quoted), so that an
+    # older cache is made again.
+    \builtin local key="2:$config:$creds"
     if [[ ! -f $file || $config -nt $file || $creds -nt $file ]]; then
         __shellsso_run names_main bash "$key" || \builtin return 1
     fi

@@ -248,8 +248,9 @@ end
 # fresh ones (whatever SHELLSSO_AUTO_LOGIN says: the SSO session may well be
 # valid); otherwise, when the session has expired or has no token (the token
 # file is read again first if it changed: a logout, a login or a refresh in
-# another terminal), offer the login. Once per expiry either way: shellsso _preexec refreshes silently when
-# it can, asks or warns otherwise, and prints the new state.
+# another terminal), offer the login. Once per expiry either way: shellsso
+# _preexec refreshes silently when it can, asks or warns otherwise, and prints
+# the new state.
 function __shellsso_preexec --on-event fish_preexec
     test -n "$_SHELLSSO_EXPIRES$_SHELLSSO_CREDS_EXPIRES"; or return 0
     test "$AWS_PROFILE" = "$_SHELLSSO_PROFILE"; or return 0

@@ -250,9 +250,9 @@ __shellsso_command_word() {
 # fresh ones (whatever SHELLSSO_AUTO_LOGIN says: the SSO session may well be
 # valid); otherwise, when the session has expired or has no token (the token
 # file is read again first if it changed: a logout, a login or a refresh in
-# another terminal), offer the login. Once per expiry either way: shellsso _preexec refreshes silently when
-# it can, asks or warns otherwise, and prints the new state. Everything up to
-# it is builtins.
+# another terminal), offer the login. Once per expiry either way: shellsso
+# _preexec refreshes silently when it can, asks or warns otherwise, and prints
+# the new state. Everything up to it is builtins.
 __shellsso_preexec() {
     \builtin emulate -L zsh
     __shellsso_sane

@@ -91,3 +91,15 @@ def test_completion_search_matches_a_plain_prefix_filter(home: Path) -> None:
             got = sorted(prefix[:cut] + name for name in got)
         assert got == expected, word
     assert out == []
+
+
+def test_a_cache_of_quoted_names_is_made_again(home: Path) -> None:
+    """0.1.0 cached the names quoted: such a cache, newer than the config, is replaced."""
+    config = write_config(home, '[profile "x;y z"]\n[profile other]\n')
+    cache = home / ".cache" / "shellsso"
+    cache.mkdir(parents=True)
+    (cache / "names.bash").write_text(
+        f"{config}:{home / '.aws' / 'credentials'}\nother\nx\\;y\\ z\n")
+    with ShellSession(SHELL, home) as sh:
+        assert "error" not in sh.complete_and_enter("awsuse x")
+        assert sh.value("AWS_PROFILE") == "x;y z"
