@@ -79,7 +79,9 @@ __shellsso_reread() {
     \builtin local ts='[[:space:]]*:[[:space:]]*"([0-9]{4})-([0-9]{2})-([0-9]{2})[T ]([0-9]{2}):([0-9]{2}):([0-9]{2})'
     _SHELLSSO_EXPIRES=0 _SHELLSSO_REFRESH=''
     [[ -n ${_SHELLSSO_TOKEN-} && -r $_SHELLSSO_TOKEN ]] || \builtin return 0
-    : 2>/dev/null >|$_SHELLSSO_STAMP
+    # Only this shell's own state goes with its stamp: not that of a $(...)
+    # subshell (a theme's shellsso_prompt_info), whose reading is lost.
+    (( ZSH_SUBSHELL )) || : 2>/dev/null >|$_SHELLSSO_STAMP
     data=$mapfile[$_SHELLSSO_TOKEN]
     re="\"expiresAt\"$ts"
     [[ $data =~ $re ]] || \builtin return 0

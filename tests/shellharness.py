@@ -663,6 +663,13 @@ def check_session_ends_elsewhere(sh: ShellSession, home: Path) -> None:
     assert sh.prompt() == "aws:dev"
 
     # The prompt: the no-session mark after a logout elsewhere, then (expired).
+    # A theme's $(shellsso_prompt_info) reads the change first: the shell still does.
+    token.unlink()
+    assert sh.run("echo $(shellsso_prompt_info)") == "aws:dev(no session)"
+    assert sh.prompt() == "aws:dev(no session)"
+    write_token(home, "corp", 3600)
+    assert sh.run("echo $(shellsso_prompt_info)") == "aws:dev"
+    assert sh.prompt() == "aws:dev"
     token.unlink()
     sh.run("true")
     assert sh.prompt() == "aws:dev(no session)"
