@@ -20,6 +20,14 @@ _SHELLSSO_PKGDIR='::PKGDIR::'
 _SHELLSSO_CLI='::CLI::'
 _SHELLSSO_REGIONS='::REGIONS::'
 
+# This shell's stamp: an empty file written just before the token file is read
+# (by the awsuse back end, or by __shellsso_reread). The token file has changed
+# since if it is not older than the stamp (a write in the same clock tick counts
+# as a change), or is gone when a token was there: a stat or two, no process.
+# Exported for the back end, which writes it only at this place.
+_SHELLSSO_STAMP=${XDG_CACHE_HOME:-$HOME/.cache}/shellsso/stamps/$$
+\builtin export _SHELLSSO_STAMP
+
 # Runs an entry point of shellsso.use: FUNCTION SHELL ARGS...
 # -S skips site (most of Python's start-up; shellsso.use brings it back when it
 # needs boto3), -E ignores PYTHON* variables (PYTHONDONTWRITEBYTECODE would make
@@ -31,10 +39,12 @@ __shellsso_run() {
 
 # Python parses, checks and quotes; the shell only evaluates what it printed,
 # and only when it succeeded (an unknown profile leaves the shell untouched).
+# The status is Python's, not that of the code's last command.
 awsuse() {
     \builtin local __shellsso_code
     __shellsso_code=$(__shellsso_run main bash "$@") || \builtin return
     \builtin eval "$__shellsso_code"
+    \builtin return 0
 }
 
 # The clock, without a process: EPOCHSECONDS (bash 5), else printf %()T (bash 4.2).
@@ -62,14 +72,17 @@ __shellsso_epoch() {
 # and _SHELLSSO_REFRESH as `shellsso.use` does, by the rule of Token.can_refresh:
 # an sso-session profile, refreshToken, clientId and clientSecret present, and
 # then registrationExpiresAt (the prompt compares it with the clock), else
-# empty. A missing file counts as expired and not refreshable.
+# empty. A missing or unreadable file is no session: expiry 0.
 __shellsso_reread() {
     \builtin local data re key
     \builtin local ts='[[:space:]]*:[[:space:]]*"([0-9]{4})-([0-9]{2})-([0-9]{2})[T ]([0-9]{2}):([0-9]{2}):([0-9]{2})'
     _SHELLSSO_EXPIRES=0 _SHELLSSO_REFRESH=
     # A regular file only: a FIFO or a device in its place would hang the prompt.
     [[ -n ${_SHELLSSO_TOKEN-} && -f $_SHELLSSO_TOKEN && -r $_SHELLSSO_TOKEN ]] ||
-        \builtin return 0
+        uiltin return 0
+    # Only this shell's own state goes with its stamp: not that of a $(...)
+    # subshell (a theme's shellsso_prompt_info), whose reading is lost.
+    [[ ${BASHPID-$$} != "$$" ]] || : 2>/dev/null >|"$_SHELLSSO_STAMP"
     IFS= \builtin read -r -d '' data <"$_SHELLSSO_TOKEN" || :
     re="\"expiresAt\"$ts"
     [[ $data =~ $re ]] || \builtin return 0
@@ -84,6 +97,17 @@ __shellsso_reread() {
     [[ $data =~ $re ]] || \builtin return 0
     __shellsso_epoch "${BASH_REMATCH[@]:1:6}"
     _SHELLSSO_REFRESH=$_SHELLSSO_EPOCH
+}
+
+# True when the token file changed or went away since it was last read (see
+# _SHELLSSO_STAMP). A stamp that could not be written means a read every time.
+__shellsso_changed() {
+    [[ -n ${_SHELLSSO_TOKEN-} ]] || \builtin return 1
+    if [[ -e $_SHELLSSO_TOKEN ]]; then
+        [[ ! $_SHELLSSO_STAMP -nt $_SHELLSSO_TOKEN ]]
+    else
+        [[ ${_SHELLSSO_EXPIRES-} != 0 ]]
+    fi
 }
 
 # True while the credentials `awsuse --export` put in the environment are there:
@@ -120,7 +144,9 @@ __shellsso_sane() {
 # Sets _SHELLSSO_INFO to the prompt text: aws:PROFILE, @REGION when awsuse set
 # one, then (expired) or (12m) when the SSO session has ended or is ending and
 # cannot be refreshed silently (no refresh token, or the client registration
-# has expired too); _SHELLSSO_LEVEL to ok, ending or expired.
+# has expired too), (no session) when there is no token at all (never logged
+# in, or logged out in another terminal); _SHELLSSO_LEVEL to ok, ending or
+# expired. The token file is read again only when it changed.
 # With credentials exported by `awsuse --export`, always their expiry instead,
 # (creds 42m) or (creds expired): keys in the environment never refresh.
 # A profile name comes from a config file: anything a prompt could expand
@@ -140,9 +166,12 @@ __shellsso_state() {
     fi
     # The token state describes the profile awsuse set, not one exported by hand.
     [[ $AWS_PROFILE == "${_SHELLSSO_PROFILE-}" && -n ${_SHELLSSO_EXPIRES-} ]] || \builtin return 0
+    ! __shellsso_changed || __shellsso_reread
+    if ((_SHELLSSO_EXPIRES == 0)); then
+        _SHELLSSO_INFO+='(no session)' _SHELLSSO_LEVEL=expired
+        \builtin return 0
+    fi
     __shellsso_now
-    ((_SHELLSSO_NOW >= _SHELLSSO_EXPIRES - 900)) || \builtin return 0
-    __shellsso_reread
     ((_SHELLSSO_NOW >= _SHELLSSO_EXPIRES - 900)) || \builtin return 0
     [[ -z $_SHELLSSO_REFRESH ]] || ((_SHELLSSO_NOW >= _SHELLSSO_REFRESH)) || \builtin return 0
     __shellsso_until "$_SHELLSSO_EXPIRES" ''
@@ -227,9 +256,11 @@ __shellsso_command_word() {
 # Before a command runs ($1: its text), when its command word is an AWS tool:
 # with exported credentials that have under 5 minutes left, re-export fresh
 # ones (whatever SHELLSSO_AUTO_LOGIN says: the SSO session may well be valid);
-# otherwise, when the session is known to have expired, offer the login. Once
-# per expiry either way: shellsso _preexec refreshes silently when it can, asks
-# or warns otherwise, and prints the new state. Everything up to it is builtins.
+# otherwise, when the session has expired or has no token (the token file is
+# read again first if it changed: a logout, a login or a refresh in another
+# terminal), offer the login. Once per expiry either way: shellsso _preexec
+# refreshes silently when it can, asks or warns otherwise, and prints the new
+# state. Everything up to it is builtins.
 __shellsso_preexec() {
     __shellsso_sane
     [[ -n ${_SHELLSSO_EXPIRES-}${_SHELLSSO_CREDS_EXPIRES-} ]] || \builtin return 0
@@ -244,8 +275,7 @@ __shellsso_preexec() {
         _SHELLSSO_OFFERED=creds:$_SHELLSSO_CREDS_EXPIRES
     else
         [[ -n ${_SHELLSSO_EXPIRES-} && ${SHELLSSO_AUTO_LOGIN-} != never ]] || \builtin return 0
-        ((_SHELLSSO_NOW >= _SHELLSSO_EXPIRES)) || \builtin return 0
-        __shellsso_reread
+        ! __shellsso_changed || __shellsso_reread
         ((_SHELLSSO_NOW >= _SHELLSSO_EXPIRES)) || \builtin return 0
         [[ ${_SHELLSSO_OFFERED-} != "$_SHELLSSO_TOKEN:$_SHELLSSO_EXPIRES" ]] || \builtin return 0
         _SHELLSSO_OFFERED=$_SHELLSSO_TOKEN:$_SHELLSSO_EXPIRES
@@ -269,15 +299,17 @@ __shellsso_debug() {
 
 # Completion. Profile names come from the cache file that `shellsso _names`
 # writes (first line: the files it was made from), remade only when a config
-# file is newer; mapfile reads it and the shell filters it. The names in it are
-# already quoted as `printf %q` would (x\;\ rm), so accepting one cannot run
-# anything, and they compare directly with the word being typed. Not compgen
-# -W: it would expand $(...) inside the words.
+# file is newer; mapfile reads it and the shell filters it. The names are kept
+# as they are: the word typed is unquoted to compare with them, and what goes
+# on the line is quoted (see __shellsso_reply_profiles). Not compgen -W: it
+# would expand $(...) inside the words.
 __shellsso_load_names() {
     \builtin local config="${AWS_CONFIG_FILE:-$HOME/.aws/config}"
     \builtin local creds="${AWS_SHARED_CREDENTIALS_FILE:-$HOME/.aws/credentials}"
     \builtin local file="${XDG_CACHE_HOME:-$HOME/.cache}/shellsso/names.bash"
-    \builtin local key="$config:$creds"
+    # The leading 2: names kept as they are (0.1.0 kept them quoted), so that an
+    # older cache is made again.
+    \builtin local key="2:$config:$creds"
     if [[ ! -f $file || $config -nt $file || $creds -nt $file ]]; then
         __shellsso_run names_main bash "$key" || \builtin return 1
     fi
@@ -297,40 +329,135 @@ __shellsso_reply_words() {
     done
 }
 
-# Adds the (quoted) profile names that start with $1 as typed. The cache is
-# sorted bytewise, and in the C locale [[ < ]] compares bytes too: a binary
-# search finds the first match, a second one the end of the run of matches, and
-# one slice copies them. A TAB costs the same at 10,000 profiles as at 10.
-__shellsso_reply_profiles() {
-    \builtin local LC_ALL=C lo hi mid first
-    __shellsso_load_names || \builtin return 0
-    if [[ -z $1 ]]; then
-        COMPREPLY+=("${_SHELLSSO_NAMES[@]}")
-        \builtin return 0
-    fi
-    # The names sit at indices 1..n (index 0, the key line, was removed).
-    lo=1 hi=$((${#_SHELLSSO_NAMES[@]} + 1))
-    while ((lo < hi)); do
-        mid=$(((lo + hi) / 2))
-        if [[ ${_SHELLSSO_NAMES[mid]} < "$1" ]]; then lo=$((mid + 1)); else hi=$mid; fi
+# The word being completed, from COMP_LINE up to the cursor (COMP_WORDS is cut
+# at COMP_WORDBREAKS, `:` `=` `@` among them), unquoted: quotes and backslashes
+# removed, into _SHELLSSO_TYPED. Readline replaces only its own word, which
+# starts after the last unquoted COMP_WORDBREAKS character or after a quote
+# still open: _SHELLSSO_CUT is how much of the unquoted word lies before it,
+# _SHELLSSO_QUOTE the open quote (or empty). Quote characters never break a
+# word (bash counts them as quoted); blanks and <> start a new one, ;&|() a new
+# command. The words of the command before it, unquoted too, go into
+# _SHELLSSO_WORDS. Bytes (C locale): every character that matters is ASCII.
+__shellsso_typed() {
+    \builtin local LC_ALL=C line="${COMP_LINE:0:COMP_POINT}" c i=0 cut=0 word=''
+    _SHELLSSO_TYPED='' _SHELLSSO_QUOTE='' _SHELLSSO_WORDS=()
+    while ((i < ${#line})); do
+        c=${line:i:1}
+        i=$((i + 1))
+        if [[ $_SHELLSSO_QUOTE == "'" ]]; then
+            if [[ $c == "'" ]]; then _SHELLSSO_QUOTE=''; else _SHELLSSO_TYPED+=$c; fi
+        elif [[ -n $_SHELLSSO_QUOTE ]]; then
+            if [[ $c == '"' ]]; then
+                _SHELLSSO_QUOTE=''
+            elif [[ $c == "\\" && ${line:i:1} == [\\\"\$\`] ]]; then
+                _SHELLSSO_TYPED+=${line:i:1}
+                i=$((i + 1))
+            else
+                _SHELLSSO_TYPED+=$c
+            fi
+        elif [[ $c == "\\" ]]; then
+            _SHELLSSO_TYPED+=${line:i:1}
+            i=$((i + 1))
+        elif [[ $c == [\"\'] ]]; then
+            _SHELLSSO_QUOTE=$c word=1
+            _SHELLSSO_CUT=${#_SHELLSSO_TYPED}
+        elif [[ $c == [[:space:]\<\>] ]]; then
+            [[ -z $word ]] || _SHELLSSO_WORDS+=("$_SHELLSSO_TYPED")
+            _SHELLSSO_TYPED='' cut=0 word=''
+            continue
+        elif [[ $c == [\;\&\|\(\)] ]]; then
+            _SHELLSSO_TYPED='' cut=0 word='' _SHELLSSO_WORDS=()
+            continue
+        else
+            _SHELLSSO_TYPED+=$c
+            [[ $COMP_WORDBREAKS != *"$c"* ]] || cut=${#_SHELLSSO_TYPED}
+        fi
+        word=1
     done
-    first=$lo hi=$((${#_SHELLSSO_NAMES[@]} + 1))
-    while ((lo < hi)); do
-        mid=$(((lo + hi) / 2))
-        if [[ ${_SHELLSSO_NAMES[mid]} == "$1"* ]]; then lo=$((mid + 1)); else hi=$mid; fi
-    done
-    ((lo == first)) || COMPREPLY+=("${_SHELLSSO_NAMES[@]:first:lo-first}")
+    [[ -n $_SHELLSSO_QUOTE ]] || _SHELLSSO_CUT=$cut
 }
 
+# Adds the profile names that start with the word typed (see __shellsso_typed),
+# each without the part before readline's own word. The cache is sorted
+# bytewise, and in the C locale [[ < ]] compares bytes too: a binary search
+# finds the first match, a second one the end of the run of matches, and one
+# slice copies them. A TAB costs the same at 10,000 profiles as at 10.
+# Quoting is left to readline (-o filenames), which takes the common prefix of
+# the names themselves and quotes it as it does for file names (`evil$(x)` and
+# `evil y` give `evil`, not `evil\`), within an open quote too. A single match
+# is quoted here instead, for the quote it is typed in: readline would add a
+# `/` to a name that is also a folder here, and in double quotes it mangles a
+# name holding `!` (which only a backslash outside the quotes can protect).
+__shellsso_reply_profiles() {
+    \builtin local LC_ALL=C lo hi mid first cut
+    __shellsso_load_names || \builtin return 0
+    __shellsso_typed
+    # The names sit at indices 1..n (index 0, the key line, was removed).
+    lo=1 hi=$((${#_SHELLSSO_NAMES[@]} + 1))
+    if [[ -n $_SHELLSSO_TYPED ]]; then
+        while ((lo < hi)); do
+            mid=$(((lo + hi) / 2))
+            if [[ ${_SHELLSSO_NAMES[mid]} < "$_SHELLSSO_TYPED" ]]; then lo=$((mid + 1)); else hi=$mid; fi
+        done
+        first=$lo hi=$((${#_SHELLSSO_NAMES[@]} + 1))
+        while ((lo < hi)); do
+            mid=$(((lo + hi) / 2))
+            if [[ ${_SHELLSSO_NAMES[mid]} == "$_SHELLSSO_TYPED"* ]]; then lo=$((mid + 1)); else hi=$mid; fi
+        done
+    else
+        first=$lo lo=$hi
+    fi
+    ((lo > first)) || \builtin return 0
+    cut=${_SHELLSSO_TYPED:0:_SHELLSSO_CUT}
+    if ((lo - first == 1)); then
+        cut=${_SHELLSSO_NAMES[first]#"$cut"}
+        # Readline then closes an open quote, unless the text already ends with
+        # that character: then it is closed here.
+        if [[ $_SHELLSSO_QUOTE == "'" ]]; then
+            cut=${cut//"'"/"'\\''"}
+            [[ $cut != *"'" ]] || cut+="'"
+        elif [[ -n $_SHELLSSO_QUOTE ]]; then
+            cut=${cut//\\/\\\\} cut=${cut//\"/\\\"} cut=${cut//\$/\\\$} cut=${cut//\`/\\\`}
+            cut=${cut//!/\"\\!\"}
+            [[ $cut != *\" ]] || cut+=\"
+        else
+            \builtin local LC_ALL=
+            \builtin printf -v cut %q "$cut"
+        fi
+        COMPREPLY+=("$cut")
+    else
+        # (Quiet: a script may call this outside a completion, as the demo does.)
+        \builtin compopt -o filenames 2>/dev/null
+        COMPREPLY+=("${_SHELLSSO_NAMES[@]:first:lo-first}")
+        [[ -z $cut ]] || COMPREPLY=("${COMPREPLY[@]#"$cut"}")
+    fi
+}
+
+# awsuse takes one profile (or `-`), or --unset alone: once one of them is on
+# the line, only the options that go with a profile are offered, or nothing.
+# The words are the shell's (__shellsso_typed), not COMP_WORDS, which cuts
+# acct:dev in three.
 __shellsso_complete_awsuse() {
     \builtin local cur="${COMP_WORDS[COMP_CWORD]}" prev="${COMP_WORDS[COMP_CWORD - 1]}"
+    \builtin local i word given=''
     COMPREPLY=()
+    __shellsso_typed
+    for ((i = 1; i < ${#_SHELLSSO_WORDS[@]}; i++)); do
+        word=${_SHELLSSO_WORDS[i]}
+        if [[ $word == --unset ]]; then
+            \builtin return 0
+        elif [[ $word == - || ($word != -* && ${_SHELLSSO_WORDS[i - 1]} != --region) ]]; then
+            given=1
+        fi
+    done
     if [[ $prev == --region ]]; then
         __shellsso_reply_words "$cur" "$_SHELLSSO_REGIONS"
+    elif [[ -n $given ]]; then
+        [[ $cur != -* ]] || __shellsso_reply_words "$cur" "--region --export"
     elif [[ $cur == -* ]]; then
         __shellsso_reply_words "$cur" "- --unset --export --region --interactive --help"
     else
-        __shellsso_reply_profiles "$cur"
+        __shellsso_reply_profiles
     fi
 }
 
@@ -349,7 +476,7 @@ __shellsso_complete_shellsso() {
     done
     IFS=$' \t\n'
     if [[ $words == @profiles ]]; then
-        __shellsso_reply_profiles "$cur"
+        __shellsso_reply_profiles
     else
         __shellsso_reply_words "$cur" "$words"
     fi

@@ -20,6 +20,16 @@ set -g _SHELLSSO_PKGDIR '::PKGDIR::'
 set -g _SHELLSSO_CLI '::CLI::'
 set -g _SHELLSSO_REGIONS '::REGIONS::'
 
+# This shell's stamp: an empty file written just before the token file is read
+# (by the awsuse back end, or by __shellsso_reread). The token file has changed
+# since if it is not older than the stamp (a write in the same clock tick counts
+# as a change), or is gone when a token was there: builtin tests, no process.
+# Exported for the back end, which writes it only at this place.
+set -g _SHELLSSO_STAMPS $XDG_CACHE_HOME
+test -n "$_SHELLSSO_STAMPS"; or set _SHELLSSO_STAMPS $HOME/.cache
+set _SHELLSSO_STAMPS $_SHELLSSO_STAMPS/shellsso/stamps
+set -gx _SHELLSSO_STAMP $_SHELLSSO_STAMPS/$fish_pid
+
 # Runs an entry point of shellsso.use: FUNCTION SHELL ARGS...
 # -S skips site (most of Python's start-up; shellsso.use brings it back when it
 # needs boto3), -E ignores PYTHON* variables (PYTHONDONTWRITEBYTECODE would make
@@ -31,10 +41,13 @@ end
 
 # Python parses, checks and quotes; the shell only evaluates what it printed,
 # and only when it succeeded (an unknown profile leaves the shell untouched).
+# The status is Python's: the code's last command says nothing (`set -e` of a
+# variable that is not there returns 4).
 function awsuse --description 'Switch the AWS profile of this shell (shellsso)'
     set -l code (__shellsso_run main fish $argv)
     or return
     string join \n -- $code | source
+    return 0
 end
 
 # Prints the epoch seconds of a UTC date and time, $argv = year month day hour
@@ -58,12 +71,14 @@ end
 # `shellsso.use` does, by the rule of Token.can_refresh: an sso-session
 # profile, refreshToken, clientId and clientSecret present, and then
 # registrationExpiresAt (the prompt compares it with the clock), else empty.
-# A missing file counts as expired and not refreshable.
+# A missing or unreadable file is no session: expiry 0.
 function __shellsso_reread
     set -gx _SHELLSSO_EXPIRES 0
     set -gx _SHELLSSO_REFRESH ''
     # A regular file only: a FIFO or a device in its place would hang the prompt.
     test -n "$_SHELLSSO_TOKEN" -a -f "$_SHELLSSO_TOKEN" -a -r "$_SHELLSSO_TOKEN"; or return 0
+    # fish reports a failed redirection whatever 2> says: test the folder first.
+    test -d $_SHELLSSO_STAMPS; and true >$_SHELLSSO_STAMP
     read -z -l data <$_SHELLSSO_TOKEN
     set -l ts '\s*:\s*"(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d):(\d\d)'
     set -l t (string match -rg '"expiresAt"'$ts -- $data)
@@ -76,6 +91,17 @@ function __shellsso_reread
     set t (string match -rg '"registrationExpiresAt"'$ts -- $data)
     or return 0
     set -gx _SHELLSSO_REFRESH (__shellsso_epoch $t)
+end
+
+# True when the token file changed or went away since it was last read (see
+# _SHELLSSO_STAMP). A stamp that could not be written means a read every time.
+function __shellsso_changed
+    test -n "$_SHELLSSO_TOKEN"; or return 1
+    if test -e "$_SHELLSSO_TOKEN"
+        not test "$_SHELLSSO_STAMP" -nt "$_SHELLSSO_TOKEN"
+    else
+        test "$_SHELLSSO_EXPIRES" != 0
+    end
 end
 
 # True while the credentials `awsuse --export` put in the environment are there:
@@ -105,7 +131,9 @@ end
 # Sets _SHELLSSO_INFO to the prompt text: aws:PROFILE, @REGION when awsuse set
 # one, then (expired) or (12m) when the SSO session has ended or is ending and
 # cannot be refreshed silently (no refresh token, or the client registration
-# has expired too); _SHELLSSO_LEVEL to ok, ending or expired.
+# has expired too), (no session) when there is no token at all (never logged
+# in, or logged out in another terminal); _SHELLSSO_LEVEL to ok, ending or
+# expired. The token file is read again only when it changed.
 # With credentials exported by `awsuse --export`, always their expiry instead,
 # (creds 42m) or (creds expired): keys in the environment never refresh.
 # A profile name comes from a config file: control and other odd characters
@@ -127,9 +155,13 @@ function __shellsso_state
     end
     # The token state describes the profile awsuse set, not one exported by hand.
     test "$AWS_PROFILE" = "$_SHELLSSO_PROFILE" -a -n "$_SHELLSSO_EXPIRES"; or return 0
+    __shellsso_changed; and __shellsso_reread
+    if test "$_SHELLSSO_EXPIRES" = 0
+        set _SHELLSSO_INFO "$_SHELLSSO_INFO(no session)"
+        set _SHELLSSO_LEVEL expired
+        return 0
+    end
     set -l now (command date +%s)
-    test $now -ge (math $_SHELLSSO_EXPIRES - 900); or return 0
-    __shellsso_reread
     test $now -ge (math $_SHELLSSO_EXPIRES - 900); or return 0
     test -z "$_SHELLSSO_REFRESH"; or test $now -ge $_SHELLSSO_REFRESH; or return 0
     __shellsso_until $_SHELLSSO_EXPIRES $now ''
@@ -233,9 +265,11 @@ end
 # Before a command runs ($argv[1]: its text), when its command word is an AWS
 # tool: with exported credentials that have under 5 minutes left, re-export
 # fresh ones (whatever SHELLSSO_AUTO_LOGIN says: the SSO session may well be
-# valid); otherwise, when the session is known to have expired, offer the
-# login. Once per expiry either way: shellsso _preexec refreshes silently when
-# it can, asks or warns otherwise, and prints the new state.
+# valid); otherwise, when the session has expired or has no token (the token
+# file is read again first if it changed: a logout, a login or a refresh in
+# another terminal), offer the login. Once per expiry either way: shellsso
+# _preexec refreshes silently when it can, asks or warns otherwise, and prints
+# the new state.
 function __shellsso_preexec --on-event fish_preexec
     test -n "$_SHELLSSO_EXPIRES$_SHELLSSO_CREDS_EXPIRES"; or return 0
     test "$AWS_PROFILE" = "$_SHELLSSO_PROFILE"; or return 0
@@ -251,8 +285,7 @@ function __shellsso_preexec --on-event fish_preexec
         set -g _SHELLSSO_OFFERED "creds:$_SHELLSSO_CREDS_EXPIRES"
     else
         test -n "$_SHELLSSO_EXPIRES" -a "$SHELLSSO_AUTO_LOGIN" != never; or return 0
-        test $now -ge $_SHELLSSO_EXPIRES; or return 0
-        __shellsso_reread
+        __shellsso_changed; and __shellsso_reread
         test $now -ge $_SHELLSSO_EXPIRES; or return 0
         test "$_SHELLSSO_OFFERED" != "$_SHELLSSO_TOKEN:$_SHELLSSO_EXPIRES"; or return 0
         set -g _SHELLSSO_OFFERED "$_SHELLSSO_TOKEN:$_SHELLSSO_EXPIRES"
@@ -313,13 +346,35 @@ function __shellsso_cli_words
     end
 end
 
+# awsuse takes one profile (or `-`), or --unset alone: prints `unset` once
+# --unset is on the line, `profile` once a profile or `-` is, else nothing.
+# Profiles, `-`, --unset and --help are offered only before either; --region
+# and --export until --unset.
+function __shellsso_awsuse_given
+    set -l tokens (commandline -opc)
+    set -e tokens[1]
+    set -l prev
+    set -l given
+    for word in $tokens
+        if test "$word" = --unset
+            echo unset
+            return
+        else if test "$word" = -; or not string match -q -- '-*' $word; and test "$prev" != --region
+            set given profile
+        end
+        set prev $word
+    end
+    printf '%s\n' $given
+end
+
 complete -c awsuse -e
-complete -c awsuse -f -a '(__shellsso_profiles)'
-complete -c awsuse -f -a - -d 'the previous profile'
-complete -c awsuse -l region -x -a '(string split " " -- $_SHELLSSO_REGIONS)' -d 'also set AWS_REGION and AWS_DEFAULT_REGION'
-complete -c awsuse -l export -d 'also export temporary credentials'
-complete -c awsuse -l unset -d 'clear what awsuse set'
-complete -c awsuse -s i -l interactive -d 'pick the profile interactively'
-complete -c awsuse -l help -d 'show help'
+complete -c awsuse -f
+complete -c awsuse -n 'test -z "$(__shellsso_awsuse_given)"' -a '(__shellsso_profiles)'
+complete -c awsuse -n 'test -z "$(__shellsso_awsuse_given)"' -a - -d 'the previous profile'
+complete -c awsuse -n 'test "$(__shellsso_awsuse_given)" != unset' -l region -x -a '(string split " " -- $_SHELLSSO_REGIONS)' -d 'also set AWS_REGION and AWS_DEFAULT_REGION'
+complete -c awsuse -n 'test "$(__shellsso_awsuse_given)" != unset' -l export -d 'also export temporary credentials'
+complete -c awsuse -n 'test -z "$(__shellsso_awsuse_given)"' -l unset -d 'clear what awsuse set'
+complete -c awsuse -n 'test -z "$(__shellsso_awsuse_given)"' -s i -l interactive -d 'pick the profile interactively'
+complete -c awsuse -n 'test -z "$(__shellsso_awsuse_given)"' -l help -d 'show help'
 complete -c shellsso -e
 complete -c shellsso -f -a '(__shellsso_cli_words)'

@@ -21,6 +21,13 @@ typeset -g _SHELLSSO_PKGDIR='::PKGDIR::'
 typeset -g _SHELLSSO_CLI='::CLI::'
 typeset -g _SHELLSSO_REGIONS='::REGIONS::'
 
+# This shell's stamp: an empty file written just before the token file is read
+# (by the awsuse back end, or by __shellsso_reread). The token file has changed
+# since if it is not older than the stamp (a write in the same clock tick counts
+# as a change), or is gone when a token was there: a stat or two, no process.
+# Exported for the back end, which writes it only at this place.
+typeset -gx _SHELLSSO_STAMP=${XDG_CACHE_HOME:-$HOME/.cache}/shellsso/stamps/$$
+
 \builtin zmodload -F zsh/datetime p:EPOCHSECONDS
 # $mapfile[FILE] reads a file in one go; zsh's `read -d ''` goes byte by byte.
 \builtin zmodload -F zsh/mapfile p:mapfile
@@ -36,11 +43,13 @@ __shellsso_run() {
 
 # Python parses, checks and quotes; the shell only evaluates what it printed,
 # and only when it succeeded (an unknown profile leaves the shell untouched).
+# The status is Python's, not that of the code's last command.
 awsuse() {
     \builtin emulate -L zsh
     \builtin local __shellsso_code
     __shellsso_code=$(__shellsso_run main zsh "$@") || \builtin return
     \builtin eval "$__shellsso_code"
+    \builtin return 0
 }
 
 # Epoch seconds of a UTC date and time, $1..$6 = year month day hour minute
@@ -63,7 +72,7 @@ __shellsso_epoch() {
 # `shellsso.use` does, by the rule of Token.can_refresh: an sso-session
 # profile, refreshToken, clientId and clientSecret present, and then
 # registrationExpiresAt (the prompt compares it with the clock), else empty.
-# A missing file counts as expired and not refreshable.
+# A missing or unreadable file is no session: expiry 0.
 __shellsso_reread() {
     \builtin emulate -L zsh
     \builtin local data re key
@@ -72,6 +81,9 @@ __shellsso_reread() {
     # A regular file only: a FIFO or a device in its place would hang the prompt.
     [[ -n ${_SHELLSSO_TOKEN-} && -f $_SHELLSSO_TOKEN && -r $_SHELLSSO_TOKEN ]] ||
         \builtin return 0
+    # Only this shell's own state goes with its stamp: not that of a $(...)
+    # subshell (a theme's shellsso_prompt_info), whose reading is lost.
+    (( ZSH_SUBSHELL )) || : 2>/dev/null >|$_SHELLSSO_STAMP
     data=$mapfile[$_SHELLSSO_TOKEN]
     re="\"expiresAt\"$ts"
     [[ $data =~ $re ]] || \builtin return 0
@@ -86,6 +98,18 @@ __shellsso_reread() {
     [[ $data =~ $re ]] || \builtin return 0
     __shellsso_epoch $match[1,6]
     _SHELLSSO_REFRESH=$_SHELLSSO_EPOCH
+}
+
+# True when the token file changed or went away since it was last read (see
+# _SHELLSSO_STAMP). A stamp that could not be written means a read every time.
+__shellsso_changed() {
+    \builtin emulate -L zsh
+    [[ -n ${_SHELLSSO_TOKEN-} ]] || \builtin return 1
+    if [[ -e $_SHELLSSO_TOKEN ]]; then
+        [[ ! $_SHELLSSO_STAMP -nt $_SHELLSSO_TOKEN ]]
+    else
+        [[ ${_SHELLSSO_EXPIRES-} != 0 ]]
+    fi
 }
 
 # True while the credentials `awsuse --export` put in the environment are there:
@@ -124,7 +148,9 @@ __shellsso_sane() {
 # Sets _SHELLSSO_INFO to the prompt text: aws:PROFILE, @REGION when awsuse set
 # one, then (expired) or (12m) when the SSO session has ended or is ending and
 # cannot be refreshed silently (no refresh token, or the client registration
-# has expired too); _SHELLSSO_LEVEL to ok, ending or expired.
+# has expired too), (no session) when there is no token at all (never logged
+# in, or logged out in another terminal); _SHELLSSO_LEVEL to ok, ending or
+# expired. The token file is read again only when it changed.
 # With credentials exported by `awsuse --export`, always their expiry instead,
 # (creds 42m) or (creds expired): keys in the environment never refresh.
 # A profile name comes from a config file: anything a prompt could expand
@@ -145,8 +171,11 @@ __shellsso_state() {
     fi
     # The token state describes the profile awsuse set, not one exported by hand.
     [[ $AWS_PROFILE == "${_SHELLSSO_PROFILE-}" && -n ${_SHELLSSO_EXPIRES-} ]] || \builtin return 0
-    ((EPOCHSECONDS >= _SHELLSSO_EXPIRES - 900)) || \builtin return 0
-    __shellsso_reread
+    ! __shellsso_changed || __shellsso_reread
+    if ((_SHELLSSO_EXPIRES == 0)); then
+        _SHELLSSO_INFO+='(no session)' _SHELLSSO_LEVEL=expired
+        \builtin return 0
+    fi
     ((EPOCHSECONDS >= _SHELLSSO_EXPIRES - 900)) || \builtin return 0
     [[ -z $_SHELLSSO_REFRESH ]] || ((EPOCHSECONDS >= _SHELLSSO_REFRESH)) || \builtin return 0
     __shellsso_until $_SHELLSSO_EXPIRES ''
@@ -237,10 +266,11 @@ __shellsso_command_word() {
 # A preexec function ($1: the command line), when its command word is an AWS
 # tool: with exported credentials that have under 5 minutes left, re-export
 # fresh ones (whatever SHELLSSO_AUTO_LOGIN says: the SSO session may well be
-# valid); otherwise, when the session is known to have expired, offer the
-# login. Once per expiry either way: shellsso _preexec refreshes silently when
-# it can, asks or warns otherwise, and prints the new state. Everything up to
-# it is builtins.
+# valid); otherwise, when the session has expired or has no token (the token
+# file is read again first if it changed: a logout, a login or a refresh in
+# another terminal), offer the login. Once per expiry either way: shellsso
+# _preexec refreshes silently when it can, asks or warns otherwise, and prints
+# the new state. Everything up to it is builtins.
 __shellsso_preexec() {
     \builtin emulate -L zsh
     __shellsso_sane
@@ -255,8 +285,7 @@ __shellsso_preexec() {
         typeset -g _SHELLSSO_OFFERED="creds:$_SHELLSSO_CREDS_EXPIRES"
     else
         [[ -n ${_SHELLSSO_EXPIRES-} && ${SHELLSSO_AUTO_LOGIN-} != never ]] || \builtin return 0
-        ((EPOCHSECONDS >= _SHELLSSO_EXPIRES)) || \builtin return 0
-        __shellsso_reread
+        ! __shellsso_changed || __shellsso_reread
         ((EPOCHSECONDS >= _SHELLSSO_EXPIRES)) || \builtin return 0
         [[ ${_SHELLSSO_OFFERED-} != "$_SHELLSSO_TOKEN:$_SHELLSSO_EXPIRES" ]] || \builtin return 0
         typeset -g _SHELLSSO_OFFERED="$_SHELLSSO_TOKEN:$_SHELLSSO_EXPIRES"
@@ -287,14 +316,57 @@ __shellsso_load_names() {
     _SHELLSSO_NAMES=("${(@f)${data%$'\n'}}")
 }
 
+# Adds the profile names that start with the word typed so far. compadd alone
+# would take the common prefix of the quoted names (`evil$(x)` and `evil y`
+# give `evil\`, a line that Enter continues), so the names are filtered and
+# their common prefix found here, on the names themselves (the word typed is
+# unquoted first), and compadd only quotes what goes on the line: the common
+# prefix when it adds something, else the names to list, with the quoted
+# prefix not inserted.
+__shellsso_add_profiles() {
+    \builtin emulate -L zsh
+    \builtin local typed=${(Q)PREFIX} common name
+    \builtin local -a found
+    __shellsso_load_names || \builtin return 0
+    found=(${(M)_SHELLSSO_NAMES:#${(b)typed}*})
+    if (( $#found > 1 )); then
+        common=$found[1]
+        for name in $found; do
+            while [[ $name != ${(b)common}* ]]; do common=${common[1,-2]}; done
+        done
+        if (( $#common > $#typed )); then
+            compadd -U -S '' -- $common
+            \builtin return 0
+        fi
+        compadd -U -a found
+        # (compstate exists only in a completion widget, not in a script such as the demo.)
+        [[ ${(t)compstate} != association* || $compstate[insert] != *unambiguous ]] ||
+            compstate[insert]=''
+    elif (( $#found )); then
+        compadd -U -a found
+    fi
+}
+
+# awsuse takes one profile (or `-`), or --unset alone: once one of them is on
+# the line, only the options that go with a profile are offered, or nothing.
 __shellsso_complete_awsuse() {
     \builtin emulate -L zsh
+    \builtin local i given=''
+    for ((i = 2; i < CURRENT; i++)); do
+        if [[ $words[i] == --unset ]]; then
+            \builtin return 0
+        elif [[ $words[i] == - || ($words[i] != -* && $words[i-1] != --region) ]]; then
+            given=1
+        fi
+    done
     if [[ ${words[CURRENT-1]} == --region ]]; then
         compadd -- ${=_SHELLSSO_REGIONS}
+    elif [[ -n $given ]]; then
+        [[ $PREFIX != -* ]] || compadd -- --region --export
     elif [[ $PREFIX == -* ]]; then
         compadd -- - --unset --export --region --interactive --help
-    elif __shellsso_load_names; then
-        compadd -a _SHELLSSO_NAMES
+    else
+        __shellsso_add_profiles
     fi
 }
 
@@ -312,7 +384,7 @@ __shellsso_complete_shellsso() {
         [[ ${line%% *} != "$key" ]] || found=(${=line#* })
     done
     if [[ $found == @profiles ]]; then
-        __shellsso_load_names && compadd -a _SHELLSSO_NAMES
+        __shellsso_add_profiles
     else
         compadd -a found
     fi

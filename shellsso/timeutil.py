@@ -79,11 +79,12 @@ def format_isoformat(epoch: float) -> str:
 
 
 def describe_remaining(seconds: float) -> str:
-    """A short human duration: `3h 12m`, `14m`, `40s`."""
-    seconds = int(seconds)
-    if seconds < 60:
-        return f"{max(seconds, 0)}s"
-    minutes, _ = divmod(seconds, 60)
+    """A short human duration: `3h 12m`, `14m`, `1m`.
+
+    Whole minutes, rounded up as the prompt rounds them (90 s left is `2m`
+    in both), so that the two never disagree.
+    """
+    minutes = max(-(-int(seconds) // 60), 0)
     hours, minutes = divmod(minutes, 60)
     if hours >= 24:
         days, hours = divmod(hours, 24)

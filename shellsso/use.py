@@ -19,6 +19,8 @@ State kept in the shell's environment (exported, so nested shells inherit it):
   _SHELLSSO_REFRESH  when the token has what a silent refresh needs (refreshToken, clientId,
                      clientSecret, sso-session profile): the client registration's expiry,
                      epoch seconds (a refresh works until then); else empty
+  _SHELLSSO_STAMP    set by the hook: the shell's stamp file, written here before the token
+                     file is read (the hooks read it again when it is no longer older)
   _SHELLSSO_CREDS_EXPIRES  with --export: the exported credentials' expiry, epoch seconds
   _SHELLSSO_CREDS_KEY      with --export: their access key id (not a secret), so that the
                            hooks see when AWS_ACCESS_KEY_ID was changed by hand (the mode ends)
@@ -36,6 +38,7 @@ from shellsso.shells.base import check_printable
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
+    from typing import Any
 
     from shellsso.config import AwsConfig, SsoTarget
     from shellsso.shells.base import Shell
@@ -174,6 +177,85 @@ def enable_site() -> None:
         sys.path[1:1] = [p for p in extra if p not in sys.path]
 
 
+class AskingTerminal:
+    """The terminal in line mode, as a command gets it, while a question may be asked.
+
+    fish runs its preexec handlers with the terminal still in its own mode (no
+    ICRNL, no ICANON, no ECHO): Enter sends a carriage return that a line read
+    never sees, and the answer is not echoed. Line mode is set on stdin when it
+    is a terminal and lacks it, and the old mode put back afterwards.
+    """
+
+    def __init__(self) -> None:
+        self.saved: list[Any] | None = None
+
+    def __enter__(self) -> None:
+        try:
+            import termios
+        except ImportError:
+            return
+        try:
+            if not os.isatty(0):
+                return
+            mode = termios.tcgetattr(0)
+            lflags = termios.ICANON | termios.ECHO | termios.ISIG
+            if mode[0] & termios.ICRNL and mode[3] & lflags == lflags:
+                return
+            self.saved = list(mode)
+            mode[0] = (mode[0] | termios.ICRNL) & ~termios.INLCR & ~termios.IGNCR
+            mode[1] |= termios.OPOST | termios.ONLCR
+            mode[3] |= lflags | termios.ECHOE | termios.ECHOK | termios.IEXTEN
+            termios.tcsetattr(0, termios.TCSANOW, mode)
+        except (OSError, termios.error):
+            self.saved = None
+
+    def __exit__(self, *exc: object) -> None:
+        if self.saved is not None:
+            import termios
+
+            try:
+                termios.tcsetattr(0, termios.TCSANOW, self.saved)
+            except (OSError, termios.error):
+                pass
+
+
+def touch_stamp() -> None:
+    """Write the calling shell's stamp (`_SHELLSSO_STAMP`) before its token file is read.
+
+    The hooks read the token file again only once it is no longer older than
+    the stamp. Only a numbered file in shellsso's own `stamps` folder is
+    written; stamps of shells that have ended are removed when a new one is made.
+    """
+    from shellsso.paths import own_cache_dir
+
+    path = os.environ.get("_SHELLSSO_STAMP", "")
+    folder, name = os.path.split(path)
+    if not name.isdigit() or os.path.normpath(folder) != os.path.normpath(
+            os.path.join(own_cache_dir(), "stamps")):
+        return
+    try:
+        new = not os.path.exists(path)
+        if new:
+            os.makedirs(folder, mode=0o700, exist_ok=True)
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600))
+        if new:
+            for other in os.listdir(folder):
+                if other.isdigit() and other != name and not _alive(int(other)):
+                    os.unlink(os.path.join(folder, other))
+    except OSError:
+        pass
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        pass
+    return True
+
+
 def token_code(shell: Shell, target: SsoTarget | None, *, ensure: bool) -> list[str]:
     """Code recording the SSO token state of a profile for the prompt and preexec hooks.
 
@@ -186,13 +268,15 @@ def token_code(shell: Shell, target: SsoTarget | None, *, ensure: bool) -> list[
     from shellsso.session import token_state
     from shellsso.tokencache import token_path
 
+    touch_stamp()
     state, token = token_state(target)
     if ensure and state in ("refreshable", "expired", "none"):
         enable_site()
         from shellsso.session import ensure_token
 
         try:
-            token = ensure_token(target)
+            with AskingTerminal():
+                token = ensure_token(target)
         except ShellssoError as exc:  # no login, a dead network, a lock given up on
             from shellsso.output import warn
 
@@ -223,7 +307,8 @@ def export_code(shell: Shell, config: AwsConfig, profile: str) -> list[str]:
     from shellsso.rolecreds import get_role_credentials
     from shellsso.timeutil import format_isoformat
 
-    creds = get_role_credentials(config, profile, interactive=None)
+    with AskingTerminal():
+        creds = get_role_credentials(config, profile, interactive=None)
     code = [
         shell.export("AWS_ACCESS_KEY_ID", creds.access_key_id),
         shell.export("AWS_SECRET_ACCESS_KEY", creds.secret_access_key),

@@ -47,6 +47,9 @@ class Dialect:
     unset_var: str  # unset {name}
     prepend_path: str  # put folder {path} first in PATH
     lint: List[str]  # a linter for the hook (file name appended), must print nothing
+    # Completing a word that ends in one of these leaves the word open (no
+    # space, no closing quote), so that it can go on: fish's rule.
+    open_after: str = ""
 
 
 def _py_init(shell: str) -> str:
@@ -96,6 +99,7 @@ DIALECTS: Dict[str, Dialect] = {
         unset_var="set -e {name}",
         prepend_path="set -gx PATH '{path}' $PATH",
         lint=["fish", "--no-execute"],
+        open_after="/=@:.,-",
     ),
 }
 
@@ -205,6 +209,10 @@ class ShellSession:
         assert found, out
         return found[-1]
 
+    def answer(self, text: str) -> None:
+        """Answer a question as a person does: the text, then Enter (a terminal sends CR)."""
+        self.child.send(text + "\r")
+
     def complete(self, text: str) -> str:
         """Type `text`, press TAB, return the command line as completed, then clear it."""
         self.child.send(text + "\t")
@@ -219,6 +227,19 @@ class ShellSession:
         self.child.sendline("")
         self._prompt()
         return screen
+
+    def complete_and_enter(self, text: str, tabs: int = 1) -> str:
+        """Type `text`, press TAB, then Enter; the output up to the next prompt.
+
+        A line that completion left unfinished (an open quote, a trailing
+        backslash) gets a continuation prompt instead: no marker, a timeout.
+        """
+        self.child.send(text)
+        for _ in range(tabs):
+            self.child.send("\t")
+            time.sleep(0.4)
+        self.child.send("\r")
+        return clean(self._prompt())
 
     def child_faults_per_prompt(self, prompts: int = 10) -> float:
         """Page faults of the shell's children per prompt: 0 means no process started."""
@@ -270,6 +291,96 @@ HOSTILE_NAMES = [
 ]
 
 
+# Names that need quoting, for completion: two that share the prefix `evil`
+# (their quoted forms share `evil\`), one unique by `sp` holding every
+# character the shells treat specially, and names that bash's COMP_WORDBREAKS
+# (`:`, `=`, `@`) would cut.
+QUOTING_CONFIG = """\
+[profile "evil$(touch pwned-a)"]
+[profile "evil `touch pwned-b` $(touch pwned-c)"]
+[profile "sp ace;x*y\\\\z!w'q\\"r&|<>(#)~{} \u00e9\u4e2d"]
+[profile "com mon;1"]
+[profile "com mon;2"]
+[profile acct:dev@eu=1]
+[profile acct:dev@eu=2]
+[profile acct:prod]
+[profile staging]
+"""
+UNIQUE_NAME = "sp ace;x*y\\z!w'q\"r&|<>(#)~{} \u00e9\u4e2d"
+
+
+def check_completion_quoting(sh: ShellSession, home: Path) -> None:
+    """Completing names that need quoting never breaks the line, and runs nothing.
+
+    The common prefix is the names' own (`evil`), quoted afterwards; a unique
+    name goes in whole and quoted; Enter then runs awsuse with exactly that
+    name. Names with `:`, `=` or `@` complete past them, and so does a prefix
+    typed after an opening quote.
+    """
+    out = sh.complete_and_enter("awsuse evi")
+    assert "profile 'evil' not found" in out, out
+    out = sh.complete_and_enter("awsuse com")
+    assert "profile 'com mon;' not found" in out, out
+    for typed in ("awsuse sp", "awsuse 'sp", 'awsuse "sp', "awsuse sp\\ ac"):
+        out = sh.complete_and_enter(typed)
+        assert "error" not in out, (typed, out)
+        assert sh.value("AWS_PROFILE") == UNIQUE_NAME, typed
+    for typed, name in (("awsuse acct:p", "acct:prod"), ("awsuse acct:dev@eu=2", "acct:dev@eu=2"),
+                        ("awsuse 'acct:p", "acct:prod"), ("awsuse acc", "acct:"),
+                        ("awsuse acct:dev", "acct:dev@eu="), ("awsuse 'sta", "staging"),
+                        ('awsuse "sta', "staging")):
+        out = sh.complete_and_enter(typed)
+        if name.endswith((":", "=")):
+            assert f"profile '{name}' not found" in out, (typed, out)
+        else:
+            assert "error" not in out, (typed, out)
+            assert sh.value("AWS_PROFILE") == name, typed
+    assert not list(home.rglob("pwned*")), list(home.rglob("pwned*"))
+
+
+def hostile_corpus() -> List[str]:
+    """Profile names built from every character a shell treats specially, and payloads.
+
+    Each starts with its own `hNN`, so that TAB after it completes that name alone.
+    """
+    specials = [*" $`'\";*\\!&|<>(){}[]#~?%^:=@,+", "\u00e9", "\u4e2d", "\u00a0"]
+    payloads = ["$(touch pwned)", "`touch pwned`", ";touch pwned", "&&touch pwned",
+                "|touch pwned", "'$(touch pwned)'", '"$(touch pwned)"', "\\$(touch pwned)",
+                "${IFS}touch${IFS}pwned", "!!", "!-1", "$((1))", "$HOME", "~root", "#x", "\\",
+                "'", '"', "*", "?"]
+    names: List[str] = []
+    for char in specials:
+        names.append(f"h{len(names):02d}{char}")
+        names.append(f"h{len(names):02d}a{char}b{char}")
+    names += [f"h{len(names) + n:02d}{payload}" for n, payload in enumerate(payloads)]
+    return names
+
+
+def corpus_config(names: List[str]) -> str:
+    """A config with one profile per name (quoted as botocore reads section names)."""
+    return "".join('[profile "' + name.replace("\\", "\\\\").replace('"', '\\"') + '"]\n'
+                   for name in names)
+
+
+def check_hostile_corpus(sh: ShellSession, home: Path, names: List[str]) -> None:
+    """TAB then Enter after each name's prefix, bare, and after an opening quote for half.
+
+    Every time awsuse gets exactly that name, and nothing runs (no `pwned` file).
+    """
+    show = "; " + sh.dialect.value.format(name="AWS_PROFILE")
+    wrong = []
+    for n, name in enumerate(names):
+        quoted = n % 2 == 0 and name[-1] not in sh.dialect.open_after
+        for quote in ("", "'", '"') if quoted else ("",):
+            # The line goes on after the completed word, as a person may type.
+            sh.child.send(f"awsuse {quote}{name[:3]}\t{show}\r")
+            found = re.findall(r"^\[(.*)\]$", clean(sh._prompt()), re.M)
+            if found[-1:] != [name]:
+                wrong.append((quote, name, found))
+    assert wrong == []
+    assert not list(home.rglob("pwned*")), list(home.rglob("pwned*"))
+
+
 def clean_env() -> Dict[str, str]:
     """The test process's environment (the `home` fixture has already cleaned it)."""
     return dict(os.environ)
@@ -301,6 +412,16 @@ def check_switching(sh: ShellSession) -> None:
     assert sh.prompt() == ""
     sh.run("awsuse -")
     assert sh.value("AWS_PROFILE") == "prod"
+
+
+def check_statuses(sh: ShellSession) -> None:
+    """awsuse returns the back end's status, whatever the code it evaluated ended with."""
+    got = []
+    for args in ("dev", "unknown", "staging", "-", "", "--unset"):
+        sh.run(f"awsuse {args}".strip())
+        got.append(sh.status())
+    assert got == [0, 1, 0, 0, 0, 0], got
+    assert sh.value("AWS_PROFILE") == ""
 
 
 def check_unset_keeps_foreign(sh: ShellSession) -> None:
@@ -409,6 +530,31 @@ def check_refresh_rule(sh: ShellSession, home: Path) -> None:
     sh.run("awsuse --unset")
 
 
+def check_minutes(sh: ShellSession, home: Path) -> None:
+    """The prompt and `shellsso status` round the minutes left the same way (up)."""
+    from conftest import write_token
+
+    write_token(home, "corp", 90)
+    sh.run("awsuse dev")
+    assert sh.prompt() == "aws:dev(2m)"
+    out = sh.run(f"{sys.executable} -m shellsso status")
+    assert re.search(r"^Token: .*\(2m left, not refreshable", out, re.M), out
+    sh.run("awsuse --unset")
+
+
+def check_completion_after_a_profile(sh: ShellSession) -> None:
+    """After a profile (or `-`) only --region and --export are offered; after --unset, nothing."""
+    for typed in ("awsuse dev ", "awsuse - ", "awsuse --unset ", "awsuse dev --region eu-west-1 "):
+        line = sh.complete(typed + "s")
+        assert f"{typed}s" in line and "staging" not in line, (typed, line)
+    assert "awsuse dev --" in sh.complete("awsuse dev --un")
+    assert "--unset" not in sh.complete("awsuse dev --un")
+    assert "awsuse dev --export" in sh.complete("awsuse dev --exp")
+    assert "awsuse --region eu-west-1 staging" in sh.complete("awsuse --region eu-west-1 sta")
+    assert "awsuse --unset --" in sh.complete("awsuse --unset --re")
+    assert "true; awsuse staging" in sh.complete("true; awsuse sta")
+
+
 def check_completion(sh: ShellSession) -> None:
     """awsuse <TAB> completes profile names, options and regions; shellsso <TAB> too."""
     assert "awsuse staging " in sh.complete("awsuse st")
@@ -426,13 +572,13 @@ def check_login_offer(sh: ShellSession, home: Path) -> None:
     write_token(home, "corp", -60)
     sh.child.sendline("awsuse staging")
     sh.child.expect_exact("Log in to SSO session 'corp' now? [Y/n]")
-    sh.child.sendline("n")
+    sh.answer("n")
     sh._prompt()
     assert sh.value("AWS_PROFILE") == "staging"
     assert sh.prompt() == "aws:staging(expired)"
     sh.child.sendline("awsuse dev")
     sh.child.expect_exact("Log in to SSO session 'corp' now? [Y/n]")
-    sh.child.sendline("y")
+    sh.answer("y")
     sh._prompt(timeout=30)
     assert sh.value("AWS_PROFILE") == "dev"
     assert sh.prompt() == "aws:dev"
@@ -449,7 +595,7 @@ def check_preexec(sh: ShellSession, home: Path) -> None:
     time.sleep(2.5)  # ... and now it has expired
     sh.child.sendline("aws s3 ls")
     sh.child.expect_exact("Log in to SSO session 'corp' now? [Y/n]")
-    sh.child.sendline("n")
+    sh.answer("n")
     sh.child.expect_exact("[aws:dev]")
     sh._prompt()
     assert "Log in" not in sh.run("aws sts get-caller-identity")  # offered once
@@ -457,9 +603,91 @@ def check_preexec(sh: ShellSession, home: Path) -> None:
     write_token(home, "corp", -30)  # the state changed: offer again, and log in this time
     sh.child.sendline("aws s3 ls")
     sh.child.expect_exact("Log in to SSO session 'corp' now? [Y/n]")
-    sh.child.sendline("y")
+    sh.answer("")  # Enter alone means yes
     sh.child.expect_exact("[aws:dev]", timeout=30)
     sh._prompt()
+    assert sh.prompt() == "aws:dev"
+
+
+def _offer_then_run(sh: ShellSession, answer: str = "y") -> None:
+    """`aws s3 ls` (the fake on PATH) offers the login; `answer`; the command then runs."""
+    sh.child.sendline("aws s3 ls")
+    sh.child.expect_exact("Log in to SSO session 'corp' now? [Y/n]")
+    sh.answer(answer)
+    sh.child.expect_exact("[aws:dev]", timeout=30)
+    sh._prompt(timeout=30)
+
+
+def check_session_ends_elsewhere(sh: ShellSession, home: Path) -> None:
+    """A logout, an expired token or a refresh written by another terminal is seen in time.
+
+    Each change happens after the last prompt was drawn, so the check before
+    `aws` finds it; then the same changes before a prompt show in it.
+    """
+    import json
+
+    from conftest import write_token
+
+    sh.run(sh.dialect.prepend_path.format(path=_fake_bin(home)))
+    token = write_token(home, "corp", 3600)
+    stamps = home / ".cache" / "shellsso" / "stamps"
+    stamps.mkdir(parents=True)
+    (stamps / "999999999").write_text("")  # a shell that has ended
+    sh.run("awsuse dev")
+    assert [p.name for p in stamps.iterdir()] == [str(sh.child.pid)]
+    assert sh.run("aws s3 ls") == "[aws:dev]"
+    token.unlink()  # `aws sso logout` in another terminal
+    _offer_then_run(sh)
+    assert sh.prompt() == "aws:dev"
+    assert sh.run("aws s3 ls") == "[aws:dev]"  # logged in: no second offer
+    write_token(home, "corp", -60)  # another tool wrote an expired token, no refresh token
+    _offer_then_run(sh)
+    assert sh.prompt() == "aws:dev"
+    write_token(home, "corp", 3)  # a plain expiry while the shell is open
+    sh.run("awsuse dev")
+    time.sleep(3.2)
+    _offer_then_run(sh)
+    assert sh.prompt() == "aws:dev"
+    assert sh.run("aws s3 ls") == "[aws:dev]"
+
+    # A refresh elsewhere: the known-expired session is valid again, no offer.
+    write_token(home, "corp", -60)
+    sh.run("true")
+    assert sh.prompt() == "aws:dev(expired)"
+    write_token(home, "corp", 3600, access_token="refreshed", refresh_token="r")
+    assert sh.run("aws s3 ls") == "[aws:dev]"
+    assert sh.prompt() == "aws:dev"
+    # A refreshable token (expired, with a refresh token) shows nothing and asks nothing.
+    write_token(home, "corp", -60, refresh_token="r")
+    sh.run("true")
+    assert sh.prompt() == "aws:dev"
+
+    # The prompt: the no-session mark after a logout elsewhere, then (expired).
+    # A theme's $(shellsso_prompt_info) reads the change first: the shell still does.
+    token.unlink()
+    assert sh.run("echo $(shellsso_prompt_info)") == "aws:dev(no session)"
+    assert sh.prompt() == "aws:dev(no session)"
+    write_token(home, "corp", 3600)
+    assert sh.run("echo $(shellsso_prompt_info)") == "aws:dev"
+    assert sh.prompt() == "aws:dev"
+    token.unlink()
+    sh.run("true")
+    assert sh.prompt() == "aws:dev(no session)"
+    assert "\x1b[33m" in sh.raw_prompt()
+    write_token(home, "corp", -60)
+    sh.run("true")
+    assert sh.prompt() == "aws:dev(expired)"
+    # SHELLSSO_AUTO_LOGIN=never: no offer, the command runs.
+    token.unlink()
+    sh.run(sh.dialect.set_var.format(name="SHELLSSO_AUTO_LOGIN", value="never"))
+    assert sh.run("aws s3 ls") == "[aws:dev]"
+    sh.run(sh.dialect.unset_var.format(name="SHELLSSO_AUTO_LOGIN"))
+    # SHELLSSO_AUTO_LOGIN=always: the login without a question.
+    sh.run(sh.dialect.set_var.format(name="SHELLSSO_AUTO_LOGIN", value="always"))
+    out = sh.run("aws s3 ls", timeout=30)
+    assert "Log in" not in out and "[aws:dev]" in out, out
+    assert json.loads(token.read_text())["accessToken"] != "test-access-token"
+    sh.run(sh.dialect.unset_var.format(name="SHELLSSO_AUTO_LOGIN"))
     assert sh.prompt() == "aws:dev"
 
 
@@ -496,7 +724,7 @@ def check_preexec_command_word(sh: ShellSession, home: Path) -> None:
         assert sh.run("awsx s3 ls") == "[awsx]"  # not an AWS command either
         sh.child.sendline(form)
         sh.child.expect_exact("Log in to SSO session 'corp' now? [Y/n]")
-        sh.child.sendline("n")
+        sh.answer("n")
         sh.child.expect_exact("[aws:dev]")
         sh._prompt()
         out = sh.run(form)
@@ -573,7 +801,7 @@ def check_export_creds(sh: ShellSession, env: AwsEnv) -> None:
     sh.run(set_var.format(name="_SHELLSSO_CREDS_EXPIRES", value=int(time.time()) - 5))
     sh.child.sendline("aws s3 ls")
     sh.child.expect_exact("Log in to SSO session 'corp' now? [Y/n]")
-    sh.child.sendline("y")
+    sh.answer("y")
     sh.child.expect_exact("[key:", timeout=30)
     sh._prompt(timeout=30)
     third = sh.value("AWS_ACCESS_KEY_ID")

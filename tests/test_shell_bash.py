@@ -54,29 +54,52 @@ def test_keeps_prompt_command_and_debug_trap(home: Path) -> None:
 
 
 def test_completion_search_matches_a_plain_prefix_filter(home: Path) -> None:
-    """The binary search over the sorted cache finds exactly the names with the prefix."""
-    require_shell(SHELL)
-    from shellsso import shells
+    """The binary search over the sorted cache finds exactly the names with the prefix.
 
+    The word is read from COMP_LINE as bash gives it, typed with quotes and
+    backslashes; a single match comes back quoted, several as they are.
+    """
+    require_shell(SHELL)
     names = ["dev", "dev2", "devops", "d", "prod", "prod-eu", "p1", "p10", "p2", "x y", "é-prod",
-             "x;rm", "Zeta", "zeta", *[f"n{i:03d}" for i in range(300)]]
+             "x;rm", "Zeta", "zeta", "a:b", "a:c", *[f"n{i:03d}" for i in range(300)]]
     write_config(home, "".join(f'[profile "{name}"]\nregion = a\n' for name in names))
-    # As typed on the command line: bash compares the typed word with quoted names.
-    prefixes = ["d", "dev", "devo", "p", "p1", "prod-", "x", "x\\;", "é", "Z", "z", "n0", "n29",
-                "n299", "n3", "q", "~"]
-    words = [shells.get(SHELL).completion_word(name) for name in names]
+    typed = ["", "d", "dev", "devo", "p", "p1", "prod-", "x", "x\\;", "'x;", "\"x ", "é", "Z",
+             "z", "n0", "n29", "n299", "n3", "q", "~", "a:", "'a:"]
     hook = subprocess.run([sys.executable, "-m", "shellsso", "init", SHELL],
                           capture_output=True, text=True, check=True).stdout
     script = hook + "\n" + "".join(
-        f"COMPREPLY=(); __shellsso_reply_profiles {shlex.quote(p)}; "
+        f"COMP_LINE={shlex.quote('awsuse ' + word)} COMP_POINT={len(('awsuse ' + word).encode())}; "
+        "COMPREPLY=(); __shellsso_reply_profiles 2>/dev/null; "
         "printf '%s\\n' \"${#COMPREPLY[@]}\" \"${COMPREPLY[@]}\"\n"
-        for p in prefixes
+        for word in typed
     )
     out = subprocess.run(["bash", "--norc", "--noprofile", "-c", script], capture_output=True,
                          text=True, check=True).stdout.splitlines()
-    for prefix in prefixes:
+    for word in typed:
         count = int(out.pop(0))
         got, out = out[:count], out[count:]
-        assert sorted(got) == sorted(w for w in words if w.startswith(prefix)), prefix
-        assert all(shlex.split(word)[0] in names for word in got)
+        prefix = shlex.split(word + ("'" if word.count("'") % 2 else "")
+                             + ('"' if word.count('"') % 2 else ""))[0] if word else ""
+        expected = sorted(name for name in names if name.startswith(prefix))
+        cut = prefix.rfind(":") + 1 if word[:1] not in "'\"" else 0
+        if len(expected) == 1:
+            if word[:1] in "'\"":  # inside an open quote: readline closes it
+                got = shlex.split(word[0] + got[0] + word[0]) if got else got
+            else:
+                got = [prefix[:cut] + shlex.split(got[0])[0]] if got else got
+        else:
+            got = sorted(prefix[:cut] + name for name in got)
+        assert got == expected, word
     assert out == []
+
+
+def test_a_cache_of_quoted_names_is_made_again(home: Path) -> None:
+    """0.1.0 cached the names quoted: such a cache, newer than the config, is replaced."""
+    config = write_config(home, '[profile "x;y z"]\n[profile other]\n')
+    cache = home / ".cache" / "shellsso"
+    cache.mkdir(parents=True)
+    (cache / "names.bash").write_text(
+        f"{config}:{home / '.aws' / 'credentials'}\nother\nx\\;y\\ z\n")
+    with ShellSession(SHELL, home) as sh:
+        assert "error" not in sh.complete_and_enter("awsuse x")
+        assert sh.value("AWS_PROFILE") == "x;y z"

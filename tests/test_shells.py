@@ -18,17 +18,26 @@ from shellharness import (
     CREDS_PROMPT,
     DIALECTS,
     HOSTILE_CONFIG,
+    QUOTING_CONFIG,
     ShellSession,
     check_completion,
+    check_completion_after_a_profile,
+    check_completion_quoting,
     check_export_creds,
+    check_hostile_corpus,
     check_hostile_names,
     check_login_offer,
+    check_minutes,
     check_preexec,
     check_preexec_command_word,
     check_prompt,
     check_refresh_rule,
+    check_session_ends_elsewhere,
+    check_statuses,
     check_switching,
     check_unset_keeps_foreign,
+    corpus_config,
+    hostile_corpus,
     require_shell,
     waited_children_faults,
 )
@@ -53,8 +62,11 @@ def test_switch_list_unset_complete(shell: str, home: Path) -> None:
     write_token(home, "corp", 3600)
     with ShellSession(shell, home) as sh:
         check_switching(sh)
+        check_statuses(sh)
         check_unset_keeps_foreign(sh)
         check_completion(sh)
+        check_completion_after_a_profile(sh)
+        check_minutes(sh, home)
 
 
 @pytest.mark.parametrize("shell", SHELLS)
@@ -65,11 +77,33 @@ def test_hostile_names(shell: str, home: Path) -> None:
 
 
 @pytest.mark.parametrize("shell", SHELLS)
+def test_completion_of_names_that_need_quoting(shell: str, home: Path) -> None:
+    write_config(home, QUOTING_CONFIG)
+    with ShellSession(shell, home) as sh:
+        check_completion_quoting(sh, home)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("shell", SHELLS)
+def test_hostile_name_corpus_completes_and_runs_nothing(shell: str, home: Path) -> None:
+    names = hostile_corpus()
+    write_config(home, corpus_config(names))
+    with ShellSession(shell, home) as sh:
+        check_hostile_corpus(sh, home, names)
+
+
+@pytest.mark.parametrize("shell", SHELLS)
 def test_login_offer_and_preexec(shell: str, aws_env: AwsEnv) -> None:
     with ShellSession(shell, aws_env.home, timeout=15) as sh:
         check_login_offer(sh, aws_env.home)
         check_preexec(sh, aws_env.home)
         check_preexec_command_word(sh, aws_env.home)
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_session_ended_elsewhere(shell: str, aws_env: AwsEnv) -> None:
+    with ShellSession(shell, aws_env.home, timeout=15) as sh:
+        check_session_ends_elsewhere(sh, aws_env.home)
 
 
 @pytest.mark.parametrize("shell", SHELLS)
@@ -106,10 +140,18 @@ def test_prompt_and_no_process_per_prompt(shell: str, home: Path) -> None:
         assert sh.child_faults_per_prompt() == 0
         check_prompt(sh, home)
         assert sh.child_faults_per_prompt() == 0
-        write_token(home, "corp", 300)
-        sh.run("awsuse prod")  # expiring: the token file is re-read on every prompt
+        token = write_token(home, "corp", 300)
+        sh.run("awsuse prod")  # expiring
         assert sh.child_faults_per_prompt() == 0
         assert sh.prompt() in ("aws:prod(5m)", "aws:prod(4m)")
+        # Changed or removed by another terminal: noticed and re-read, still no process.
+        token.unlink()
+        assert sh.child_faults_per_prompt() == 0
+        assert sh.prompt() == "aws:prod(no session)"
+        write_token(home, "corp", -60)
+        assert sh.child_faults_per_prompt() == 0
+        assert sh.prompt() == "aws:prod(expired)"
+        write_token(home, "corp", 3600)
         # Finding the command word behind NAME=value and wrappers is builtins too.
         sh.run(sh.dialect.define_aws)
         before = waited_children_faults(sh.child.pid)
