@@ -22,9 +22,6 @@ from _collections_abc import Mapping
 from shellsso import paths
 from shellsso.errors import ConfigError, ProfileNotFound
 from shellsso.fastpath import Record, sha1_hex
-from shellsso.ini import parse_ini as parse_ini
-from shellsso.ini import read_text as read_text
-from shellsso.ini import split_header
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -62,6 +59,8 @@ def build_maps(
     dict update does in botocore. With `hide_secrets`, secret values read
     "(hidden)": what is kept in memory is what the index may hold.
     """
+    from shellsso.ini import split_header
+
     clean = _without_secrets if hide_secrets else dict
     profiles: Dict[str, Section] = {}
     sessions: Dict[str, Section] = {}
@@ -339,9 +338,22 @@ class AwsConfig:
 
 
 
-def _read_text(path: str) -> Optional[str]:
-    """The text of a config file, None when absent (kept for callers of the old name)."""
-    return read_text(path)
+# The parser is needed only when the index is stale: not imported on the hot path.
+def parse_ini(text: str, path: str) -> List[Tuple[str, Section]]:
+    """Sections of a config or credentials file as botocore reads them (shellsso.ini)."""
+    from shellsso import ini
+
+    return ini.parse_ini(text, path)
+
+
+def read_text(path: str) -> Optional[str]:
+    """A config file's text, None when absent; errors name the file (shellsso.ini)."""
+    from shellsso import ini
+
+    return ini.read_text(path)
+
+
+_read_text = read_text  # the older name
 
 
 def _parse_files() -> Tuple[List[Tuple[str, Section]], List[Tuple[str, Section]]]:
