@@ -3,8 +3,8 @@
 Runs `shellsso export --profile dev` against a private HOME whose
 `~/.aws/cli/cache` holds fresh role credentials in the AWS CLI's format, with
 the SSO and STS endpoints pointed at a closed port (any network call would
-fail), and compares its median wall time with a bare `<python> -c pass`
-measured in the same run, interleaved. Also checks that boto3 is never imported.
+fail), and compares its median wall time with `python -c pass` in a clean
+virtual environment on the same interpreter, measured in the same run, interleaved. Also checks that boto3 is never imported.
 
     python benchmarks/bench_export.py [--runs 40] [--max-ratio R]
 """
@@ -22,7 +22,7 @@ from typing import Dict, List
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from benchmarks.common import START_URL, make_home  # noqa: E402
+from benchmarks.common import START_URL, clean_python, make_home  # noqa: E402
 from shellsso.config import SsoTarget  # noqa: E402
 from shellsso.rolecreds import role_cache_key  # noqa: E402
 
@@ -70,7 +70,7 @@ def main() -> int:
                              "sources); by default .pyc files are used, as after pip install")
     args = parser.parse_args()
     export = [sys.executable, "-m", "shellsso", "export", "--profile", "dev"]
-    bare = [sys.executable, "-c", "pass"]
+    bare = [clean_python(), "-c", "pass"]
     env = prepare()
     if not args.no_bytecode:
         env.pop("PYTHONDONTWRITEBYTECODE", None)
