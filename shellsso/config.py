@@ -154,7 +154,7 @@ class _Indexed(Mapping):  # type: ignore[type-arg]
     """
 
     def __init__(self, index: Index, kind: str) -> None:
-        self._index = index
+        self.index = index
         self._kind = kind
         self._found: Dict[str, Section] = {}
         self._absent: set[str] = set()
@@ -165,7 +165,7 @@ class _Indexed(Mapping):  # type: ignore[type-arg]
             return True
         if self._complete or not isinstance(name, str) or name in self._absent:
             return False
-        values = self._index.lookup(self._kind, name)
+        values = self.index.lookup(self._kind, name)
         if values is None:
             self._absent.add(name)
             return False
@@ -174,7 +174,7 @@ class _Indexed(Mapping):  # type: ignore[type-arg]
 
     def _all(self) -> Dict[str, Section]:
         if not self._complete:
-            profiles, sessions = self._index.everything()
+            profiles, sessions = self.index.everything()
             self._found = profiles if self._kind == "p" else sessions
             self._complete = True
         return self._found
@@ -280,6 +280,7 @@ class AwsConfig:
                     f"[sso-session {session_name}] in {self.source} is missing {', '.join(missing)}"
                 )
             assert start_url is not None and region is not None
+            self._known_digest(session_name)
             return SsoTarget(
                 profile=name,
                 session_name=session_name,
@@ -299,6 +300,7 @@ class AwsConfig:
                     "(or an sso_session)"
                 )
             assert start_url is not None and region is not None
+            self._known_digest(start_url)
             return SsoTarget(
                 profile=name,
                 session_name=None,
@@ -309,6 +311,17 @@ class AwsConfig:
                 role_name=_text(values, "sso_role_name", where),
             )
         return None
+
+    def _known_digest(self, text: str) -> None:
+        """Tell sha1_hex the token file's name if the index has it (no sha1 module load)."""
+        profiles = self.profiles
+        if isinstance(profiles, _Indexed):
+            digest = profiles.index.lookup("h", text)
+            if isinstance(digest, str) and len(digest) == 40 and not digest.strip(
+                    "0123456789abcdef"):
+                from shellsso.fastpath import KNOWN_SHA1
+
+                KNOWN_SHA1[text.encode("utf-8", "surrogatepass")] = digest
 
     def session_target(self, session_name: str) -> SsoTarget:
         """The SSO login of a named sso-session (for `login --sso-session`)."""

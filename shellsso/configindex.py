@@ -9,8 +9,8 @@ Layout (integers little-endian):
     magic (8 bytes) | header length H (4) | bucket count B (4)
     header: marshal of (sources, full offset, full length)
     B slots of (offset, length), 4 bytes each
-    buckets: marshal of a tuple of (key, value) pairs; a key is "p" or "s"
-             (profile, sso-session) followed by the name
+    buckets: marshal of a tuple of (key, value) pairs; a key is "p", "s" or
+             "h" (profile, sso-session, sha1 of a token file's key) and a name
     full: marshal of (profiles, sessions), both in file order, for listings
 
 `sources` is, for the config and the credentials file, (device, inode, size,
@@ -28,7 +28,7 @@ from __future__ import annotations
 import marshal
 import os
 
-from shellsso.fastpath import sha1_hex
+from shellsso.fastpath import fnv1a
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -46,8 +46,7 @@ def _uint(data: bytes, at: int) -> int:
 
 
 def _bucket(key: str, count: int) -> int:
-    digest = sha1_hex(key.encode("utf-8", "surrogatepass"))
-    return int(digest[:8], 16) % count
+    return fnv1a(key.encode("utf-8", "surrogatepass")) % count
 
 
 def source_identity(path: str) -> Source:
@@ -81,9 +80,10 @@ def folder_is_private(folder: str) -> bool:
 def build(sources: Tuple[Source, Source], profiles: Dict[str, Any],
           sessions: Dict[str, Any]) -> bytes:
     """The index file's bytes."""
-    count = max(8, 1 << (len(profiles) + len(sessions)).bit_length())
+    digests = _token_digests(profiles, sessions)
+    count = max(8, 1 << (len(profiles) + len(sessions) + len(digests)).bit_length())
     buckets: list[list[Tuple[str, Any]]] = [[] for _ in range(count)]
-    for kind, table in (("p", profiles), ("s", sessions)):
+    for kind, table in (("p", profiles), ("s", sessions), ("h", digests)):
         for name, values in table.items():
             key = kind + name
             buckets[_bucket(key, count)].append((key, values))
@@ -103,6 +103,18 @@ def build(sources: Tuple[Source, Source], profiles: Dict[str, Any],
     header = marshal.dumps((sources, offset, len(full))).ljust(len(header), b"\0")
     return b"".join([MAGIC, len(header).to_bytes(4, "little"), count.to_bytes(4, "little"),
                      header, bytes(slots), *blobs, full])
+
+
+def _token_digests(profiles: Dict[str, Any], sessions: Dict[str, Any]) -> Dict[str, str]:
+    """sha1 of every session name and start URL: the names of their token files."""
+    from shellsso.fastpath import sha1_hex
+
+    texts = set(sessions)
+    for values in profiles.values():
+        url = values.get("sso_start_url")
+        if isinstance(url, str):
+            texts.add(url)
+    return {text: sha1_hex(text.encode("utf-8", "surrogatepass")) for text in texts}
 
 
 class Index:
@@ -197,5 +209,5 @@ def write_index(path: str, sources: Tuple[Source, Source], profiles: Dict[str, A
 
 def index_path(folder: str, sources: Iterable[str]) -> str:
     """One index per pair of config and credentials paths."""
-    digest = sha1_hex("\0".join(sources).encode("utf-8", "surrogatepass"))[:16]
-    return os.path.join(folder, f"config-{digest}.idx")
+    digest = fnv1a("\0".join(sources).encode("utf-8", "surrogatepass"), 64)
+    return os.path.join(folder, f"config-{digest:016x}.idx")
