@@ -1,7 +1,8 @@
 """Core speed: config reading, CLI import cost, `shellsso status` and `list` by config size.
 
 Run: python benchmarks/bench_core.py [--runs N]
-Figures are medians, and ratios to `python -c pass` measured in the same run.
+Figures are medians, as ratios to `python -c pass` in a clean virtual environment
+(benchmarks.common).
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@ Runs `shellsso export --profile dev` against a private HOME whose
 `~/.aws/cli/cache` holds fresh role credentials in the AWS CLI's format, with
 the SSO and STS endpoints pointed at a closed port (any network call would
 fail), and compares its median wall time with `python -c pass` in a clean
-virtual environment on the same interpreter, measured in the same run, interleaved. Also checks that boto3 is never imported.
+virtual environment on the same interpreter, measured in the same run,
+interleaved. Also checks that boto3 is never imported.
 
     python benchmarks/bench_export.py [--runs 40] [--max-ratio R]
 """

@@ -144,7 +144,10 @@ def tab_rows(sizes: List[int], runs: int, python: str) -> List[List[object]]:
                         # zsh asks before listing thousands of names: the key answers it.
                         child.expect([r"Z", r"possibilities"], timeout=60)
                         samples.append(time.perf_counter() - start)
+                        # Ctrl-C drops the line; Enter makes sure a fresh prompt follows.
                         child.sendcontrol("c")
+                        time.sleep(0.05)
+                        child.sendline("")
                         sh._prompt()  # type: ignore[attr-defined]
                     what = "unique (de)" if prefix == "de" else "all match (p)"
                     rows.append([shell, size, what,
