@@ -16,16 +16,13 @@ from __future__ import annotations
 
 import os
 
-# Already loaded by `os`: no import cost on the hot path (collections.abc would add one).
-from _collections_abc import Mapping
-
 from shellsso import paths
 from shellsso.errors import ConfigError, ProfileNotFound
 from shellsso.fastpath import Record, sha1_hex
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterator, Mapping
     from typing import Any, Dict, List, Optional, Tuple
 
     from shellsso.configindex import Index
@@ -145,7 +142,13 @@ def parse_scopes(value: Optional[str]) -> Optional[Tuple[str, ...]]:
     return tuple(part.strip() for part in value.split(",") if part.strip())
 
 
-class _Indexed(Mapping):  # type: ignore[type-arg]
+if TYPE_CHECKING:
+    _MappingBase = Mapping[str, "Section"]
+else:  # an ABC base would cost class-creation time on every awsuse
+    _MappingBase = object
+
+
+class _Indexed(_MappingBase):
     """Profiles or sessions behind the index: a lookup reads one, iteration reads all.
 
     `name in`, `[name]` and get() ask the index for that name alone (and
@@ -201,6 +204,14 @@ class _Indexed(Mapping):  # type: ignore[type-arg]
 
     def items(self) -> Any:
         return self._all().items()
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return self._found[name] if self._fetch(name) else default
+
+    def __eq__(self, other: object) -> bool:
+        return self._all() == other
+
+    __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
         return repr(self._all())
