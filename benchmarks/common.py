@@ -47,6 +47,28 @@ def clean_python() -> str:
     return _CLEAN[0]
 
 
+def cli_python() -> str:
+    """A second clean environment that sees shellsso and its dependencies, as an install does.
+
+    One `.pth` line names this checkout and one the site-packages folder the
+    benchmark runs from (so boto3 is found there when a command needs it);
+    that folder's own `.pth` files are not run, so its other packages cost
+    nothing at start-up: as in a venv holding only shellsso and what it needs.
+    """
+    import sysconfig
+
+    folder = tempfile.mkdtemp(prefix="shellsso-bench-cli-")
+    base = getattr(sys, "_base_executable", None) or sys.executable
+    subprocess.run([base, "-m", "venv", "--without-pip", folder], check=True)
+    python = os.path.join(folder, "bin", "python")
+    site = subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_paths()"
+                           "['purelib'])"], capture_output=True, text=True, check=True)
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    with open(os.path.join(site.stdout.strip(), "shellsso-bench.pth"), "w") as handle:
+        handle.write(f"{root}\n{sysconfig.get_paths()['purelib']}\n")
+    return python
+
+
 def baseline(runs: int = 21) -> float:
     """`python -c pass` in the clean virtual environment."""
     return median_seconds([clean_python(), "-c", "pass"], runs)

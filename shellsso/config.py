@@ -1,9 +1,9 @@
 """The AWS shared config and credentials files: profiles, sso-sessions, SSO targets.
 
-Parsing (shellsso.ini) follows botocore's rules exactly; the profile map is
-built as botocore's `build_profile_map` and its session build it:
-`[profile NAME]` split like shlex, `[default]` vs `[profile default]` last
-wins, credentials-file keys merged over config-file profiles.
+Parsing (shellsso.ini) follows botocore's rules exactly, and the profile map
+is built as botocore's `build_profile_map` and `Session.full_config` build
+it: `[profile NAME]` split like shlex, `[default]` vs `[profile default]`
+last wins, credentials-file keys merged over config-file profiles.
 
 Reading 10,000 profiles on every `awsuse` would cost more than Python's own
 start-up, so the parsed result is kept in an index (shellsso.configindex) in
@@ -359,7 +359,6 @@ class AwsConfig:
             if other is not None and other.cache_key == target.cache_key:
                 names.append(name)
         return names
-
 
 
 # The parser is needed only when the index is stale: not imported on the hot path.

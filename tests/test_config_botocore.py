@@ -144,3 +144,30 @@ def test_credentials_file_sections_are_profiles_as_botocore_reads_them(tmp_path:
     sections: List[Tuple[str, Dict[str, Any]]] = parse_ini(text, str(path))
     profiles, _ = build_maps([], sections, hide_secrets=False)
     assert list(profiles.items()) == list(expected.items())
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@given(config_files, config_files)
+def test_config_and_credentials_merge_as_botocore_merges_them(config: str,
+                                                              credentials: str) -> None:
+    from botocore.session import Session
+
+    with tempfile.TemporaryDirectory() as folder:
+        config_path, credentials_path = Path(folder) / "config", Path(folder) / "credentials"
+        config_path.write_bytes(config.encode("utf-8"))
+        credentials_path.write_bytes(credentials.encode("utf-8"))
+        session = Session()
+        session.set_config_variable("config_file", str(config_path))
+        session.set_config_variable("credentials_file", str(credentials_path))
+        try:
+            expected: Any = list(session.full_config["profiles"].items())
+        except ConfigParseError:
+            expected = "error"
+        try:
+            profiles, _ = build_maps(parse_ini(config, str(config_path)),
+                                     parse_ini(credentials, str(credentials_path)),
+                                     hide_secrets=False)
+            got: Any = list(profiles.items())
+        except ConfigError:
+            got = "error"
+        assert got == expected, (config, credentials)
