@@ -119,7 +119,6 @@ def parse_ini(text: str, path: str) -> List[Tuple[str, Section]]:
     sections: Dict[str, Dict[str, _Option]] = {}
     defaults: Dict[str, _Option] = {}
     current: Optional[Dict[str, _Option]] = None
-    current_name = ""
     option: Optional[_Option] = None
     indent = 0
     for number, line in enumerate(_lines(text), 1):
@@ -145,7 +144,6 @@ def parse_ini(text: str, path: str) -> List[Tuple[str, Section]]:
                 current = defaults
             else:
                 current = sections[name] = {}
-            current_name = name
             option = None
             continue
         match = option_re.match(value)
@@ -159,8 +157,7 @@ def parse_ini(text: str, path: str) -> List[Tuple[str, Section]]:
         if current is None:
             raise ConfigError(f"{path}, line {number}: '{key}' comes before any [section]")
         if key in current:
-            raise ConfigError(f"{path}, line {number}: key '{key}' appears twice in "
-                              f"[{current_name}]")
+            raise ConfigError(f"{path}, line {number}: key '{key}' appears twice in its section")
         option = current[key] = _Option(match.group("value").strip(), number)
     result: List[Tuple[str, Section]] = []
     for name, options in sections.items():
