@@ -1,7 +1,8 @@
 """Core speed: config reading, CLI import cost, `shellsso status` and `list` by config size.
 
 Run: python benchmarks/bench_core.py [--runs N]
-Figures are medians, and ratios to `python -c pass` measured in the same run.
+Figures are medians, as ratios to `python -c pass` in a clean virtual environment
+(benchmarks.common).
 """
 
 from __future__ import annotations
@@ -13,7 +14,15 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from benchmarks.common import PYTHON, baseline, make_home, median_seconds, table  # noqa: E402
+from benchmarks.common import (  # noqa: E402
+    PYTHON,
+    baseline,
+    clean_python,
+    cli_python,
+    make_home,
+    median_seconds,
+    table,
+)
 
 SIZES = (10, 1000, 10000)
 
@@ -43,7 +52,7 @@ def in_process_seconds(op: str, env: dict, runs: int) -> float:
     import statistics
 
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    argv = [PYTHON, "-E", "-S", "-c", CONFIG_CODE.format(op=op), root]
+    argv = [clean_python(), "-E", "-S", "-c", CONFIG_CODE.format(op=op), root]
     samples = [float(subprocess.run(argv, env=env, capture_output=True, text=True,
                                     check=True).stdout) for _ in range(runs)]
     return statistics.median(samples)
@@ -55,7 +64,8 @@ def main() -> None:
     runs = parser.parse_args().runs
     base = baseline(runs)
     rows = [["python -c pass", "-", f"{base * 1000:.1f}", "1.00"]]
-    imp = median_seconds([PYTHON, "-c", "import shellsso.cli"], runs)
+    cli = cli_python()  # the CLI as installed: shellsso and its dependencies only
+    imp = median_seconds([cli, "-c", "import shellsso.cli"], runs)
     rows.append(["import shellsso.cli", "-", f"{imp * 1000:.1f}", f"{imp / base:.2f}"])
     for size in SIZES:
         env = make_home(size)
@@ -66,7 +76,7 @@ def main() -> None:
             ("shellsso status --profile dev", ["status", "--profile", "dev"]),
             ("shellsso list", ["list"]),
         ):
-            cmd = [PYTHON, "-m", "shellsso", *argv]
+            cmd = [cli, "-m", "shellsso", *argv]
             subprocess.run(cmd, env=env, capture_output=True, check=False)  # warm the index
             t = median_seconds(cmd, runs, env)
             rows.append([label, size, f"{t * 1000:.1f}", f"{t / base:.2f}"])

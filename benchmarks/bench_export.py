@@ -3,8 +3,9 @@
 Runs `shellsso export --profile dev` against a private HOME whose
 `~/.aws/cli/cache` holds fresh role credentials in the AWS CLI's format, with
 the SSO and STS endpoints pointed at a closed port (any network call would
-fail), and compares its median wall time with a bare `<python> -c pass`
-measured in the same run, interleaved. Also checks that boto3 is never imported.
+fail), and compares its median wall time with `python -c pass` in a clean
+virtual environment on the same interpreter, measured in the same run,
+interleaved. Also checks that boto3 is never imported.
 
     python benchmarks/bench_export.py [--runs 40] [--max-ratio R]
 """
@@ -22,7 +23,7 @@ from typing import Dict, List
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from benchmarks.common import START_URL, make_home  # noqa: E402
+from benchmarks.common import START_URL, clean_python, cli_python, make_home  # noqa: E402
 from shellsso.config import SsoTarget  # noqa: E402
 from shellsso.rolecreds import role_cache_key  # noqa: E402
 
@@ -69,12 +70,13 @@ def main() -> int:
                         help="keep PYTHONDONTWRITEBYTECODE (every run compiles shellsso's "
                              "sources); by default .pyc files are used, as after pip install")
     args = parser.parse_args()
-    export = [sys.executable, "-m", "shellsso", "export", "--profile", "dev"]
-    bare = [sys.executable, "-c", "pass"]
+    # shellsso as installed: a clean environment that sees it and its dependencies only.
+    export = [cli_python(), "-m", "shellsso", "export", "--profile", "dev"]
+    bare = [clean_python(), "-c", "pass"]
     env = prepare()
     if not args.no_bytecode:
         env.pop("PYTHONDONTWRITEBYTECODE", None)
-    check = subprocess.run([sys.executable, "-X", "importtime", *export[1:]], env=env,
+    check = subprocess.run([export[0], "-X", "importtime", *export[1:]], env=env,
                            capture_output=True, text=True, stdin=subprocess.DEVNULL)
     if check.returncode != 0 or KEY_ID not in check.stdout:
         print(f"export failed: {check.stderr.strip()}", file=sys.stderr)

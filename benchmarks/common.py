@@ -1,7 +1,10 @@
 """Shared benchmark helpers: medians of repeated runs, as ratios to a baseline.
 
 These machines are shared and noisy, so every figure is a median over many
-runs and is reported next to `python -c pass` measured in the same run.
+runs and is reported next to `python -c pass` measured in the same run. The
+baseline is the interpreter the hook runs, in a clean virtual environment
+made here (no site-packages of its own): the `-c pass` of an interpreter with
+dozens of packages is slower, and would flatter every ratio.
 """
 
 from __future__ import annotations
@@ -31,9 +34,49 @@ def median_seconds(
     return statistics.median(samples)
 
 
+_CLEAN: List[str] = []
+
+
+def clean_python() -> str:
+    """The python of a fresh, empty virtual environment on this interpreter (made once)."""
+    if not _CLEAN:
+        base = getattr(sys, "_base_executable", None) or sys.executable
+        folder = tempfile.mkdtemp(prefix="shellsso-bench-venv-")
+        subprocess.run([base, "-m", "venv", "--without-pip", folder], check=True)
+        _CLEAN.append(os.path.join(folder, "bin", "python"))
+    return _CLEAN[0]
+
+
+def cli_python() -> str:
+    """A second clean environment that sees shellsso and its dependencies, as an install does.
+
+    One `.pth` line names this checkout and one the site-packages folder the
+    benchmark runs from (so boto3 is found there when a command needs it);
+    that folder's own `.pth` files are not run, so its other packages cost
+    nothing at start-up: as in a venv holding only shellsso and what it needs.
+    """
+    import sysconfig
+
+    folder = tempfile.mkdtemp(prefix="shellsso-bench-cli-")
+    base = getattr(sys, "_base_executable", None) or sys.executable
+    subprocess.run([base, "-m", "venv", "--without-pip", folder], check=True)
+    python = os.path.join(folder, "bin", "python")
+    site = subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_paths()"
+                           "['purelib'])"], capture_output=True, text=True, check=True)
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    with open(os.path.join(site.stdout.strip(), "shellsso-bench.pth"), "w") as handle:
+        handle.write(f"{root}\n{sysconfig.get_paths()['purelib']}\n")
+    return python
+
+
 def baseline(runs: int = 21) -> float:
-    """`python -c pass` with the real interpreter (not a pyenv shim)."""
-    return median_seconds([PYTHON, "-c", "pass"], runs)
+    """`python -c pass` in the clean virtual environment."""
+    return median_seconds([clean_python(), "-c", "pass"], runs)
+
+
+def baseline_no_site(runs: int = 21) -> float:
+    """`python -S -E -c pass` in the clean virtual environment (how the hook starts Python)."""
+    return median_seconds([clean_python(), "-S", "-E", "-c", "pass"], runs)
 
 
 def config_text(count: int) -> str:

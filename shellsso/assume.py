@@ -56,8 +56,8 @@ def resolve_chain(config: AwsConfig, profile_name: str) -> RoleChain:
                 f"profile '{current}' assumes its role with a web identity token "
                 "(web_identity_token_file), which shellsso does not fetch"
             )
-        source = values.get("source_profile")
-        credential_source = values.get("credential_source")
+        source = config.text(current, "source_profile")
+        credential_source = config.text(current, "credential_source")
         if source and credential_source:
             raise ConfigError(
                 f"profile '{current}' has both source_profile and credential_source"

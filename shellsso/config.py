@@ -1,19 +1,19 @@
-"""The AWS shared config and credentials files, read with botocore's rules.
+"""The AWS shared config and credentials files: profiles, sso-sessions, SSO targets.
 
-Parsing follows botocore (`configloader.raw_config_parse` on a strict
-`RawConfigParser`, then `build_profile_map`): key names lower-cased, section
-names case-sensitive, no inline comments, `[profile NAME]` split like shlex,
-`[default]` vs `[profile default]` last wins, credentials-file keys merged over
-config-file profiles. Errors name the file and the line.
+Parsing (shellsso.ini) follows botocore's rules exactly, and the profile map
+is built as botocore's `build_profile_map` and `Session.full_config` build
+it: `[profile NAME]` split like shlex, `[default]` vs `[profile default]`
+last wins, credentials-file keys merged over config-file profiles.
 
 Reading 10,000 profiles on every `awsuse` would cost more than Python's own
-start-up, so the parsed result is kept in a marshal index next to shellsso's
-cache, valid while both files keep their size, inode and mtime.
+start-up, so the parsed result is kept in an index (shellsso.configindex) in
+shellsso's cache; `awsuse PROFILE` reads that one profile (and its session)
+from it, the listings read it whole. The index is used only while both files
+are the very files it was made from, and never holds a secret.
 """
 
 from __future__ import annotations
 
-import marshal
 import os
 
 from shellsso import paths
@@ -22,89 +22,14 @@ from shellsso.fastpath import Record, sha1_hex
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterator, Mapping
     from typing import Any, Dict, List, Optional, Tuple
 
-    # Values are strings, or dicts for botocore's nested values (`s3 =` + indented lines).
-    Section = Dict[str, Any]
+    from shellsso.configindex import Index
+    from shellsso.ini import Section as Section
 
-_INDEX_VERSION = 3
-# Values from the credentials file that the index must never hold.
+# Values that the index must never hold (the credential code reads them from the files).
 _SECRET_KEYS = frozenset({"aws_secret_access_key", "aws_session_token", "aws_security_token"})
-
-
-def _split_header(header: str) -> List[str]:
-    """Split `profile NAME` as botocore does (shlex), cheaply when no quoting is used."""
-    if any(ch in header for ch in "'\"\\"):
-        import shlex
-
-        try:
-            return shlex.split(header)
-        except ValueError:
-            return []
-    return header.split()
-
-
-def parse_ini(text: str, path: str) -> List[Tuple[str, Section]]:
-    """Sections of an INI text in file order, with configparser's strict rules.
-
-    Raises ConfigError naming `path` and the line for what configparser rejects:
-    a key before any section, a line that is neither, duplicate sections or keys.
-    """
-    sections: List[Tuple[str, Section]] = []
-    nested: List[Tuple[Section, str]] = []
-    seen: set[str] = set()
-    current: Optional[Section] = None
-    key: Optional[str] = None
-    for number, line in enumerate(text.splitlines(), 1):
-        stripped = line.strip()
-        if not stripped:
-            key = None if current is None else key
-            continue
-        if stripped[0] in "#;":
-            continue
-        if key is not None and current is not None and line[0] in " \t":
-            if not current[key]:
-                nested.append((current, key))
-            current[key] = current[key] + "\n" + stripped
-            continue
-        if stripped[0] == "[" and line[0] == "[":
-            end = line.rfind("]")
-            if end <= 1:
-                raise ConfigError(f"{path}, line {number}: malformed section header: {line!r}")
-            name = line[1:end]
-            if name in seen:
-                raise ConfigError(f"{path}, line {number}: section [{name}] appears twice")
-            seen.add(name)
-            current = {}
-            sections.append((name, current))
-            key = None
-            continue
-        eq, colon = line.find("="), line.find(":")
-        cut = min(i for i in (eq, colon) if i >= 0) if eq >= 0 or colon >= 0 else -1
-        # The line itself is never quoted back: it may hold a secret key.
-        if cut <= 0 or not line[:cut].strip():
-            raise ConfigError(
-                f"{path}, line {number}: expected 'key = value' or a [section] header"
-            )
-        key = line[:cut].strip().lower()
-        if current is None:
-            raise ConfigError(f"{path}, line {number}: '{key}' comes before any [section]")
-        if key in current:
-            raise ConfigError(f"{path}, line {number}: key '{key}' appears twice in its section")
-        current[key] = line[cut + 1 :].strip()
-    for section, name in nested:
-        section[name] = _parse_nested(section[name])
-    return sections
-
-
-def _parse_nested(value: str) -> Dict[str, str]:
-    """botocore's `_parse_nested`: indented `k = v` lines under an empty value."""
-    result: Dict[str, str] = {}
-    for line in value.splitlines():
-        if "=" in line:
-            k, v = line.split("=", 1)
-            result[k.strip()] = v.strip()
-    return result
 
 
 def _missing(start_url: Optional[str], region: Optional[str]) -> List[str]:
@@ -112,45 +37,55 @@ def _missing(start_url: Optional[str], region: Optional[str]) -> List[str]:
     return [k for k, v in (("sso_start_url", start_url), ("sso_region", region)) if not v]
 
 
-def _text(values: Section, key: str) -> Optional[str]:
-    """A plain string setting, or None (absent, or a nested value where text is expected)."""
+def _text(values: Section, key: str, where: str = "") -> Optional[str]:
+    """A plain string setting or None; a nested block where one value belongs is an error."""
     value = values.get(key)
-    return value if isinstance(value, str) else None
+    if value is None or isinstance(value, str):
+        return value
+    raise ConfigError(f"{where or 'a profile'} has '{key}' as a nested block of indented "
+                      "lines; it takes one value")
 
 
 def build_maps(
-    config_sections: List[Tuple[str, Section]], credential_sections: List[Tuple[str, Section]]
+    config_sections: List[Tuple[str, Section]], credential_sections: List[Tuple[str, Section]],
+    hide_secrets: bool = True,
 ) -> Tuple[Dict[str, Section], Dict[str, Section]]:
-    """Profiles and sso-sessions from parsed sections, as botocore builds them."""
+    """Profiles and sso-sessions from parsed sections, as botocore builds them.
+
+    A name seen again keeps its first place and takes the later values, as a
+    dict update does in botocore. With `hide_secrets`, secret values read
+    "(hidden)": what is kept in memory is what the index may hold.
+    """
+    from shellsso.ini import split_header
+
+    clean = _without_secrets if hide_secrets else dict
     profiles: Dict[str, Section] = {}
     sessions: Dict[str, Section] = {}
     for header, raw in config_sections:
-        values = _without_secrets(raw)
-        if header == "default":
-            profiles.pop("default", None)
-            profiles["default"] = values
-            continue
-        if header.startswith("profile") or header.startswith("sso-session"):
-            parts = _split_header(header)
-            if len(parts) != 2:
-                continue
-            if parts[0] == "profile":
-                profiles.pop(parts[1], None)
+        values = clean(raw)
+        if header.startswith("profile"):
+            parts = split_header(header)
+            if len(parts) == 2:
                 profiles[parts[1]] = values
-            elif parts[0] == "sso-session":
+        elif header.startswith("sso-session"):
+            parts = split_header(header)
+            if len(parts) == 2:
                 sessions[parts[1]] = values
-    for name, values in credential_sections:
-        profiles.setdefault(name, {}).update(_without_secrets(values))
+        elif header == "default":
+            profiles["default"] = values
+    for name, raw in credential_sections:
+        values = clean(raw)
+        if name in profiles:
+            profiles[name] = {**profiles[name], **values}
+        else:
+            profiles[name] = values
     return profiles, sessions
 
 
 def _without_secrets(values: Section) -> Section:
-    """A section with secret values replaced: the index on disk must never hold one.
-
-    The credential code that needs the real keys reads the files itself.
-    """
+    """A section with secret values replaced: the index on disk must never hold one."""
     if _SECRET_KEYS.isdisjoint(values):
-        return values
+        return dict(values)
     return {k: "(hidden)" if k in _SECRET_KEYS else v for k, v in values.items()}
 
 
@@ -207,47 +142,86 @@ def parse_scopes(value: Optional[str]) -> Optional[Tuple[str, ...]]:
     return tuple(part.strip() for part in value.split(",") if part.strip())
 
 
-class _PackedProfiles(dict):  # type: ignore[type-arg]
-    """Profiles as stored in the index: each section packed into one string.
+if TYPE_CHECKING:
+    _MappingBase = Mapping[str, "Section"]
+else:  # an ABC base would cost class-creation time on every awsuse
+    _MappingBase = object
 
-    Unpacking 10,000 dicts costs milliseconds that `awsuse` cannot spare; a
-    lookup unpacks only the profile it needs. Names, `in` and len are free.
+
+class _Indexed(_MappingBase):
+    """Profiles or sessions behind the index: a lookup reads one, iteration reads all.
+
+    `name in`, `[name]` and get() ask the index for that name alone (and
+    remember the answer); anything that needs every name (iteration, len,
+    items) loads the whole table once.
     """
 
-    def __getitem__(self, name: str) -> Section:
-        return _unpack(dict.__getitem__(self, name))
+    def __init__(self, index: Index, kind: str) -> None:
+        self.index = index
+        self._kind = kind
+        self._found: Dict[str, Section] = {}
+        self._absent: set[str] = set()
+        self._complete = False
 
-    def get(self, name: str, default: Any = None) -> Any:
-        return self[name] if name in self else default  # noqa: SIM401 - get() would recurse
+    def _fetch(self, name: object) -> bool:
+        if name in self._found:
+            return True
+        if self._complete or not isinstance(name, str) or name in self._absent:
+            return False
+        values = self.index.lookup(self._kind, name)
+        if values is None:
+            self._absent.add(name)
+            return False
+        self._found[name] = values
+        return True
+
+    def _all(self) -> Dict[str, Section]:
+        if not self._complete:
+            profiles, sessions = self.index.everything()
+            self._found = profiles if self._kind == "p" else sessions
+            self._complete = True
+        return self._found
+
+    def __contains__(self, name: object) -> bool:
+        return self._fetch(name)
+
+    def __getitem__(self, name: str) -> Section:
+        if not self._fetch(name):
+            raise KeyError(name)
+        return self._found[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+    def keys(self) -> Any:
+        return self._all().keys()
 
     def values(self) -> Any:
-        return [self[name] for name in self]
+        return self._all().values()
 
     def items(self) -> Any:
-        return [(name, self[name]) for name in self]
+        return self._all().items()
 
+    def get(self, name: str, default: Any = None) -> Any:
+        return self._found[name] if self._fetch(name) else default
 
-def _pack(section: Section) -> Any:
-    """One string `k\0v\0k\0v` for a flat section; nested ones stay dicts."""
-    if all(isinstance(v, str) and "\0" not in v for v in section.values()):
-        return "\0".join(f"{k}\0{v}" for k, v in section.items())
-    return section
+    def __eq__(self, other: object) -> bool:
+        return self._all() == other
 
+    __hash__ = None  # type: ignore[assignment]
 
-def _unpack(packed: Any) -> Section:
-    if isinstance(packed, dict):
-        return packed
-    if not packed:
-        return {}
-    parts = packed.split("\0")
-    return dict(zip(parts[::2], parts[1::2]))
+    def __repr__(self) -> str:
+        return repr(self._all())
 
 
 class AwsConfig:
     """The profiles and sso-sessions of one config (plus credentials) file."""
 
     def __init__(
-        self, profiles: Dict[str, Section], sessions: Dict[str, Section], source: str
+        self, profiles: Mapping[str, Section], sessions: Mapping[str, Section], source: str
     ) -> None:
         self.profiles = profiles
         self.sessions = sessions
@@ -263,6 +237,10 @@ class AwsConfig:
             return self.profiles[name]
         except KeyError:
             raise ProfileNotFound(self.not_found_message(name)) from None
+
+    def text(self, name: str, key: str) -> Optional[str]:
+        """A profile's one-line setting, or None; a nested block there is a ConfigError."""
+        return _text(self.get(name), key, f"profile '{name}' in {self.source}")
 
     def not_found_message(self, name: str) -> str:
         """`profile 'prdo' not found in FILE (did you mean: prod?)`."""
@@ -289,13 +267,14 @@ class AwsConfig:
             target = self._direct_sso_target(current, values)
             if target is not None or "role_arn" not in values:
                 return target
-            source = _text(values, "source_profile")
+            source = _text(values, "source_profile", f"profile '{current}' in {self.source}")
             if not source:
                 return None
             current = source
 
     def _direct_sso_target(self, name: str, values: Section) -> Optional[SsoTarget]:
-        session_name = _text(values, "sso_session")
+        where = f"profile '{name}' in {self.source}"
+        session_name = _text(values, "sso_session", where)
         if session_name is not None:
             if session_name not in self.sessions:
                 raise ConfigError(
@@ -303,26 +282,28 @@ class AwsConfig:
                     f"has no [sso-session {session_name}] section"
                 )
             session = self.sessions[session_name]
-            start_url = _text(session, "sso_start_url")
-            region = _text(session, "sso_region")
+            at = f"[sso-session {session_name}] in {self.source}"
+            start_url = _text(session, "sso_start_url", at)
+            region = _text(session, "sso_region", at)
             missing = _missing(start_url, region)
             if missing:
                 raise ConfigError(
                     f"[sso-session {session_name}] in {self.source} is missing {', '.join(missing)}"
                 )
             assert start_url is not None and region is not None
+            self._known_digest(session_name)
             return SsoTarget(
                 profile=name,
                 session_name=session_name,
                 start_url=start_url,
                 region=region,
-                scopes=parse_scopes(_text(session, "sso_registration_scopes")),
-                account_id=_text(values, "sso_account_id"),
-                role_name=_text(values, "sso_role_name"),
+                scopes=parse_scopes(_text(session, "sso_registration_scopes", at)),
+                account_id=_text(values, "sso_account_id", where),
+                role_name=_text(values, "sso_role_name", where),
             )
         if "sso_start_url" in values or "sso_account_id" in values or "sso_role_name" in values:
-            start_url = _text(values, "sso_start_url")
-            region = _text(values, "sso_region")
+            start_url = _text(values, "sso_start_url", where)
+            region = _text(values, "sso_region", where)
             missing = _missing(start_url, region)
             if missing:
                 raise ConfigError(
@@ -330,16 +311,28 @@ class AwsConfig:
                     "(or an sso_session)"
                 )
             assert start_url is not None and region is not None
+            self._known_digest(start_url)
             return SsoTarget(
                 profile=name,
                 session_name=None,
                 start_url=start_url,
                 region=region,
                 scopes=None,
-                account_id=_text(values, "sso_account_id"),
-                role_name=_text(values, "sso_role_name"),
+                account_id=_text(values, "sso_account_id", where),
+                role_name=_text(values, "sso_role_name", where),
             )
         return None
+
+    def _known_digest(self, text: str) -> None:
+        """Tell sha1_hex the token file's name if the index has it (no sha1 module load)."""
+        profiles = self.profiles
+        if isinstance(profiles, _Indexed):
+            digest = profiles.index.lookup("h", text)
+            if isinstance(digest, str) and len(digest) == 40 and not digest.strip(
+                    "0123456789abcdef"):
+                from shellsso.fastpath import KNOWN_SHA1
+
+                KNOWN_SHA1[text.encode("utf-8", "surrogatepass")] = digest
 
     def session_target(self, session_name: str) -> SsoTarget:
         """The SSO login of a named sso-session (for `login --sso-session`)."""
@@ -368,63 +361,61 @@ class AwsConfig:
         return names
 
 
-def _signature(path: str) -> Optional[Tuple[int, int, int]]:
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return (st.st_mtime_ns, st.st_size, st.st_ino)
+# The parser is needed only when the index is stale: not imported on the hot path.
+def parse_ini(text: str, path: str) -> List[Tuple[str, Section]]:
+    """Sections of a config or credentials file as botocore reads them (shellsso.ini)."""
+    from shellsso import ini
+
+    return ini.parse_ini(text, path)
 
 
-def _read_text(path: str) -> Optional[str]:
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return handle.read()
-    except FileNotFoundError:
-        return None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read {path}: {exc}") from None
+def read_text(path: str) -> Optional[str]:
+    """A config file's text, None when absent; errors name the file (shellsso.ini)."""
+    from shellsso import ini
+
+    return ini.read_text(path)
 
 
-def _index_path(config_path: str, credentials_path: str) -> str:
-    digest = sha1_hex(f"{config_path}\0{credentials_path}".encode())[:16]
-    return os.path.join(paths.own_cache_dir(), f"config-{digest}.idx")
+_read_text = read_text  # the older name
+
+
+def _parse_files() -> Tuple[List[Tuple[str, Section]], List[Tuple[str, Section]]]:
+    config_path, credentials_path = paths.config_file(), paths.credentials_file()
+    config_text = read_text(config_path)
+    credentials_text = read_text(credentials_path)
+    return (parse_ini(config_text, config_path) if config_text else [],
+            parse_ini(credentials_text, credentials_path) if credentials_text else [])
+
+
+def profile_from_files(name: str) -> Section:
+    """One profile read from the files themselves, secrets included ({} when absent).
+
+    For the values that decide what runs or which keys are used
+    (`credential_process`, static keys): the index is never trusted with them.
+    """
+    profiles, _ = build_maps(*_parse_files(), hide_secrets=False)
+    return profiles.get(name, {})
 
 
 def load_config(use_index: bool = True) -> AwsConfig:
     """Read the config and credentials files (a missing file means no profiles)."""
+    from shellsso import configindex
+
     config_path = paths.config_file()
     credentials_path = paths.credentials_file()
-    signature = (_signature(config_path), _signature(credentials_path))
-    index = _index_path(config_path, credentials_path)
-    if use_index and signature != (None, None):
-        try:
-            with open(index, "rb") as handle:
-                cached = marshal.loads(handle.read())
-            if cached[0] == _INDEX_VERSION and cached[1] == signature:
-                return AwsConfig(_PackedProfiles(cached[2]), cached[3], config_path)
-        except (OSError, ValueError, EOFError, TypeError, IndexError):
-            pass
-    config_text = _read_text(config_path)
-    credentials_text = _read_text(credentials_path)
-    profiles, sessions = build_maps(
-        parse_ini(config_text, config_path) if config_text else [],
-        parse_ini(credentials_text, credentials_path) if credentials_text else [],
-    )
-    if use_index and signature != (None, None):
-        packed = {name: _pack(values) for name, values in profiles.items()}
-        _write_index(index, (_INDEX_VERSION, signature, packed, sessions))
+    sources = (configindex.source_identity(config_path),
+               configindex.source_identity(credentials_path))
+    use_index = use_index and sources != (None, None)
+    index = configindex.index_path(paths.own_cache_dir(), (config_path, credentials_path))
+    if use_index:
+        opened = configindex.open_index(index, sources)
+        if opened is not None:
+            return AwsConfig(_Indexed(opened, "p"), _Indexed(opened, "s"), config_path)
+    profiles, sessions = build_maps(*_parse_files())
+    if use_index and configindex.source_identity(config_path) == sources[0] \
+            and configindex.source_identity(credentials_path) == sources[1]:
+        configindex.write_index(index, sources, profiles, sessions)
     return AwsConfig(profiles, sessions, config_path)
-
-
-def _write_index(index: str, payload: Any) -> None:
-    """Best effort: a read-only or full disk only costs speed."""
-    try:
-        from shellsso.files import write_atomic
-
-        write_atomic(index, marshal.dumps(payload))
-    except OSError:
-        pass
 
 
 def active_profile_name() -> str:

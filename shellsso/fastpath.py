@@ -56,14 +56,33 @@ def json_loads(text: str) -> Any:
     return value
 
 
+# Digests known in advance (the config index keeps those of its sessions and start
+# URLs): loading the sha1 extension costs more than the rest of a lookup.
+KNOWN_SHA1: dict[bytes, str] = {}
+
+
 def sha1_hex(data: bytes) -> str:
     """Hex sha1 (cache file names), without initialising OpenSSL through hashlib."""
+    known = KNOWN_SHA1.get(data)
+    if known is not None:
+        return known
     try:
         from _sha1 import sha1
     except ImportError:  # pragma: no cover
         from hashlib import sha1
     digest: str = sha1(data).hexdigest()
     return digest
+
+
+def fnv1a(data: bytes, bits: int = 32) -> int:
+    """FNV-1a: a stable hash (unlike hash()) that needs no extension module."""
+    if bits == 64:
+        value, prime, mask = 0xCBF29CE484222325, 0x100000001B3, (1 << 64) - 1
+    else:
+        value, prime, mask = 0x811C9DC5, 0x01000193, (1 << 32) - 1
+    for byte in data:
+        value = ((value ^ byte) * prime) & mask
+    return value
 
 
 class Record:

@@ -18,7 +18,7 @@ import time
 from typing import Any, Dict, List, Optional, Tuple
 
 from shellsso import paths
-from shellsso.config import AwsConfig, SsoTarget
+from shellsso.config import AwsConfig, SsoTarget, profile_from_files
 from shellsso.errors import ConfigError, LoginRequired, NetworkError, ShellssoError
 from shellsso.fastpath import Record, sha1_hex
 from shellsso.safety import check_credential_fields, credential_problem, hide
@@ -343,25 +343,10 @@ def has_static_keys(values: Dict[str, str]) -> bool:
 def static_credentials(profile_name: str) -> Optional[Credentials]:
     """The static keys of a profile, read from the files themselves.
 
-    The config index holds "(hidden)" for secrets, and so does build_maps,
-    so the raw sections are read again here: the last `[default]` or
-    `[profile NAME]` of the config file, then credentials-file keys over
-    them, as in botocore.
+    The config index holds "(hidden)" for secrets, so the files are parsed
+    again here; credentials-file keys win, as in botocore.
     """
-    from shellsso.config import _read_text, _split_header, parse_ini
-
-    config_path, credentials_path = paths.config_file(), paths.credentials_file()
-    config_text = _read_text(config_path)
-    values: Dict[str, str] = {}
-    for header, section in parse_ini(config_text, config_path) if config_text else []:
-        parts = _split_header(header)
-        if (header == "default" == profile_name) or parts == ["profile", profile_name]:
-            values = dict(section)
-    credentials_text = _read_text(credentials_path)
-    if credentials_text:
-        for name, section in parse_ini(credentials_text, credentials_path):
-            if name == profile_name:
-                values.update(section)
+    values = profile_from_files(profile_name)
     key, secret = values.get(_STATIC_ID), values.get(_STATIC_SECRET)
     if not key and not secret:
         return None
@@ -455,7 +440,12 @@ def base_credentials(
     static = static_credentials(profile_name) if has_static_keys(values) else None
     if static is not None:
         return static
-    command = values.get("credential_process")
+    # What runs comes from the config file itself, never from the index.
+    command = values.get("credential_process") and profile_from_files(profile_name).get(
+        "credential_process")
+    if command and not isinstance(command, str):
+        raise ConfigError(f"profile '{profile_name}' has 'credential_process' as a nested "
+                          "block of indented lines; it takes one command line")
     if command:
         return process_credentials(profile_name, command)
     hint = ""

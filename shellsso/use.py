@@ -519,7 +519,19 @@ def _guarded(entry: Entry, argv: list[str]) -> int:
         _emit(entry(shells.get(argv[0]), argv[1:], os.environ))
         return ExitStatus.OK
 
-    return guarded(run, bool(os.environ.get("SHELLSSO_DEBUG")), "set SHELLSSO_DEBUG=1 for details")
+    status = guarded(run, bool(os.environ.get("SHELLSSO_DEBUG")),
+                     "set SHELLSSO_DEBUG=1 for details")
+    if "site" not in sys.modules:
+        # Started by the hook (-S) and nothing beyond the standard library's core
+        # was needed: the interpreter's teardown would cost a third of the rest
+        # of awsuse and release nothing that matters. Not after boto3 (site).
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except OSError:
+            status = ExitStatus.ERROR
+        os._exit(status)
+    return status
 
 
 def names_code(shell: Shell, args: list[str], env: Mapping[str, str]) -> list[str]:

@@ -117,17 +117,22 @@ def test_refresh_state_for_the_hooks_follows_can_refresh(home: Path) -> None:
     assert "_SHELLSSO_SSO_SESSION" in use("--unset").stdout  # cleared with the rest
 
 
-def test_valid_token_hot_path_imports_no_boto3_argparse_or_site(home: Path) -> None:
+def test_valid_token_hot_path_imports_no_boto3_argparse_site_or_sha1(home: Path) -> None:
     write_config(home)
     write_token(home, "corp", 3600)
     import shellsso
 
     pkgdir = os.path.dirname(os.path.dirname(os.path.abspath(shellsso.__file__)))
-    code = ("import sys,io;sys.path[0]=sys.argv.pop(1);import shellsso.use as u;"
+    # awsuse ends with os._exit on this path (no teardown): report from there too.
+    code = ("import sys,io,os;sys.path[0]=sys.argv.pop(1);import shellsso.use as u;"
+            "report=lambda rc:print(rc, sorted(m for m in sys.modules if m.split('.')[0] in "
+            "('boto3','botocore','argparse','site','json','dataclasses','_sha1','grp','pwd')));"
+            "os._exit=lambda rc:(setattr(sys,'stdout',sys.__stdout__),report(rc),sys.exit(0));"
             "sys.stdout=io.TextIOWrapper(io.BytesIO());rc=u.main(['bash',*sys.argv[1:]]);"
-            "sys.stdout=sys.__stdout__;"
-            "print(rc, sorted(m for m in sys.modules if m.split('.')[0] in "
-            "('boto3','botocore','argparse','site','json','dataclasses','grp','pwd')))")
+            "sys.stdout=sys.__stdout__;report(rc)")
+    # The first call builds the config index (and hashes its sessions): warm it.
+    subprocess.run([sys.executable, "-E", "-S", "-c", code, pkgdir, "dev"], check=True,
+                   capture_output=True)
     for args in (["dev"], []):  # a switch, and the listing
         out = subprocess.run([sys.executable, "-E", "-S", "-c", code, pkgdir, *args],
                              capture_output=True, text=True, check=True)

@@ -7,23 +7,36 @@ branches on a shell's name.
 from __future__ import annotations
 
 from shellsso.shells.base import Shell
-from shellsso.shells.bash import Bash
-from shellsso.shells.fish import Fish
-from shellsso.shells.zsh import Zsh
 
-SHELLS: dict[str, Shell] = {shell.name: shell for shell in (Bash(), Zsh(), Fish())}
+# Module and class of each shell: `get` imports only the one asked for (the
+# awsuse back end needs one shell, and every import costs start-up time).
+_CLASSES = {"bash": ("bash", "Bash"), "zsh": ("zsh", "Zsh"), "fish": ("fish", "Fish")}
+_MADE: dict[str, Shell] = {}
 
 
 def get(name: str) -> Shell:
     """The shell called `name`, or ShellssoError listing the supported ones."""
+    shell = _MADE.get(name)
+    if shell is not None:
+        return shell
     try:
-        return SHELLS[name]
+        module, cls = _CLASSES[name]
     except KeyError:
         from shellsso.errors import ExitStatus, ShellssoError
 
         raise ShellssoError(
-            f"unsupported shell {name!r} (supported: {', '.join(SHELLS)})", ExitStatus.USAGE
+            f"unsupported shell {name!r} (supported: {', '.join(_CLASSES)})", ExitStatus.USAGE
         ) from None
+    made: Shell = getattr(__import__(f"shellsso.shells.{module}", fromlist=[cls]), cls)()
+    _MADE[name] = made
+    return made
+
+
+def __getattr__(attr: str) -> dict[str, Shell]:
+    """`SHELLS`: every shell by name, made on first use."""
+    if attr == "SHELLS":
+        return {name: get(name) for name in _CLASSES}
+    raise AttributeError(attr)
 
 
 __all__ = ["SHELLS", "Shell", "get"]
