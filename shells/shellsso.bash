@@ -79,7 +79,7 @@ __shellsso_reread() {
     _SHELLSSO_EXPIRES=0 _SHELLSSO_REFRESH=
     # A regular file only: a FIFO or a device in its place would hang the prompt.
     [[ -n ${_SHELLSSO_TOKEN-} && -f $_SHELLSSO_TOKEN && -r $_SHELLSSO_TOKEN ]] ||
-        uiltin return 0
+        \builtin return 0
     # Only this shell's own state goes with its stamp: not that of a $(...)
     # subshell (a theme's shellsso_prompt_info), whose reading is lost.
     [[ ${BASHPID-$$} != "$$" ]] || : 2>/dev/null >|"$_SHELLSSO_STAMP"

@@ -294,5 +294,5 @@ def test_prompt_never_reads_a_fifo_in_place_of_the_token(home: Path, shell: str)
         token.unlink()
         os.mkfifo(token, 0o600)
         sh.run("true", timeout=5)
-        assert sh.prompt() == "aws:dev(expired)"  # as if missing
+        assert sh.prompt() == "aws:dev(no session)"  # as if missing
         sh.run("awsuse --unset")
