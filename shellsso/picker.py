@@ -94,29 +94,12 @@ def entry_for(name: str, values: Mapping[str, object], active: bool = False) -> 
 
 
 def sections(profiles: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, object]]]:
-    """(name, keys) of every profile, unpacking the config index's strings in one loop.
+    """(name, keys) of every profile, in file order.
 
-    The index keeps each profile as one `k\0v\0k\0v` string and unpacks it on
-    lookup; at 10,000 profiles the lookups alone would cost a third of the
-    picker's opening. The first profile is checked against a lookup, so a
-    change of that format falls back to lookups instead of misreading.
+    Behind the config index, items() reads the whole table in one go (its
+    full copy), not one lookup per profile.
     """
-    checked = False
-    items: Iterator[tuple[str, Any]] = iter(dict.items(profiles))  # type: ignore[arg-type]
-    for name, raw in items:
-        values: Mapping[str, object]
-        if isinstance(raw, str):
-            parts = iter(raw.split("\0")) if raw else iter(())
-            values = dict(zip(parts, parts))
-            if not checked:
-                if values != profiles[name]:
-                    yield name, profiles[name]
-                    yield from ((n, profiles[n]) for n in list(profiles)[1:])
-                    return
-                checked = True
-        else:
-            values = profiles[name]
-        yield name, values
+    yield from profiles.items()
 
 
 def config_rows(config: AwsConfig) -> list[Entry]:
