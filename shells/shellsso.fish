@@ -311,14 +311,23 @@ function __shellsso_profiles
         __shellsso_run names_main fish $key; or return 0
     end
     read -z -l data <$file
-    set -l names (string split -n \n -- $data)
-    if test "$names[1]" != "$key"
+    if test (string split -m1 \n -- $data)[1] != "$key"
         __shellsso_run names_main fish $key; or return 0
         read -z data <$file
-        set names (string split -n \n -- $data)
     end
-    set -e names[1]
-    printf '%s\n' $names
+    # The names go through pipes as one string, less the key line: a list
+    # variable of 10,000 names would cost more than everything else here.
+    # A plain prefix (no quote, backslash or wildcard), given as $argv[1], narrows
+    # them here in one builtin call, so that fish matches a few names, not
+    # 10,000. When no name starts with it, all of them, for fish's fuzzy match.
+    if set -q argv[1]; and string match -qr '^[[:alnum:]._@:+=,/-]+$' -- $argv[1]
+        set -l found (string replace -r '^[^\n]*\n' '' -- $data | string match -- "$argv[1]*")
+        if set -q found[1]
+            printf '%s\n' $found
+            return 0
+        end
+    end
+    string replace -r '^[^\n]*\n' '' -- $data | string split -n \n
 end
 
 # `shellsso` subcommands and options from the static spec made by `shellsso init`:
@@ -369,7 +378,7 @@ end
 
 complete -c awsuse -e
 complete -c awsuse -f
-complete -c awsuse -n 'test -z "$(__shellsso_awsuse_given)"' -a '(__shellsso_profiles)'
+complete -c awsuse -n 'test -z "$(__shellsso_awsuse_given)"' -a '(__shellsso_profiles (commandline -ct))'
 complete -c awsuse -n 'test -z "$(__shellsso_awsuse_given)"' -a - -d 'the previous profile'
 complete -c awsuse -n 'test "$(__shellsso_awsuse_given)" != unset' -l region -x -a '(string split " " -- $_SHELLSSO_REGIONS)' -d 'also set AWS_REGION and AWS_DEFAULT_REGION'
 complete -c awsuse -n 'test "$(__shellsso_awsuse_given)" != unset' -l export -d 'also export temporary credentials'

@@ -325,15 +325,17 @@ __shellsso_load_names() {
 # prefix not inserted.
 __shellsso_add_profiles() {
     \builtin emulate -L zsh
-    \builtin local typed=${(Q)PREFIX} common name
+    \builtin local typed=${(Q)PREFIX} common first last
+    \builtin integer i=0
     \builtin local -a found
     __shellsso_load_names || \builtin return 0
     found=(${(M)_SHELLSSO_NAMES:#${(b)typed}*})
     if (( $#found > 1 )); then
-        common=$found[1]
-        for name in $found; do
-            while [[ $name != ${(b)common}* ]]; do common=${common[1,-2]}; done
-        done
+        # The cache is sorted by bytes: the prefix the first and the last match
+        # share is the one every match shares (no loop over 10,000 names).
+        first=$found[1] last=$found[-1]
+        while (( i < $#first )) && [[ $first[i+1] == $last[i+1] ]]; do (( i++ )); done
+        common=$first[1,i]
         if (( $#common > $#typed )); then
             compadd -U -S '' -- $common
             \builtin return 0
