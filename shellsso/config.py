@@ -46,6 +46,9 @@ def _text(values: Section, key: str, where: str = "") -> Optional[str]:
                       "lines; it takes one value")
 
 
+setting = _text  # for the values read from the files outside this module (static keys)
+
+
 def build_maps(
     config_sections: List[Tuple[str, Section]], credential_sections: List[Tuple[str, Section]],
     hide_secrets: bool = True,

@@ -18,7 +18,7 @@ import time
 from typing import Any, Dict, List, Optional, Tuple
 
 from shellsso import paths
-from shellsso.config import AwsConfig, SsoTarget, profile_from_files
+from shellsso.config import AwsConfig, SsoTarget, profile_from_files, setting
 from shellsso.errors import ConfigError, LoginRequired, NetworkError, ShellssoError
 from shellsso.fastpath import Record, sha1_hex
 from shellsso.safety import check_credential_fields, credential_problem, hide
@@ -347,14 +347,17 @@ def static_credentials(profile_name: str) -> Optional[Credentials]:
     again here; credentials-file keys win, as in botocore.
     """
     values = profile_from_files(profile_name)
-    key, secret = values.get(_STATIC_ID), values.get(_STATIC_SECRET)
+    where = f"profile '{profile_name}'"
+    key, secret = setting(values, _STATIC_ID, where), setting(values, _STATIC_SECRET, where)
     if not key and not secret:
         return None
     if not key or not secret:
         missing = _STATIC_ID if not key else _STATIC_SECRET
         raise ConfigError(f"profile '{profile_name}' has static keys but no {missing}")
-    token = values.get("aws_session_token") or values.get("aws_security_token") or None
-    return Credentials(key, secret, token, None, values.get("aws_account_id") or None).checked(
+    token = (setting(values, "aws_session_token", where)
+             or setting(values, "aws_security_token", where) or None)
+    account = setting(values, "aws_account_id", where) or None
+    return Credentials(key, secret, token, None, account).checked(
         f"the static keys of profile '{profile_name}'")
 
 
