@@ -19,10 +19,12 @@ from typing import Any, List, Optional, Tuple
 
 from shellsso import paths
 from shellsso.config import AwsConfig, load_config, parse_ini
-from shellsso.errors import ConfigError
+from shellsso.errors import ConfigError, ShellssoError
 from shellsso.finding import Context, Finding, error, info, ok, warning
+from shellsso.ini import read_text
 from shellsso.session import until_text
 from shellsso.timeutil import describe_remaining
+from shellsso.trust import read_cache_file
 
 ENV_CREDENTIALS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
                    "AWS_SECURITY_TOKEN", "AWS_CREDENTIAL_EXPIRATION")
@@ -142,14 +144,12 @@ def _files_ok() -> Finding:
 
 def _parse_file(kind: str, path: str) -> List[Finding]:
     try:
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
-    except FileNotFoundError:
+        text = read_text(path)  # a regular file only, capped: a FIFO must not hang the doctor
+    except ConfigError as exc:
+        return [error(f"{kind}.parse", exc.message,
+                      f"check the file's type, owner and mode: ls -l {_q(path)}")]
+    if text is None:
         return []
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = getattr(exc, "strerror", None) or "not UTF-8 text"
-        return [error(f"{kind}.parse", f"cannot read {path}: {reason}",
-                      f"check the file's owner and mode: ls -l {_q(path)}")]
     try:
         parse_ini(text, path)
     except ConfigError as exc:
@@ -181,9 +181,8 @@ def _file_mode(kind: str, path: str) -> List[Finding]:
 
 def _holds_keys(path: str) -> bool:
     try:
-        with open(path, "rb") as handle:
-            return b"aws_secret_access_key" in handle.read().lower()
-    except OSError:
+        return "aws_secret_access_key" in (read_text(path) or "").lower()
+    except ConfigError:
         return False
 
 
@@ -486,15 +485,14 @@ def _registration_finding(ctx: Context, token: Any) -> List[Finding]:
 def _read_json(path: str) -> Tuple[Optional[Any], Optional[str]]:
     """(object, None), (None, None) when absent, (None, why) when unreadable."""
     try:
-        with open(path, "rb") as handle:
-            raw = handle.read()
-    except FileNotFoundError:
-        return None, None
-    except OSError as exc:
-        return None, f"cannot be read ({exc.strerror})"
+        raw, problem = read_cache_file(path, "SSO token cache file")
+    except ShellssoError:
+        return None, "is refused: someone else can write it (see the cache findings)"
+    if raw is None:
+        return None, problem
     try:
         data = json.loads(raw.decode("utf-8"))
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return None, "is not valid JSON"
     if not isinstance(data, dict):
         return None, "is not a JSON object"
