@@ -615,6 +615,8 @@ def _check(case: Case, command: str, result: Optional[subprocess.CompletedProces
     if "unexpected" in err.lower():
         figures.unexpected += 1
         problems.append("unexpected error")
+    if "Parameter validation failed" in err:  # a value botocore refuses had to be caught first
+        problems.append("a malformed value reached a botocore call")
     if result.returncode not in (0, 1, 2, 3):
         problems.append(f"exit status {result.returncode}")
     prog = "awsuse:" if command.startswith("use") else "shellsso:"
@@ -728,6 +730,8 @@ def test_the_checks_catch_what_they_look_for(tmp_path: Path) -> None:
     assert "unexpected error" in problems("list", b"", b"shellsso: error: unexpected KeyError\n")
     assert problems("use", b"", b"shellsso: x\n") == ["stray stderr line 'shellsso: x'"]
     assert problems("status", b"", b"", 120) == ["exit status 120"]
+    assert problems("export", b"", b"shellsso: error: x: Parameter validation failed:?") == [
+        "a malformed value reached a botocore call"]
     assert problems("status", b"", b"", 0, SLOW + 1) == [f"took {SLOW + 1:.1f} s"]
     assert problems("list", b"a\x1b[2Jb", b"") == ["raw control characters '\\x1b' on stdout"]
     assert problems("status", b"ZZTOK-1", b"") == ["a planted secret on stdout"]
