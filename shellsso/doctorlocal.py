@@ -32,6 +32,10 @@ CREDENTIAL_SOURCES = ("Environment", "Ec2InstanceMetadata", "EcsContainer")
 STATIC_KEYS = ("aws_access_key_id", "aws_secret_access_key")
 SSO_KEYS = ("sso_session", "sso_start_url", "sso_account_id", "sso_role_name")
 REFRESH_WINDOW = 15 * 60
+# Settings that take one value: an indented block under one of them is a mistake.
+ONE_VALUE_KEYS = ("sso_session", "sso_start_url", "sso_region", "sso_account_id", "sso_role_name",
+                  "region", "source_profile", "credential_source", "role_arn", "credential_process",
+                  "aws_access_key_id", "aws_secret_access_key", "aws_session_token")
 
 
 def _text(values: Any, key: str) -> Optional[str]:
@@ -149,6 +153,10 @@ def _parse_file(kind: str, path: str) -> List[Finding]:
         return [error(f"{kind}.parse", exc.message,
                       f"check the file's type, owner and mode: ls -l {_q(path)}")]
     if text is None:
+        if os.path.islink(path):
+            return [warning(f"{kind}.broken-link",
+                            f"{path} is a symlink to a file that does not exist: AWS tools "
+                            f"see no {kind} file", f"fix or remove the link: ls -l {_q(path)}")]
         return []
     try:
         parse_ini(text, path)
@@ -194,6 +202,12 @@ def check_profile_exists(ctx: Context) -> List[Finding]:
     if config is None:
         return []
     if ctx.profile in config.profiles:
+        for key in ONE_VALUE_KEYS:  # as the other commands refuse it, before any check uses it
+            try:
+                config.text(ctx.profile, key)
+            except ConfigError as exc:
+                return [error("profile.nested-value", exc.message,
+                              f"put the value of {key} on its line under the profile's header")]
         ctx.values = config.get(ctx.profile)
         return []
     names = config.names()
