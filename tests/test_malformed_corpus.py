@@ -167,6 +167,7 @@ class Case:
     files: Dict[str, Content]
     commands: Tuple[str, ...]
     profile: str = "dev"
+    expect: str = ""  # what every error line of the case must say, when it fails
 
 
 # --- the corpus ---------------------------------------------------------------------------
@@ -224,9 +225,9 @@ def pick(rng: random.Random, items: Sequence[T], count: int, full: bool) -> List
 def config_cases(rng: random.Random, full: bool) -> Iterator[Case]:
     base = BASE_CONFIG
 
-    def case(name: str, text: Union[str, bytes], profile: str = "dev") -> Case:
+    def case(name: str, text: Union[str, bytes], profile: str = "dev", expect: str = "") -> Case:
         data = text.encode("utf-8") if isinstance(text, str) else text
-        return Case(f"config/{name}", _home_files(config=data), CONFIG_COMMANDS, profile)
+        return Case(f"config/{name}", _home_files(config=data), CONFIG_COMMANDS, profile, expect)
 
     raw = base.encode()
     for _ in range(8 if full else 3):  # truncated anywhere
@@ -275,7 +276,7 @@ def config_cases(rng: random.Random, full: bool) -> Iterator[Case]:
                                        ("indented-empty", "\n    \n    x = 1"),
                                        ("deep", "\n  a = 1\n    b = 2\n      c = 3")), 1, full):
             profile, block = _nested_profile(key, value)
-            yield case(f"nested-{key}-{style}", base + "\n" + block, profile)
+            yield case(f"nested-{key}-{style}", base + "\n" + block, profile, "nested block")
     for key in pick(rng, NESTED_KEYS, 4, full):  # empty values
         profile, block = _nested_profile(key, "")
         yield case(f"empty-{key}", base + "\n" + block, profile)
@@ -342,10 +343,11 @@ def config_cases(rng: random.Random, full: bool) -> Iterator[Case]:
 def credentials_cases(rng: random.Random, full: bool) -> Iterator[Case]:
     base = BASE_CREDENTIALS
 
-    def case(name: str, text: Union[str, bytes], profile: str = "static") -> Case:
+    def case(name: str, text: Union[str, bytes], profile: str = "static",
+             expect: str = "") -> Case:
         data = text.encode("utf-8") if isinstance(text, str) else text
         return Case(f"credentials/{name}", _home_files(credentials=data), CONFIG_COMMANDS,
-                    profile)
+                    profile, expect)
 
     raw = base.encode()
     for _ in range(4 if full else 2):
@@ -364,8 +366,10 @@ def credentials_cases(rng: random.Random, full: bool) -> Iterator[Case]:
                                        f"aws_secret_access_key = {CRED}-1\naws_secret"))
     yield case("keys-before-section", f"aws_secret_access_key = {CRED}-orphan\n" + base)
     yield case("nested-secret", base.replace(f"= {CRED}-static-secret-0123456789",
-                                             f"=\n    a = {CRED}-nested\n    b = c"))
-    yield case("nested-key-id", base.replace("= AKIAZZCREDSTATIC0001", "=\n    a = b"))
+                                             f"=\n    a = {CRED}-nested\n    b = c"),
+               expect="nested block")
+    yield case("nested-key-id", base.replace("= AKIAZZCREDSTATIC0001", "=\n    a = b"),
+               expect="nested block")
     yield case("empty-secret", base.replace(f"{CRED}-static-secret-0123456789", ""))
     yield case("no-secret", "[static]\naws_access_key_id = AKIAZZCREDSTATIC0001\n")
     yield case("secret-nul", base.replace("-secret-", "-sec\0ret-"))
@@ -531,8 +535,11 @@ def filetype_cases(skip_unreadable: Optional[str]) -> Iterator[Case]:
                 expired["expiresAt"] = iso(-60)
                 del expired["refreshToken"]
                 files[TOKEN] = dumps(expired)
+            expect = {("config", "dangling"): "symlink", ("config", "fifo"): "not a regular file",
+                      ("config", "dir"): "not a regular file",
+                      ("credentials", "fifo"): "not a regular file"}.get((key, kind), "")
             yield Case(f"filetype/{key}-{kind}", files, commands,
-                       "static" if key == "credentials" else "dev")
+                       "static" if key == "credentials" else "dev", expect)
 
 
 def corpus(family: str, tmp: Path, full: bool = False) -> Tuple[List[Case], List[str]]:
@@ -638,6 +645,9 @@ def _check(case: Case, command: str, result: Optional[subprocess.CompletedProces
         problems.append("unexpected error")
     if "Parameter validation failed" in err:  # a value botocore refuses had to be caught first
         problems.append("a malformed value reached a botocore call")
+    said = out if command == "doctor" else err  # the doctor's findings are its JSON
+    if case.expect and result.returncode != 0 and case.expect not in said:
+        problems.append(f"the error does not say {case.expect!r}: {said.strip()[-160:]!r}")
     if result.returncode not in (0, 1, 2, 3):
         problems.append(f"exit status {result.returncode}")
     prog = "awsuse:" if command.startswith("use") else "shellsso:"
