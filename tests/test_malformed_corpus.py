@@ -463,6 +463,11 @@ def token_cases(rng: random.Random, full: bool) -> Iterator[Case]:
         # usable, meet the closed port).
         del case.files[ROLE_CACHE]
         yield case
+    expired = token_doc()  # a refresh is due and meets the closed port
+    expired["expiresAt"] = iso(-60)
+    files = _home_files(token=dumps(expired))
+    del files[ROLE_CACHE]
+    yield Case("token/expired-refresh-unreachable", files, TOKEN_COMMANDS)
 
 
 def registration_cases(rng: random.Random, full: bool) -> Iterator[Case]:
