@@ -123,8 +123,8 @@ def read_cache_entry(path: str) -> tuple[Optional[Dict[str, Any]], Optional[str]
     raw, problem = read_cache_file(path, "credential cache file")
     if raw is None:
         return None, problem and f"it {problem}"
-    try:
-        data = json.loads(raw)
+    try:  # UTF-8 text, as botocore reads it: a BOM or UTF-16 is no cache entry for it either
+        data = json.loads(raw.decode("utf-8"))
     except (ValueError, UnicodeDecodeError, RecursionError):
         return None, "it is not valid JSON"
     if not isinstance(data, dict):

@@ -499,6 +499,8 @@ def role_cases(rng: random.Random, full: bool) -> Iterator[Case]:
             files=6):
         # No token: a refused cache entry ends in "log in", never on the network.
         del case.files[TOKEN]
+        if case.name.endswith(("/file-bom", "/file-utf16")):  # botocore cannot read them
+            case.expect = "not valid JSON"
         yield case
     for name, doc in (("credentials-list", {"ProviderType": "sso", "Credentials": []}),
                       ("credentials-string", {"ProviderType": "sso", "Credentials": "x"}),
