@@ -112,6 +112,7 @@ def check_portal(ctx: Context) -> List[Finding]:
 
 
 def _corrupt_cache(path: str, problem: str, replaced: bool) -> Finding:
+    problem = problem[3:] if problem.startswith("it ") else problem  # "it is not valid JSON"
     what = f"the role-credential cache file {path} {problem}"
     if replaced:
         return info("cache.corrupt", f"{what}; replaced with the credentials just fetched")
