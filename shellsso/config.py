@@ -273,6 +273,9 @@ class AwsConfig:
             source = _text(values, "source_profile", f"profile '{current}' in {self.source}")
             if not source:
                 return None
+            if source not in self.profiles:  # as export says it, not "profile 'gone' not found"
+                raise ConfigError(f"source_profile '{source}' of profile '{current}' does not "
+                                  f"exist in {self.source}")
             current = source
 
     def _direct_sso_target(self, name: str, values: Section) -> Optional[SsoTarget]:

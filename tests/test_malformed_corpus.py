@@ -296,7 +296,7 @@ def config_cases(rng: random.Random, full: bool) -> Iterator[Case]:
         f"\n[profile c{i}]\nsource_profile = c{i + 1}\nrole_arn = arn:aws:iam::1:role/r{i}\n"
         for i in range(60)) + "\n[profile c60]\nsource_profile = c0\nrole_arn = arn:z\n", "c0")
     yield case("source-nowhere", base + "\n[profile s]\nsource_profile = gone\nrole_arn = a\n",
-               "s")
+               "s", "source_profile 'gone' of profile 's' does not exist")
     yield case("role-arn-alone", base + "\n[profile r]\nrole_arn = arn:aws:iam::1:role/x\n", "r")
     yield case("source-and-process", base + "\n[profile m]\nsource_profile = dev\n"
                "credential_process = /bin/false\nsso_session = corp\n", "m")
