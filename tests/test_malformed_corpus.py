@@ -19,10 +19,10 @@ nothing leaves the machine). For every command of every case:
 
 All failures are collected and reported together; the figures (cases,
 commands, tracebacks, unexpected errors, hangs) are printed for each family.
-About 270 cases run by default (the kinds of breakage all there, their
-combinations sampled by the seed); the `slow` test runs all of them (about
-500). `python tests/test_malformed_corpus.py [--full] [FAMILY...]` prints
-the figures and every failure outside pytest.
+About 270 cases run in the suite (the kinds of breakage all there, their
+combinations sampled by the seed). `python tests/test_malformed_corpus.py
+[--full] [FAMILY...]` runs them outside pytest, `--full` all of them (about
+500, a minute or two), and prints the figures and every failure.
 """
 
 from __future__ import annotations
@@ -626,6 +626,8 @@ def _argv(command: str, profile: str, pkgdir: str) -> List[str]:
     if profile.startswith("-") and "--profile" in args:  # as a user must write it
         at = args.index("--profile")
         args[at:at + 2] = [f"--profile={profile}"]
+    if args[0] == "_use" and profile.startswith("-"):  # `awsuse -- -rf`, as a user must
+        args.insert(args.index(profile), "--")
     if args[0] == "_use":  # exactly as the hooks run it: -E -S, the package folder first
         code = ("import sys;sys.path[0]=sys.argv.pop(1);import shellsso.use as u;"
                 "sys.exit(u.main(sys.argv[1:]))")
@@ -786,13 +788,6 @@ def test_the_checks_catch_what_they_look_for(tmp_path: Path) -> None:
 def test_malformed_corpus(family: str, tmp_path: Path) -> None:
     """About 270 cases: every kind of breakage, the combinations sampled by the seed."""
     check_family(family, tmp_path, full=False)
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("family", FAMILIES)
-def test_malformed_corpus_full(family: str, tmp_path: Path) -> None:
-    """Every combination (about 500 cases): a minute or two."""
-    check_family(family, tmp_path, full=True)
 
 
 if __name__ == "__main__":  # the whole corpus and its totals, outside pytest
