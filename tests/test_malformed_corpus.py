@@ -11,6 +11,7 @@ nothing leaves the machine). For every command of every case:
 
 - no traceback, no "unexpected" error, exit status 0, 1, 2 or 3 (login needed);
 - every stderr line is the program's own (`shellsso:` / `awsuse:`);
+- what awsuse prints, evaluated by bash as the hook does, runs nothing (no `PWNED`);
 - no hang: each command ends well inside its timeout;
 - no control character from the inputs reaches stdout or stderr raw;
 - no planted token ever shows, and no planted key except in the stdout of
@@ -288,6 +289,8 @@ def config_cases(rng: random.Random, full: bool) -> Iterator[Case]:
     yield case("account-escape", base.replace("111111111111", "1111\x1b[2J"), "dev")
     yield case("role-escape", base.replace("AdministratorAccess", "Admin\x07\x1b]0;x\x07"))
     yield case("region-escape", base.replace("us-west-2", "us\x1b[5m-west-2"))
+    yield case("region-hostile", base.replace("us-west-2",
+                                              "us'; touch PWNED; echo '$(touch PWNED)"))
     yield case("self-loop", base + "\n[profile loop]\nsource_profile = loop\nrole_arn = arn:x\n",
                "loop")
     yield case("two-loop", base + "\n[profile a]\nsource_profile = b\nrole_arn = arn:x\n"
@@ -725,6 +728,13 @@ def run_corpus(cases: List[Case], tmp: Path, workers: int = 0) -> Figures:
                 result = None
             seconds = time.monotonic() - begin
             times.append(seconds)
+            if command.startswith("use") and result is not None and result.returncode == 0:
+                # what the bash hook does with it: eval, in the case's HOME, where a
+                # `touch PWNED` in a name or value would leave its mark
+                subprocess.run(["bash", "--norc", "--noprofile", "-c", 'eval "$1"', "x",
+                                result.stdout.decode("utf-8", "surrogateescape")],
+                               cwd=home, env=env, stdin=subprocess.DEVNULL,
+                               capture_output=True, timeout=TIMEOUT)
             for problem in _check(case, command, result, seconds, figures, home):
                 found.append(f"{case.name!r} {command}: {problem}")
         locked = home / "locked"
