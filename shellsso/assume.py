@@ -126,6 +126,10 @@ def _from_credential_source(source: str, profile_name: str) -> Credentials:
     return Credentials(key, secret, token, None, os.environ.get("AWS_ACCOUNT_ID") or None)
 
 
+ASSUME_KEYS = ("role_arn", "role_session_name", "external_id", "mfa_serial", "duration_seconds",
+               "region")
+
+
 def assume_role_kwargs(values: Dict[str, str]) -> Dict[str, Any]:
     """The AssumeRole arguments the profile configures (no generated session name)."""
     kwargs: Dict[str, Any] = {}
@@ -159,6 +163,10 @@ def assume_one(
 ) -> Credentials:
     """One AssumeRole step for `profile_name` with `source` credentials, through the cache."""
     values = config.get(profile_name)
+    for name in ASSUME_KEYS:  # a nested block here is the config's error, not an STS call's
+        config.text(profile_name, name)
+    if not values.get("role_arn"):
+        raise ConfigError(f"profile '{profile_name}' in {config.source} has an empty role_arn")
     kwargs = assume_role_kwargs(values)
     key = assume_cache_key(kwargs)
     path = assume_cache_path(kwargs)

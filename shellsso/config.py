@@ -46,6 +46,9 @@ def _text(values: Section, key: str, where: str = "") -> Optional[str]:
                       "lines; it takes one value")
 
 
+setting = _text  # for the values read from the files outside this module (static keys)
+
+
 def build_maps(
     config_sections: List[Tuple[str, Section]], credential_sections: List[Tuple[str, Section]],
     hide_secrets: bool = True,
@@ -270,6 +273,9 @@ class AwsConfig:
             source = _text(values, "source_profile", f"profile '{current}' in {self.source}")
             if not source:
                 return None
+            if source not in self.profiles:  # as export says it, not "profile 'gone' not found"
+                raise ConfigError(f"source_profile '{source}' of profile '{current}' does not "
+                                  f"exist in {self.source}")
             current = source
 
     def _direct_sso_target(self, name: str, values: Section) -> Optional[SsoTarget]:

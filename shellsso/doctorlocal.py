@@ -19,10 +19,12 @@ from typing import Any, List, Optional, Tuple
 
 from shellsso import paths
 from shellsso.config import AwsConfig, load_config, parse_ini
-from shellsso.errors import ConfigError
+from shellsso.errors import ConfigError, ShellssoError
 from shellsso.finding import Context, Finding, error, info, ok, warning
+from shellsso.ini import read_text
 from shellsso.session import until_text
 from shellsso.timeutil import describe_remaining
+from shellsso.trust import read_cache_file
 
 ENV_CREDENTIALS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
                    "AWS_SECURITY_TOKEN", "AWS_CREDENTIAL_EXPIRATION")
@@ -30,6 +32,10 @@ CREDENTIAL_SOURCES = ("Environment", "Ec2InstanceMetadata", "EcsContainer")
 STATIC_KEYS = ("aws_access_key_id", "aws_secret_access_key")
 SSO_KEYS = ("sso_session", "sso_start_url", "sso_account_id", "sso_role_name")
 REFRESH_WINDOW = 15 * 60
+# Settings that take one value: an indented block under one of them is a mistake.
+ONE_VALUE_KEYS = ("sso_session", "sso_start_url", "sso_region", "sso_account_id", "sso_role_name",
+                  "region", "source_profile", "credential_source", "role_arn", "credential_process",
+                  "aws_access_key_id", "aws_secret_access_key", "aws_session_token")
 
 
 def _text(values: Any, key: str) -> Optional[str]:
@@ -142,14 +148,16 @@ def _files_ok() -> Finding:
 
 def _parse_file(kind: str, path: str) -> List[Finding]:
     try:
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
-    except FileNotFoundError:
+        text = read_text(path)  # a regular file only, capped: a FIFO must not hang the doctor
+    except ConfigError as exc:
+        return [error(f"{kind}.parse", exc.message,
+                      f"check the file's type, owner and mode: ls -l {_q(path)}")]
+    if text is None:
+        if os.path.islink(path):
+            return [warning(f"{kind}.broken-link",
+                            f"{path} is a symlink to a file that does not exist: AWS tools "
+                            f"see no {kind} file", f"fix or remove the link: ls -l {_q(path)}")]
         return []
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = getattr(exc, "strerror", None) or "not UTF-8 text"
-        return [error(f"{kind}.parse", f"cannot read {path}: {reason}",
-                      f"check the file's owner and mode: ls -l {_q(path)}")]
     try:
         parse_ini(text, path)
     except ConfigError as exc:
@@ -181,9 +189,8 @@ def _file_mode(kind: str, path: str) -> List[Finding]:
 
 def _holds_keys(path: str) -> bool:
     try:
-        with open(path, "rb") as handle:
-            return b"aws_secret_access_key" in handle.read().lower()
-    except OSError:
+        return "aws_secret_access_key" in (read_text(path) or "").lower()
+    except ConfigError:
         return False
 
 
@@ -195,6 +202,12 @@ def check_profile_exists(ctx: Context) -> List[Finding]:
     if config is None:
         return []
     if ctx.profile in config.profiles:
+        for key in ONE_VALUE_KEYS:  # as the other commands refuse it, before any check uses it
+            try:
+                config.text(ctx.profile, key)
+            except ConfigError as exc:
+                return [error("profile.nested-value", exc.message,
+                              f"put the value of {key} on its line under the profile's header")]
         ctx.values = config.get(ctx.profile)
         return []
     names = config.names()
@@ -486,15 +499,14 @@ def _registration_finding(ctx: Context, token: Any) -> List[Finding]:
 def _read_json(path: str) -> Tuple[Optional[Any], Optional[str]]:
     """(object, None), (None, None) when absent, (None, why) when unreadable."""
     try:
-        with open(path, "rb") as handle:
-            raw = handle.read()
-    except FileNotFoundError:
-        return None, None
-    except OSError as exc:
-        return None, f"cannot be read ({exc.strerror})"
+        raw, problem = read_cache_file(path, "SSO token cache file")
+    except ShellssoError:
+        return None, "is refused: someone else can write it (see the cache findings)"
+    if raw is None:
+        return None, problem
     try:
         data = json.loads(raw.decode("utf-8"))
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return None, "is not valid JSON"
     if not isinstance(data, dict):
         return None, "is not a JSON object"

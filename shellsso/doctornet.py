@@ -112,6 +112,7 @@ def check_portal(ctx: Context) -> List[Finding]:
 
 
 def _corrupt_cache(path: str, problem: str, replaced: bool) -> Finding:
+    problem = problem[3:] if problem.startswith("it ") else problem  # "it is not valid JSON"
     what = f"the role-credential cache file {path} {problem}"
     if replaced:
         return info("cache.corrupt", f"{what}; replaced with the credentials just fetched")
@@ -127,9 +128,14 @@ def _usable_token(ctx: Context) -> Any:
     if token is None or target is None or target.session_name is None \
             or not token.can_refresh(ctx.now):
         return None
+    from shellsso.errors import ShellssoError
     from shellsso.session import get_token
 
-    fresh = get_token(target)
+    try:
+        fresh = get_token(target)
+    except ShellssoError as exc:  # a dead network or a lock given up on: a finding, as any
+        return error("portal.refresh-failed", exc.message, "check the network, a proxy "
+                     "(HTTPS_PROXY) or AWS_ENDPOINT_URL_SSO_OIDC; or " + ctx.login_hint)
     if fresh is None:
         return error("portal.refresh-failed",
                      f"the silent refresh of {target.label} failed (the service refused the "

@@ -56,6 +56,8 @@ def run_credential_process(args: argparse.Namespace) -> int:
     """
     enter_profile_chain(args.profile)  # refuses a loop through credential_process
     config = load_config()
+    if args.profile not in config.profiles:
+        _no_profile(config.source, args.profile, True)
     creds = get_role_credentials(config, args.profile, interactive=None)
     _write(format_credentials(creds, "process"))
     return ExitStatus.OK

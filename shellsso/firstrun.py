@@ -21,4 +21,6 @@ def missing_config() -> str | None:
     if os.path.exists(path):
         return None
     named = " (AWS_CONFIG_FILE)" if os.environ.get("AWS_CONFIG_FILE") else ""
+    if os.path.islink(path):  # "create it" would be wrong advice: the link is what is broken
+        return f"{path}{named} is a symlink to a file that does not exist; fix or remove the link"
     return f"{path}{named} does not exist; {SETUP}"

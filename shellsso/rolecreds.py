@@ -18,7 +18,7 @@ import time
 from typing import Any, Dict, List, Optional, Tuple
 
 from shellsso import paths
-from shellsso.config import AwsConfig, SsoTarget, profile_from_files
+from shellsso.config import AwsConfig, SsoTarget, profile_from_files, setting
 from shellsso.errors import ConfigError, LoginRequired, NetworkError, ShellssoError
 from shellsso.fastpath import Record, sha1_hex
 from shellsso.safety import check_credential_fields, credential_problem, hide
@@ -123,8 +123,8 @@ def read_cache_entry(path: str) -> tuple[Optional[Dict[str, Any]], Optional[str]
     raw, problem = read_cache_file(path, "credential cache file")
     if raw is None:
         return None, problem and f"it {problem}"
-    try:
-        data = json.loads(raw)
+    try:  # UTF-8 text, as botocore reads it: a BOM or UTF-16 is no cache entry for it either
+        data = json.loads(raw.decode("utf-8"))
     except (ValueError, UnicodeDecodeError, RecursionError):
         return None, "it is not valid JSON"
     if not isinstance(data, dict):
@@ -347,14 +347,17 @@ def static_credentials(profile_name: str) -> Optional[Credentials]:
     again here; credentials-file keys win, as in botocore.
     """
     values = profile_from_files(profile_name)
-    key, secret = values.get(_STATIC_ID), values.get(_STATIC_SECRET)
+    where = f"profile '{profile_name}'"
+    key, secret = setting(values, _STATIC_ID, where), setting(values, _STATIC_SECRET, where)
     if not key and not secret:
         return None
     if not key or not secret:
         missing = _STATIC_ID if not key else _STATIC_SECRET
         raise ConfigError(f"profile '{profile_name}' has static keys but no {missing}")
-    token = values.get("aws_session_token") or values.get("aws_security_token") or None
-    return Credentials(key, secret, token, None, values.get("aws_account_id") or None).checked(
+    token = (setting(values, "aws_session_token", where)
+             or setting(values, "aws_security_token", where) or None)
+    account = setting(values, "aws_account_id", where) or None
+    return Credentials(key, secret, token, None, account).checked(
         f"the static keys of profile '{profile_name}'")
 
 

@@ -495,7 +495,7 @@ def test_corrupt_role_credential_cache(healthy: AwsEnv) -> None:
     path.chmod(0o600)
     code, data = doctor_json("--profile", "dev")
     assert code == 0
-    assert "is not valid JSON; replaced" in finding(data, "cache.corrupt")["message"]
+    assert f"{path} is not valid JSON; replaced" in finding(data, "cache.corrupt")["message"]
     assert json.loads(path.read_text())["ProviderType"] == "sso"
 
 
