@@ -24,6 +24,7 @@ from __future__ import annotations
 import os
 
 from shellsso.errors import ConfigError
+from shellsso.files import read_capped
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -53,23 +54,13 @@ def read_text(path: str) -> Optional[str]:
         st = os.fstat(fd)
         if st.st_mode & 0o170000 != 0o100000:
             raise ConfigError(f"cannot read {path}: not a regular file")
-        if st.st_size > MAX_BYTES:
+        data = None if st.st_size > MAX_BYTES else read_capped(fd, MAX_BYTES, st.st_size)
+        if data is None:
             raise ConfigError(f"cannot read {path}: larger than {MAX_BYTES >> 20} MB")
-        chunks: List[bytes] = []
-        size = 0
-        while True:
-            chunk = os.read(fd, max(st.st_size + 1 - size, 65536))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
-            if size > MAX_BYTES:
-                raise ConfigError(f"cannot read {path}: larger than {MAX_BYTES >> 20} MB")
     except OSError as exc:
         raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
     finally:
         os.close(fd)
-    data = b"".join(chunks)
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -141,6 +141,8 @@ def read_cache_file(
     regular file of at most `limit` bytes is read (a FIFO or a device is never
     opened for reading, so nothing hangs).
     """
+    from shellsso.files import read_capped
+
     folder = os.path.dirname(path)
     if not check_folder(folder):
         return None, None
@@ -165,19 +167,10 @@ def read_cache_file(
         why = problem(info)
         if why is not None:
             raise refusal(what, path, why, folder=False)
-        if info.st_size > limit:
+        data = None if info.st_size > limit else read_capped(fd, limit, info.st_size)
+        if data is None:
             return None, f"is larger than {limit // 1024} KB"
-        chunks = []
-        size = 0
-        while size <= limit:
-            chunk = os.read(fd, limit + 1 - size)
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
-        if size > limit:
-            return None, f"is larger than {limit // 1024} KB"
-        return b"".join(chunks), None
+        return data, None
     finally:
         os.close(fd)
 
