@@ -3,8 +3,8 @@
 Reading the config index and unpacking every profile costs tens of
 milliseconds at 10,000 profiles; the rows alone (five short fields and the
 lower-cased text the matcher searches) load from a marshal file in a few. The
-file is valid while the config and credentials files keep their size, inode
-and mtime, the rule of the config index; it holds no secret (the fields are
+file is valid while the config and credentials files keep the identity the
+config index checks (configindex.source_identity); it holds no secret (the fields are
 what `awsuse` lists). Losing it costs one slower opening.
 """
 
@@ -14,6 +14,7 @@ import marshal
 import os
 
 from shellsso import paths
+from shellsso.configindex import source_identity
 from shellsso.fastpath import sha1_hex
 from shellsso.picker import Entry, config_rows
 
@@ -22,14 +23,6 @@ if TYPE_CHECKING:
     from typing import Any
 
 VERSION = 1
-
-
-def _signature(path: str) -> tuple[int, int, int] | None:
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return (st.st_mtime_ns, st.st_size, st.st_ino)
 
 
 def cache_path(config_path: str, credentials_path: str) -> str:
@@ -42,7 +35,7 @@ def load_rows() -> tuple[list[Entry], str]:
     """(every profile's row in file order, the config file's path)."""
     config_path = paths.config_file()
     credentials_path = paths.credentials_file()
-    signature = (_signature(config_path), _signature(credentials_path))
+    signature = (source_identity(config_path), source_identity(credentials_path))
     path = cache_path(config_path, credentials_path)
     try:
         with open(path, "rb") as handle:
