@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Callable, Optional, Sequence, Tuple, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 from shellsso.errors import ExitStatus, ShellssoError
+from shellsso.regions import is_region_name
 
 if TYPE_CHECKING:
     from shellsso.config import SsoTarget
@@ -34,7 +35,6 @@ _AWS_SUFFIXES = (".awsapps.com", ".app.aws", ".portal.amazonaws.com", ".awsapps.
                  ".portal.amazonaws.eu", ".api.amazonwebservices.eu")
 _AWS_HOSTS = ("identitycenter.amazonaws.com", "identitycenter.amazonaws.com.cn",
               "identitycenter.amazonaws.eu", "identitycenter.us-gov.amazonaws.com")
-_REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$")
 _SESSION_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]*$")
 _REGION_IN_HOST = (re.compile(r"\.portal\.([a-z]{2}(?:-gov)?-[a-z]+-\d+)\.app\.aws$"),
                    re.compile(r"\.([a-z]{2}(?:-gov)?-[a-z]+-\d+)\.portal\.amazonaws\.com$"))
@@ -79,7 +79,7 @@ def region_of_url(url: str) -> Optional[str]:
 
 
 def check_region(text: str) -> Optional[str]:
-    if _REGION.match(text):
+    if is_region_name(text):
         return None
     return f"{text!r} is not an AWS region name (e.g. us-east-1, eu-west-1)"
 

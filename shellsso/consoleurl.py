@@ -12,6 +12,7 @@ from typing import NamedTuple, Optional
 from urllib.parse import urlencode, urlsplit
 
 from shellsso.errors import ExitStatus, ShellssoError
+from shellsso.regions import is_region_name
 
 
 class Partition(NamedTuple):
@@ -27,7 +28,6 @@ AWS_CN = Partition("aws-cn", "signin.amazonaws.cn", "console.amazonaws.cn")
 AWS_US_GOV = Partition("aws-us-gov", "signin.amazonaws-us-gov.com", "console.amazonaws-us-gov.com")
 PARTITIONS = (AWS, AWS_CN, AWS_US_GOV)
 
-_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$")
 _SERVICE = re.compile(r"^[a-z0-9][a-z0-9-]{0,40}$")
 
 # Short names people type, to the console's path for them; any other name is its own path.
@@ -52,7 +52,7 @@ def _usage(message: str) -> ShellssoError:
 
 def check_region(region: str) -> str:
     """The region, or a usage error when it does not look like one (it becomes a host name)."""
-    if not _REGION.match(region):
+    if not is_region_name(region):
         raise _usage(f"'{region}' is not an AWS region name (such as us-east-1 or eu-west-2)")
     return region
 
