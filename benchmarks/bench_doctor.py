@@ -2,8 +2,8 @@
 
 Starts the bundled emulator, logs in for real (device flow), gives the HOME
 private modes and puts a stub `aws` (answering `aws-cli/2.36.7`) first on
-PATH, then times `shellsso doctor --profile dev` against `<python> -c pass`
-measured in the same run, interleaved. Two figures: with the role
+PATH, then times `shellsso doctor --profile dev` against a clean virtual environment's
+`python -c pass` measured in the same run, interleaved. Two figures: with the role
 credentials in the CLI cache (the usual case: no boto3, one GET for the
 portal's clock) and with the cache emptied before each run (one
 GetRoleCredentials through boto3). The stub stands for the AWS CLI, whose own
@@ -26,7 +26,7 @@ from typing import Dict, List
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from benchmarks.common import START_URL, make_home  # noqa: E402
+from benchmarks.common import START_URL, clean_python, cli_python, make_home  # noqa: E402
 from shellsso.emulator import Emulator  # noqa: E402
 
 
@@ -96,8 +96,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15)
     args = parser.parse_args()
-    doctor = [sys.executable, "-m", "shellsso", "doctor", "--profile", "dev"]
-    bare = [sys.executable, "-c", "pass"]
+    # As a user runs it: from an environment holding shellsso and its dependencies
+    # only, against a clean virtual environment's start-up (benchmarks/common.py).
+    doctor = [cli_python(), "-m", "shellsso", "doctor", "--profile", "dev"]
+    bare = [clean_python(), "-c", "pass"]
     with Emulator() as emulator:
         env = prepare(emulator)
         cache = os.path.join(env["HOME"], ".aws", "cli", "cache")
