@@ -21,7 +21,7 @@ from urllib.parse import parse_qsl, urlsplit
 from . import federation, oidc, portal, sts
 from .errors import Rendered, ServiceError, default_shape, not_emulated
 from .org import Organisation
-from .state import Failure, Settings, State
+from .state import Failure, Scripted, Settings, State
 
 JSON_TYPE = "application/json"
 FORM_SERVICES = ("federation", "sts")  # form-encoded bodies, merged into the query
@@ -164,6 +164,10 @@ class _Handler(BaseHTTPRequestHandler):
                 if failure is not None:
                     self._send(*self._failure(service, failure))
                     return
+                scripted = self.emu.state.take_scripted(operation)
+                if scripted is not None:
+                    self._send(*self._scripted(scripted, raw))
+                    return
                 if operation in THROTTLED and not self.emu.throttle.admit():
                     self.emu.state.count("Throttled")
                     raise ServiceError("portal", "TooManyRequestsException",
@@ -185,6 +189,14 @@ class _Handler(BaseHTTPRequestHandler):
         if service == "html":
             return _page(failure.status, "Error", "Injected failure")
         return ServiceError(service, failure.shape, "Injected failure", failure.status).render()
+
+    def _scripted(self, answer: Scripted, raw: bytes) -> Rendered:
+        body = answer.body
+        if b"{{request}}" in body:
+            said = "\n".join(f"{k}: {v}" for k, v in self.headers.items())
+            said += "\n" + self.path + "\n" + raw.decode("utf-8", "replace")
+            body = body.replace(b"{{request}}", json.dumps(said)[1:-1].encode())
+        return answer.status, dict(answer.headers), body
 
     def _read_body(self) -> bytes:
         if self.headers.get("Transfer-Encoding"):
@@ -506,6 +518,31 @@ class Emulator:
             self.state.failures[operation] = Failure(
                 status=status, count=count, shape=shape or default_shape(service, status)
             )
+
+    def script(
+        self,
+        operation: str,
+        body: bytes | str | dict[str, Any] | list[Any],
+        status: int = 200,
+        headers: dict[str, str] | None = None,
+        count: int = 1,
+    ) -> None:
+        """Answer the next `count` calls of `operation` with exactly this (count < 0: every
+        call; 0 disarms), as a rogue or broken endpoint would: any status, any headers
+        (default `Content-Type: application/json`), any body. A dict or list body is sent
+        as JSON; `{{request}}` in the body repeats the request (headers, path and body)."""
+        if operation not in OPERATIONS:
+            raise ValueError(f"unknown operation {operation!r}; one of {sorted(OPERATIONS)}")
+        if isinstance(body, (dict, list)):
+            body = json.dumps(body)
+        data = body.encode("utf-8", "surrogatepass") if isinstance(body, str) else body
+        sent = {"Content-Type": JSON_TYPE} if headers is None else dict(headers)
+        with self.state.lock:
+            if count == 0:
+                self.state.scripted.pop(operation, None)
+                return
+            self.state.scripted[operation] = Scripted(
+                status=status, headers=sent, body=data, count=count)
 
     def deny_next(self, deny: bool | None = True) -> bool:
         """Arm (True), disarm (False) or toggle (None) denial of the next authorization."""

@@ -114,6 +114,19 @@ class SigninToken:
 
 
 @dataclass
+class Scripted:
+    """An answer a test scripts for the next `count` calls of an operation (a rogue
+    portal): status, headers and body exactly as given. In the body, `{{request}}`
+    becomes the request's headers and body as one JSON string without its quotes,
+    the way an endpoint that echoes its input would repeat them."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    count: int
+
+
+@dataclass
 class Failure:
     """An injected failure: the next `count` calls of an operation fail with `status`."""
 
@@ -138,6 +151,7 @@ class State:
         # Not persisted: they describe this run, not the identity provider.
         self.counters: dict[str, int] = {}
         self.failures: dict[str, Failure] = {}
+        self.scripted: dict[str, Scripted] = {}
         self.deny_next = False
         self.issued_access_key_ids: list[str] = []
         # Fields GetRoleCredentials answers with instead of fresh ones (a rogue portal).
@@ -168,6 +182,17 @@ class State:
             if failure.count <= 0:
                 del self.failures[operation]
             return failure
+
+    def take_scripted(self, operation: str) -> Scripted | None:
+        """Consume one scripted answer for `operation`, if any is armed (count < 0: for ever)."""
+        with self.lock:
+            answer = self.scripted.get(operation)
+            if answer is None:
+                return None
+            answer.count -= 1
+            if answer.count == 0:
+                del self.scripted[operation]
+            return answer
 
     def save(self) -> None:
         """Write the state file atomically (temp file + os.replace), mode 0600."""
