@@ -59,23 +59,19 @@ def build_maps(
     dict update does in botocore. With `hide_secrets`, secret values read
     "(hidden)": what is kept in memory is what the index may hold.
     """
-    from shellsso.ini import split_header
+    from shellsso.ini import profile_name, session_name
 
     clean = _without_secrets if hide_secrets else dict
     profiles: Dict[str, Section] = {}
     sessions: Dict[str, Section] = {}
     for header, raw in config_sections:
-        values = clean(raw)
-        if header.startswith("profile"):
-            parts = split_header(header)
-            if len(parts) == 2:
-                profiles[parts[1]] = values
-        elif header.startswith("sso-session"):
-            parts = split_header(header)
-            if len(parts) == 2:
-                sessions[parts[1]] = values
-        elif header == "default":
-            profiles["default"] = values
+        name = profile_name(header)
+        if name is not None:
+            profiles[name] = clean(raw)
+            continue
+        name = session_name(header)
+        if name is not None:
+            sessions[name] = clean(raw)
     for name, raw in credential_sections:
         values = clean(raw)
         if name in profiles:

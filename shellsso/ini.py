@@ -7,16 +7,19 @@ importing configparser, so that both tools see the same profiles:
 
 - lines end at `\\n`, `\\r\\n` or `\\r` only (form feeds and other separators
   stay inside a line);
-- a line indented deeper than the key line above it continues that value,
-  blank lines inside a value are kept, trailing ones dropped;
+- a line indented deeper than the key line above it continues that value
+  (even one that looks like a `[section]` header), blank lines inside a value
+  are kept, trailing ones dropped;
 - `#` and `;` start a comment only at the start of a (stripped) line;
 - key names are lower-cased, section names are not; `[DEFAULT]` is no section
   but gives its keys to every other one;
 - a value that starts on the next line is a nested block of `name = value`
   lines, and a block line without `=` is an error, as in botocore.
 
-Errors are one line naming the file and the line, and never quote the line:
-it may hold a secret.
+The config writer (shellsso.configwrite) edits the lines `split_lines` and
+`scan` give, so that it changes exactly the sections botocore would see
+changed. Errors are one line naming the file and the line, and never quote
+the line: it may hold a secret.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from shellsso.files import read_capped
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Dict, List, Optional, Tuple
+    from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple
 
     # Values are strings, or dicts for nested values (`s3 =` + indented lines).
     Section = Dict[str, Any]
@@ -70,12 +73,70 @@ def read_text(path: str) -> Optional[str]:
                           "as UTF-8)") from None
 
 
-def _lines(text: str) -> List[str]:
-    """Lines as a text-mode file yields them: universal newlines, nothing else."""
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    if lines and not lines[-1]:
-        lines.pop()
-    return lines
+# What botocore's configparser makes of each line (the kinds `scan` yields).
+HEADER, KEY, MORE, BLANK, COMMENT, BAD = "header", "key", "more", "blank", "comment", "bad"
+
+
+def split_lines(text: str) -> List[str]:
+    """The lines of a file as botocore reads them, each with its own ending.
+
+    botocore reads in text mode with universal newlines: a line ends at
+    `\\n`, `\\r\\n` or `\\r`, and nowhere else. What `str.splitlines` also
+    breaks on (form feed, vertical tab, `\\x1c`-`\\x1e`, U+0085, U+2028,
+    U+2029) stays inside its line: the reader and the writer both use this,
+    so that neither sees a line botocore does not.
+    """
+    import re
+
+    return re.findall(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z", text)
+
+
+def scan(lines: Iterable[str]) -> Iterator[Tuple[str, int, str, str]]:
+    """(kind, indent, name, value) of each line, as botocore's configparser reads it.
+
+    HEADER: `name` is the section name. KEY: `name` is the lower-cased key
+    ('' when there is none: an error), `value` its stripped first line. MORE:
+    the line continues the last key's value (`value`, stripped). BAD: neither
+    header nor key (an error). `indent` is where the text begins.
+
+    Whether an indented line continues a value depends on what came before,
+    as in configparser: it does when a key is open and the line is indented
+    deeper than the last header or key line; otherwise even `  [x]` is a
+    header. Comments and blank lines change nothing.
+    """
+    import re
+
+    section_match = re.compile(r"\[(?P<header>.+)\]").match
+    option_match = re.compile(r"(?P<option>.*?)\s*(?P<vi>=|:)\s*(?P<value>.*)$").match
+    nonspace = re.compile(r"\S").search
+    in_section = open_key = False
+    level = 0
+    for line in lines:
+        value = line.strip()
+        if not value:
+            yield BLANK, 0, "", ""
+            continue
+        if value[0] in "#;":
+            yield COMMENT, 0, "", ""
+            continue
+        found = nonspace(line)
+        indent = found.start() if found else 0
+        if open_key and indent > level:
+            yield MORE, indent, "", value
+            continue
+        level = indent
+        header = section_match(value)
+        if header:
+            in_section, open_key = True, False
+            yield HEADER, indent, header.group("header"), ""
+            continue
+        option = option_match(value)
+        if option is None:
+            yield BAD, indent, "", ""  # configparser keeps the open key (an error anyway)
+            continue
+        key = option.group("option").rstrip().lower()
+        open_key = in_section and bool(key)
+        yield KEY, indent, key, option.group("value").strip()
 
 
 class _Option:
@@ -101,55 +162,31 @@ def parse_ini(text: str, path: str) -> List[Tuple[str, Section]]:
     What botocore's `raw_config_parse` returns, as a list. Raises ConfigError
     naming `path` and the line for everything that makes botocore fail.
     """
-    import re
-
-    section_re = re.compile(r"\[(?P<header>.+)\]")
-    option_re = re.compile(r"(?P<option>.*?)\s*(?P<vi>=|:)\s*(?P<value>.*)$")
-    nonspace_re = re.compile(r"\S")
-
     sections: Dict[str, Dict[str, _Option]] = {}
     defaults: Dict[str, _Option] = {}
     current: Optional[Dict[str, _Option]] = None
     option: Optional[_Option] = None
-    indent = 0
-    for number, line in enumerate(_lines(text), 1):
-        value = line.strip()
-        if value.startswith(("#", ";")):
-            continue
-        if not value:
+    for number, (kind, _, name, value) in enumerate(scan(split_lines(text)), 1):
+        if kind in (MORE, BLANK):
             if option is not None:
-                option.add("", number)
-            continue
-        found = nonspace_re.search(line)
-        level = found.start() if found else 0
-        if option is not None and level > indent:
-            option.add(value, number)
-            continue
-        indent = level
-        header = section_re.match(value)
-        if header:
-            name = header.group("header")
+                option.add(value, number)
+        elif kind == HEADER:
             if name in sections:
                 raise ConfigError(f"{path}, line {number}: section [{name}] appears twice")
-            if name == _DEFAULT:
-                current = defaults
-            else:
-                current = sections[name] = {}
+            current = defaults if name == _DEFAULT else sections.setdefault(name, {})
             option = None
-            continue
-        match = option_re.match(value)
-        key = match.group("option").rstrip().lower() if match else ""
-        # The line itself is never quoted back: it may hold a secret key.
-        if not key:
-            raise ConfigError(
-                f"{path}, line {number}: expected 'key = value' or a [section] header"
-            )
-        assert match is not None
-        if current is None:
-            raise ConfigError(f"{path}, line {number}: '{key}' comes before any [section]")
-        if key in current:
-            raise ConfigError(f"{path}, line {number}: key '{key}' appears twice in its section")
-        option = current[key] = _Option(match.group("value").strip(), number)
+        elif kind != COMMENT:
+            # The line itself is never quoted back: it may hold a secret key.
+            if not name:
+                raise ConfigError(
+                    f"{path}, line {number}: expected 'key = value' or a [section] header"
+                )
+            if current is None:
+                raise ConfigError(f"{path}, line {number}: '{name}' comes before any [section]")
+            if name in current:
+                raise ConfigError(f"{path}, line {number}: key '{name}' appears twice in its "
+                                  "section")
+            option = current[name] = _Option(value, number)
     result: List[Tuple[str, Section]] = []
     for name, options in sections.items():
         values: Section = {}
@@ -193,3 +230,23 @@ def split_header(header: str) -> List[str]:
     for ch in "\t\r\n":
         header = header.replace(ch, " ")
     return [part for part in header.split(" ") if part]
+
+
+def profile_name(header: str) -> Optional[str]:
+    """The profile a section header names for botocore, or None.
+
+    `[default]`, and any header that starts with `profile` and splits into two
+    words: `[profile x]`, `[profile  'x']`, even `[profilex x]` all name x.
+    """
+    if header.startswith("profile"):
+        parts = split_header(header)
+        return parts[1] if len(parts) == 2 else None
+    return "default" if header == "default" else None
+
+
+def session_name(header: str) -> Optional[str]:
+    """The sso-session a section header names for botocore, or None."""
+    if header.startswith("sso-session"):
+        parts = split_header(header)
+        return parts[1] if len(parts) == 2 else None
+    return None
