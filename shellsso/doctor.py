@@ -27,6 +27,7 @@ from shellsso.doctorlocal import (
 )
 from shellsso.doctornet import check_clock, check_portal, check_tools
 from shellsso.finding import Context, Finding, error
+from shellsso.safety import shown
 
 Check = Callable[[Context], List[Finding]]
 
@@ -107,7 +108,7 @@ def render(ctx: Context, findings: List[Finding], color: bool,
     how = "" if ctx.selected_by == "--profile" else (
         " (nothing selected: the default)" if ctx.selected_by == "default"
         else f" (from {ctx.selected_by})")
-    lines = [f"Profile '{ctx.profile}'{how}", ""]
+    lines = [shown(f"Profile '{ctx.profile}'{how}"), ""]
     for finding in findings:
         message = _wrap(finding.message, " " * 9, " " * 9, width)
         message[0] = paint(finding.level, finding.level) + message[0][len(finding.level):]

@@ -158,8 +158,10 @@ def _get_role_credentials(ctx: Context, access_token: str, where: str) -> Findin
     config = Config(signature_version=UNSIGNED, retries={"total_max_attempts": 1},
                     connect_timeout=TIMEOUT, read_timeout=TIMEOUT)
     try:
-        client = boto3.session.Session(profile_name=target.profile).client(
-            "sso", region_name=target.region, config=config)
+        from shellsso.oidc import watch
+
+        client = watch(boto3.session.Session(profile_name=target.profile).client(
+            "sso", region_name=target.region, config=config))
         response = client.get_role_credentials(
             roleName=target.role_name, accountId=target.account_id, accessToken=access_token)
     except ClientError as exc:

@@ -18,9 +18,16 @@ class ExitStatus:
 
 
 class ShellssoError(Exception):
-    """An error with a message fit for a user and an exit status."""
+    """An error with a message fit for a user and an exit status.
+
+    The message may quote an endpoint, which may quote a secret it was sent:
+    those are hidden here, before any caller prints or stores the message.
+    """
 
     def __init__(self, message: str, status: int = ExitStatus.ERROR) -> None:
+        from shellsso.safety import mask
+
+        message = mask(message)
         super().__init__(message)
         self.message = message
         self.status = status

@@ -11,7 +11,8 @@ saying what is wrong and one saying how to fix it. Levels:
 - ok: a check that passed.
 
 Messages and fixes name files, profiles and variables, never a value that
-could be a secret.
+could be a secret (and pass through safety.shown, which hides any that an
+endpoint's answer quotes).
 """
 
 from __future__ import annotations
@@ -31,10 +32,13 @@ class Finding:
     __slots__ = ("id", "level", "message", "fix")
 
     def __init__(self, ident: str, level: str, message: str, fix: Optional[str] = None) -> None:
+        from shellsso.safety import shown
+
         self.id = ident
         self.level = level
-        self.message = message
-        self.fix = fix
+        # Messages quote files and endpoints: shown() once here serves text and --json.
+        self.message = shown(message)
+        self.fix = shown(fix) if fix is not None else None
 
     def __repr__(self) -> str:
         return f"Finding({self.id!r}, {self.level!r}, {self.message!r}, {self.fix!r})"

@@ -5,7 +5,8 @@ every AWS tool honours (`AWS_ENDPOINT_URL_SSO_OIDC`, `AWS_ENDPOINT_URL`,
 `[services]`) apply here too. Registrations are cached and reused with the AWS
 CLI v2's key and rule (PROTOCOL §2.4), so either tool can reuse the other's.
 Every botocore failure becomes one ShellssoError line that names what failed
-and never carries a token or a secret.
+and never carries a token or a secret: each client remembers the secrets its
+requests carry (`watch`), and ShellssoError hides them in any message.
 
 Import this module only where the network is needed: it imports boto3.
 """
@@ -58,6 +59,18 @@ def make_client(service: str, target: SsoTarget, attempts: int = netconf.ATTEMPT
             client = _client_without_profile(service, target.region, config)
     except botocore.exceptions.BotoCoreError as exc:
         raise ShellssoError(f"cannot create the {service} client: {exc}") from None
+    return watch(client)
+
+
+def watch(client: Any) -> Any:
+    """`client`, remembering the secrets each of its requests carries before it is sent.
+
+    An endpoint may quote the request back in an error; every line shellsso
+    prints then shows `<hidden>` in their place (safety.mask).
+    """
+    from shellsso.safety import remember_parameters
+
+    client.meta.events.register("provide-client-params", remember_parameters)
     return client
 
 

@@ -26,10 +26,11 @@ _warned: set[str] = set()
 
 
 def _line(message: str) -> str:
-    """A message as one line a terminal shows as text: names from files may hold escapes."""
-    from shellsso.safety import visible
+    """A message as one line a terminal shows as text: names from files and answers from
+    endpoints may hold escapes, and an endpoint may quote a secret it was sent."""
+    from shellsso.safety import shown
 
-    return visible(message)
+    return shown(message)
 
 
 def warn(message: str) -> None:
@@ -55,7 +56,7 @@ def info(message: str) -> None:
     """Progress text for people; on stderr so that stdout stays machine-readable.
 
     Line breaks are kept; other control characters (from config names or a
-    portal's answer) are shown as `?`.
+    portal's answer) are shown as `?`, and secrets as `<hidden>`.
     """
     sys.stderr.write("\n".join(_line(line) for line in message.split("\n")) + "\n")
     sys.stderr.flush()

@@ -21,7 +21,7 @@ from shellsso import paths
 from shellsso.config import AwsConfig, SsoTarget, profile_from_files, setting
 from shellsso.errors import ConfigError, LoginRequired, NetworkError, ShellssoError
 from shellsso.fastpath import Record, sha1_hex
-from shellsso.safety import check_credential_fields, credential_problem, hide
+from shellsso.safety import check_credential_fields, credential_problem, remember
 from shellsso.timeutil import format_timestamp, parse_timestamp
 
 EXPIRY_WINDOW = 15 * 60  # the CLI's CachedCredentialFetcher reuse margin
@@ -53,6 +53,7 @@ class Credentials(Record):
         self.session_token = session_token
         self.expiration = expiration
         self.account_id = account_id
+        remember(secret_access_key, session_token)
 
     def __repr__(self) -> str:
         key = self.access_key_id
@@ -284,6 +285,7 @@ def fetch_role_credentials(target: SsoTarget, access_token: str) -> Credentials:
     import boto3
     from botocore.exceptions import BotoCoreError, ClientError
 
+    from shellsso import oidc
     from shellsso.netconf import client_config
 
     assert target.account_id is not None and target.role_name is not None
@@ -291,8 +293,8 @@ def fetch_role_credentials(target: SsoTarget, access_token: str) -> Credentials:
     client: Any = None
     try:
         boto = boto3.session.Session(profile_name=target.profile or None)
-        client = boto.client("sso", region_name=target.region,
-                             config=client_config(target.region, unsigned=True))
+        client = oidc.watch(boto.client("sso", region_name=target.region,
+                                        config=client_config(target.region, unsigned=True)))
         response = client.get_role_credentials(
             roleName=target.role_name, accountId=target.account_id, accessToken=access_token
         )
@@ -301,20 +303,17 @@ def fetch_role_credentials(target: SsoTarget, access_token: str) -> Credentials:
         code = error.get("Code", "")
         if code == "UnauthorizedException":
             raise _Unauthorized() from None
-        message = hide(error.get("Message") or str(exc), access_token)
+        message = error.get("Message") or str(exc)
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
         detail = f"{code} (HTTP {status})" if status else code
         raise ShellssoError(
             f"the SSO portal refused credentials for {where}: {detail}: {message}"
         ) from None
     except BotoCoreError as exc:
-        from shellsso import oidc
-
         if oidc.is_network_error(exc):
             raise NetworkError(f"cannot get credentials for {where} from the SSO portal "
                                f"{oidc.endpoint_of(client)}: {oidc.short(exc)}") from None
-        said = hide(str(exc), access_token)
-        raise ShellssoError(f"cannot get credentials for {where} from the SSO portal: {said}"
+        raise ShellssoError(f"cannot get credentials for {where} from the SSO portal: {exc}"
                             ) from None
     role = response.get("roleCredentials") or {}
     try:

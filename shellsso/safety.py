@@ -12,7 +12,7 @@ from __future__ import annotations
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Mapping
 
 # The environment variables that hold credentials (or their key id, for the hooks).
 CREDENTIAL_VARS = frozenset({
@@ -74,11 +74,21 @@ def is_control(char: str) -> bool:
     return char < " " or "\x7f" <= char <= "\x9f" or "\ud800" <= char <= "\udfff"
 
 
+# Not control characters, but they act like them on a screen: bidirectional overrides
+# and isolates reorder what follows (a name can show as another), and the Unicode line
+# and paragraph separators break a line where a terminal or log viewer honours them.
+_DISPLAY_TRICKS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+                            "\u2028\u2029")
+
+
 def visible(text: str) -> str:
-    """Text fit for one line of a terminal: each control character shown as `?`."""
+    """Text fit for one line of a terminal: each control character shown as `?`.
+
+    So are the characters that reorder or break a line on screen (_DISPLAY_TRICKS).
+    """
     if text.isprintable():
         return text
-    return "".join("?" if is_control(ch) else ch for ch in text)
+    return "".join("?" if is_control(ch) or ch in _DISPLAY_TRICKS else ch for ch in text)
 
 
 def hide(text: str, *secrets: str | None) -> str:
@@ -86,9 +96,53 @@ def hide(text: str, *secrets: str | None) -> str:
 
     For messages that quote what a library said: botocore's errors may repeat
     a header or a parameter, and a secret must never reach an error line.
+    Longer secrets go first, so that one holding another is hidden whole.
     """
-    for secret in secrets:
-        if secret:
-            for form in {secret, repr(secret)[1:-1], repr(secret.encode("utf-8", "replace"))[2:-1]}:
-                text = text.replace(form, "<hidden>")
+    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
+        for form in {secret, repr(secret)[1:-1], repr(secret.encode("utf-8", "replace"))[2:-1]}:
+            text = text.replace(form, "<hidden>")
     return text
+
+
+# --- the secrets this process holds -----------------------------------------------------------
+
+MIN_SECRET = 8
+"""Shorter values are not remembered: hiding them would mangle ordinary words, and no
+token, client secret, device code or code verifier AWS issues is that short."""
+
+# The request parameters of the SSO and OIDC APIs that carry a secret.
+SECRET_PARAMETERS = ("accessToken", "refreshToken", "clientSecret", "deviceCode", "code",
+                     "codeVerifier")
+
+_held: set[str] = set()
+
+
+def remember(*values: str | None) -> None:
+    """Note secrets as they are loaded, received or sent, so that `mask` hides them.
+
+    An endpoint may quote a request back in its error message (a rogue one
+    on purpose); whatever path that message takes to the screen, it passes
+    through `mask` first.
+    """
+    for value in values:
+        if isinstance(value, str) and len(value) >= MIN_SECRET:
+            _held.add(value)
+
+
+def remember_parameters(params: Mapping[str, object], **_: object) -> None:
+    """botocore `provide-client-params` handler: remember the secrets a request will carry."""
+    for name in SECRET_PARAMETERS:
+        value = params.get(name)
+        if isinstance(value, str):
+            remember(value)
+
+
+def mask(text: str) -> str:
+    """`text` with every secret this process holds shown as `<hidden>`."""
+    return hide(text, *_held) if _held else text
+
+
+def shown(text: str) -> str:
+    """The one step before anything reaches a terminal or a report: secrets hidden, and
+    control characters made visible (`mask`, then `visible`)."""
+    return visible(mask(text))

@@ -15,7 +15,7 @@ import time
 from shellsso import paths
 from shellsso.fastpath import Record, sha1_hex
 from shellsso.files import locked, read_json, remove, write_json
-from shellsso.safety import printable_ascii
+from shellsso.safety import printable_ascii, remember
 from shellsso.timeutil import format_timestamp, parse_timestamp
 
 TYPE_CHECKING = False
@@ -58,6 +58,7 @@ class Token(Record):
         self.client_secret = client_secret
         self.registration_expires_at = registration_expires_at
         self.refresh_token = refresh_token
+        remember(access_token, client_secret, refresh_token)  # hidden should a service echo it
 
     def __repr__(self) -> str:
         return (f"Token(start_url={self.start_url!r}, region={self.region!r}, "
@@ -219,6 +220,7 @@ class Registration(Record):
         self.expires_at = expires_at
         self.scopes = scopes
         self.grant_types = grant_types
+        remember(client_secret)
 
     def __repr__(self) -> str:
         return f"Registration(expires_at={format_timestamp(self.expires_at)!r})"

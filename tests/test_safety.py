@@ -62,3 +62,28 @@ def test_hide_removes_a_secret_in_every_spelling() -> None:
     for said in (f"header {secret}", f"header {secret!r}", f"header {secret.encode()!r}"):
         assert "abc" not in hide(said, secret), said
     assert hide("nothing", None, "") == "nothing"
+
+
+def test_visible_also_shows_what_reorders_or_breaks_a_line() -> None:
+    assert visible("evil\u202etxt.exe\u2066x\u2069\u2028y\u2029") == "evil?txt.exe?x??y?"
+    assert visible("caf\u00e9 \u200d\U0001f469") == "caf\u00e9 \u200d\U0001f469"  # ZWJ emoji kept
+
+
+def test_remembered_secrets_are_masked_wherever_a_line_goes(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from shellsso.finding import error as finding
+    from shellsso.output import error, warn
+    from shellsso.safety import mask, remember, remember_parameters
+
+    remember("short", "held-secret-0123456789")
+    remember_parameters({"codeVerifier": "sent-verifier-0123456789", "clientId": "public-id-0"})
+    said = 'echo: {"codeVerifier": "sent-verifier-0123456789"} held-secret-0123456789 short'
+    assert mask(said) == 'echo: {"codeVerifier": "<hidden>"} <hidden> short'
+    assert mask("public-id-0") == "public-id-0"  # not a secret parameter
+    assert ShellssoError(said).message == mask(said)
+    made = finding("portal.refused", said, "fix held-secret-0123456789")
+    assert "0123456789" not in f"{made.message} {made.fix}"
+    error(said)
+    warn("x held-secret-0123456789\x1b[2J")
+    err = capsys.readouterr().err
+    assert "0123456789" not in err and err.count("<hidden>") == 3 and "\x1b" not in err
