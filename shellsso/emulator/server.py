@@ -191,7 +191,7 @@ class _Handler(BaseHTTPRequestHandler):
         return ServiceError(service, failure.shape, "Injected failure", failure.status).render()
 
     def _scripted(self, answer: Scripted, raw: bytes) -> Rendered:
-        body = answer.body
+        body = answer.body() if callable(answer.body) else answer.body
         if b"{{request}}" in body:
             said = "\n".join(f"{k}: {v}" for k, v in self.headers.items())
             said += "\n" + self.path + "\n" + raw.decode("utf-8", "replace")
@@ -522,7 +522,7 @@ class Emulator:
     def script(
         self,
         operation: str,
-        body: bytes | str | dict[str, Any] | list[Any],
+        body: bytes | str | dict[str, Any] | list[Any] | Callable[[], bytes],
         status: int = 200,
         headers: dict[str, str] | None = None,
         count: int = 1,
@@ -530,7 +530,8 @@ class Emulator:
         """Answer the next `count` calls of `operation` with exactly this (count < 0: every
         call; 0 disarms), as a rogue or broken endpoint would: any status, any headers
         (default `Content-Type: application/json`), any body. A dict or list body is sent
-        as JSON; `{{request}}` in the body repeats the request (headers, path and body)."""
+        as JSON; `{{request}}` in the body repeats the request (headers, path and body); a
+        callable body gives the bytes of each answer."""
         if operation not in OPERATIONS:
             raise ValueError(f"unknown operation {operation!r}; one of {sorted(OPERATIONS)}")
         if isinstance(body, (dict, list)):

@@ -13,7 +13,7 @@ import os
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -118,11 +118,12 @@ class Scripted:
     """An answer a test scripts for the next `count` calls of an operation (a rogue
     portal): status, headers and body exactly as given. In the body, `{{request}}`
     becomes the request's headers and body as one JSON string without its quotes,
-    the way an endpoint that echoes its input would repeat them."""
+    the way an endpoint that echoes its input would repeat them. A callable body is
+    called for each answer (a page token that is new every time)."""
 
     status: int
     headers: dict[str, str]
-    body: bytes
+    body: bytes | Callable[[], bytes]
     count: int
 
 
