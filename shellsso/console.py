@@ -5,7 +5,9 @@ The profile's temporary credentials (from the CLI cache when fresh, as
 sign-in token it answers becomes the login URL that opens the console
 (PROTOCOL §9.1). That URL signs in once within 15 minutes: it is shown only
 when asked for (--print) or when no browser can be opened here, never in an
-error or a log. `--portal` opens the access portal's own shortcut instead.
+error or a log, and it reaches the browser through a page only the user can
+read, never through a command line, which every local user can see.
+`--portal` opens the access portal's own shortcut instead.
 """
 
 from __future__ import annotations
@@ -23,8 +25,6 @@ from shellsso.rolecreds import Credentials, get_role_credentials, has_static_key
 
 SIGNIN_URL_VAR = "SHELLSSO_SIGNIN_URL"
 MIN_MINUTES, MAX_MINUTES = 15, 720
-TIMEOUT = 30
-_LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 def check_duration(minutes: Optional[int]) -> Optional[int]:
@@ -83,14 +83,14 @@ def signin_endpoint(region: str) -> str:
         return consoleurl.signin_url(region)
     from urllib.parse import urlsplit
 
+    from shellsso.browser import web_url_problem
+
     try:
         parts = urlsplit(override)
-        host = parts.hostname or ""
+        extra = bool(parts.query or parts.fragment)
     except ValueError:
-        parts, host = None, ""
-    if parts is None or not host or parts.query or parts.fragment or not (
-        parts.scheme == "https" or (parts.scheme == "http" and host in _LOOPBACK)
-    ):
+        extra = True
+    if extra or web_url_problem(override) is not None:
         raise ShellssoError(
             f"{SIGNIN_URL_VAR} must be an https URL (or http on 127.0.0.1) without a query, "
             "such as https://signin.aws.amazon.com/federation"
@@ -108,9 +108,12 @@ def get_signin_token(
     endpoint: str, creds: Credentials, session_duration: Optional[int], profile: str
 ) -> str:
     """Step 1 of PROTOCOL §9.1, POSTed so that the keys stay out of URLs and proxy logs."""
+    import socket
     import urllib.error
     import urllib.request
     from urllib.parse import urlencode
+
+    from shellsso.netconf import http_timeout
 
     session = json.dumps({"sessionId": creds.access_key_id,
                           "sessionKey": creds.secret_access_key,
@@ -123,9 +126,9 @@ def get_signin_token(
         headers={"Content-Type": "application/x-www-form-urlencoded",
                  "User-Agent": "shellsso"},
     )
-    host = _host(endpoint)
+    host, timeout = _host(endpoint), http_timeout()
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT) as response:  # noqa: S310
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
             raw = response.read()
     except urllib.error.HTTPError as exc:
         detail = _refusal_detail(exc)
@@ -135,6 +138,9 @@ def get_signin_token(
         ) from None
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", None) or exc
+        if isinstance(reason, socket.timeout):
+            raise ShellssoError(
+                f"the sign-in endpoint {host} did not answer within {timeout:g} s") from None
         raise ShellssoError(f"cannot reach the sign-in endpoint {host}: {reason}") from None
     try:
         token = json.loads(raw).get("SigninToken")
@@ -157,12 +163,16 @@ def _refusal_detail(exc: object) -> str:
     return " ".join(message.split())[:200]
 
 
-def deliver(url: str, print_only: bool, what: str) -> None:
-    """Print the URL (--print, SSH, no display), else open it in the browser."""
-    from shellsso.browser import is_headless, open_url
+def deliver(url: str, print_only: bool, what: str, private: bool = False) -> None:
+    """Print the URL (--print, SSH, no display), else open it in the browser.
+
+    A `private` URL is a credential: it is opened through a page only the
+    user can read, never through an argv (browser.open_private).
+    """
+    from shellsso import browser
     from shellsso.output import info
 
-    if not print_only and is_headless():
+    if not print_only and browser.is_headless():
         info(f"No browser here (SSH, or no display): open this URL to reach {what}. "
              "It signs in once, within 15 minutes.")
         print_only = True
@@ -170,7 +180,9 @@ def deliver(url: str, print_only: bool, what: str) -> None:
         sys.stdout.write(url + "\n")
         sys.stdout.flush()
         return
-    open_url(url)
+    problem = (browser.open_private if private else browser.open_url)(url)
+    if problem is not None:
+        raise ShellssoError(f"not opening {what} in a browser: its URL {problem}")
     info(f"Opening {what} in your browser.")
 
 
@@ -233,5 +245,5 @@ def run(args: argparse.Namespace) -> int:
     issuer = target.start_url if target is not None else ""
     url = consoleurl.login_url(endpoint, issuer, destination or consoleurl.console_home(region),
                                token)
-    deliver(url, args.print, f"the AWS console as profile '{profile}'")
+    deliver(url, args.print, f"the AWS console as profile '{profile}'", private=True)
     return ExitStatus.OK

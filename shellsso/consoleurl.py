@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import re
 from typing import NamedTuple, Optional
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from shellsso.errors import ExitStatus, ShellssoError
 from shellsso.regions import is_region_name
+from shellsso.safety import is_control
 
 
 class Partition(NamedTuple):
@@ -92,21 +93,51 @@ def service_url(service: str, region: str) -> str:
 
 
 def check_destination(url: str, region: str) -> str:
-    """The URL when it is an https page of the console in the region's partition."""
+    """The URL when a browser would open a console page of the region's partition with it.
+
+    A browser reads a URL by the WHATWG URL standard, not as urlsplit does:
+    it takes a backslash for `/` in an https URL, drops tabs and newlines,
+    splits user info at the last `@`, decodes `%2e` and maps the ideographic
+    full stop to `.` in a host. Rather than mimic all that, whatever the two
+    readings could differ on is refused, each with its reason; what is left
+    reads the same everywhere.
+    """
     host = partition(region).console_host
-    try:
-        parts = urlsplit(url)
-        hostname, port = parts.hostname or "", parts.port
-    except ValueError:
-        hostname, port, parts = "", None, None
-    if (
-        parts is None or parts.scheme != "https" or port is not None
-        or parts.username is not None or parts.password is not None
-        or not (hostname == host or hostname.endswith("." + host))
-    ):
+    why = _destination_problem(url, host)
+    if why is not None:
         raise _usage(f"--destination must be an https URL of the AWS console "
-                     f"(https://{host}/... or https://REGION.{host}/...)")
+                     f"(https://{host}/... or https://REGION.{host}/...): {why}")
     return url
+
+
+_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?")
+
+
+def _destination_problem(url: str, console_host: str) -> Optional[str]:
+    """Why a browser might not take `url` to an https page under `console_host`."""
+    if any(ch.isspace() or is_control(ch) for ch in url):
+        return "it holds a space or a control character"
+    if "\\" in url:
+        return "it holds a backslash, which a browser reads as '/'"
+    if url[:8].lower() != "https://":
+        return "it does not start with https://"
+    authority = re.split(r"[/?#]", url[8:], maxsplit=1)[0]
+    if "@" in authority:
+        return "it carries a user name or password (before '@')"
+    host = authority.lower()
+    if ":" in host and not host.startswith("["):
+        return "it names a port"
+    if "%" in host:
+        return "its host is percent-encoded"
+    if not host.isascii():
+        return "its host is not plain ASCII"
+    if host.endswith("."):
+        return "its host ends with a dot"
+    if not all(_LABEL.fullmatch(label) for label in host.split(".")):
+        return f"its host '{host}' is not a host name"
+    if host != console_host and not host.endswith("." + console_host):
+        return f"its host '{host}' is outside {console_host}"
+    return None
 
 
 def login_url(endpoint: str, issuer: str, destination: str, signin_token: str) -> str:

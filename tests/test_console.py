@@ -21,6 +21,7 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 
 from shellsso import consoleurl
+from shellsso.emulator.browser import page_target
 from tests.conftest import DEMO_CONFIG, START_URL, AwsEnv, run_shellsso, write_config
 from tests.test_rolecreds import emulator_login, one_error_line, write_cli_role_cache
 
@@ -292,7 +293,11 @@ def test_opens_the_browser_and_prints_nothing(
     assert result.returncode == 0, result.stderr
     assert result.stdout == ""
     assert result.stderr == "Opening the AWS console as profile 'prod' in your browser.\n"
-    url = _wait_for(seen)
+    # The browser gets a page that redirects to the sign-in URL, never the URL itself.
+    opened = _wait_for(seen)
+    assert opened.startswith("file:///") and "SigninToken" not in opened
+    url = page_target(opened)
+    assert url is not None and url.startswith(console_env.url + "/federation?Action=login&")
     status, page = visit(url)
     assert status == 200 and cell(page, "account") == "333333333333 (prod)"
 

@@ -11,21 +11,28 @@ failure through the exit status.
 
 The visit is a plain GET that follows redirects (so /authorize -> 302 ->
 loopback callback completes a PKCE flow, and /device?user_code=... approves a
-device code), bypasses proxies and gives up after 10 seconds.
+device code), bypasses proxies and gives up after 10 seconds. A file:// page
+is read and its `<meta http-equiv=refresh>` target visited, as a browser does
+with the redirect page `shellsso console` opens.
 """
 
 from __future__ import annotations
 
 import argparse
+import html
 import os
+import re
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 TIMEOUT = 10.0
+_REFRESH = re.compile(
+    r"""<meta\s+http-equiv=['"]?refresh['"]?\s+content=['"]\s*\d+\s*;\s*url=([^'"]+)['"]""",
+    re.IGNORECASE)
 LOG_ENV = "SHELLSSO_BROWSER_LOG"
 """If set, each visit appends '<status> <url without query>' to this file (for debugging)."""
 
@@ -47,8 +54,24 @@ def _log(status: str, url: str) -> None:
         pass
 
 
+def page_target(url: str) -> str | None:
+    """Where the file:// page at `url` redirects to, if it does."""
+    try:
+        with open(unquote(urlsplit(url).path), encoding="utf-8") as page:
+            match = _REFRESH.search(page.read(65536))
+    except (OSError, UnicodeDecodeError):
+        return None
+    return html.unescape(match.group(1)) if match else None
+
+
 def visit(url: str, timeout: float = TIMEOUT) -> int:
     """GET `url`, following redirects; return the final HTTP status (0 if unreachable)."""
+    if urlsplit(url).scheme == "file":
+        target = page_target(url)
+        if target is None:
+            _log("error:page", url)
+            return 0
+        url = target
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     try:
         with opener.open(url, timeout=timeout) as response:
