@@ -224,7 +224,7 @@ def _store(ctx: Context, role: Any) -> None:
 
 def parse_aws_version(text: str) -> Optional[Tuple[int, int, int]]:
     """`aws-cli/2.15.0 Python/3.11 ...` -> (2, 15, 0); None when it is not that."""
-    match = re.search(r"aws-cli/(\d+)\.(\d+)\.(\d+)", text)
+    match = re.search(r"aws-cli/([0-9]+)\.([0-9]+)\.([0-9]+)", text)
     if match is None:
         return None
     major, minor, patch = (int(part) for part in match.groups())

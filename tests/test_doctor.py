@@ -587,6 +587,7 @@ def test_version_parser() -> None:
     assert parse_aws_version(AWS_V2) == (2, 36, 7)
     assert parse_aws_version("aws-cli/1.18.69 Python/2.7") == (1, 18, 69)
     assert parse_aws_version("") is None
+    assert parse_aws_version("aws-cli/\uff12.\u0661\u0665.0 Python/3") is None  # not ASCII digits
 
 
 # --- no secret, no crash -----------------------------------------------------------------------
