@@ -23,7 +23,8 @@ from typing import Any, Dict, Optional, TextIO
 from shellsso import browser, tokencache
 from shellsso.config import SsoTarget, active_profile_name, load_config
 from shellsso.errors import ExitStatus, ShellssoError
-from shellsso.output import info
+from shellsso.output import info, warn
+from shellsso.safety import visible
 from shellsso.session import hold_lock, until_text
 from shellsso.tokencache import Token
 
@@ -200,18 +201,40 @@ class Flow:
         return result
 
     def _show_device(self, auth: Dict[str, Any]) -> None:
-        uri, code = auth["verificationUri"], auth["userCode"]
-        complete = auth.get("verificationUriComplete") or uri
-        if self.no_browser:
+        uri, code = str(auth["verificationUri"]), str(auth["userCode"])
+        complete = str(auth.get("verificationUriComplete") or uri)
+        target, note = (None, None) if self.no_browser else self._device_target(uri, complete)
+        if target is None:
             lead = ["Open the following URL in any browser (on any device):"]
         else:
             lead = ["Attempting to open your default browser.",
                     "If the browser does not open or you wish to use a different device "
                     "to authorize this request, open the following URL:"]
-        info("\n".join([*lead, "", f"  {uri}", "", "Then enter the code:", "", f"  {code}", "",
-                        "Or open this URL, which fills in the code:", f"  {complete}", ""]))
-        if not self.no_browser:
-            browser.open_url(complete)
+        shown = [visible(text) for text in (uri, code, complete)]
+        info("\n".join([*lead, "", f"  {shown[0]}", "", "Then enter the code:", "",
+                        f"  {shown[1]}", "", "Or open this URL, which fills in the code:",
+                        f"  {shown[2]}", ""]))
+        if note is not None:
+            warn(note)
+        if target is not None:
+            browser.open_url(target)
+
+    @staticmethod
+    def _device_target(uri: str, complete: str) -> tuple[Optional[str], Optional[str]]:
+        """The verification URL to open, if any, and a warning when one is unfit to open.
+
+        The service chooses these URLs; a browser command gets one only when
+        browser.url_problem passes it (`--remote-debugging-port=9222` does not).
+        """
+        problem = browser.url_problem(complete)
+        if problem is None:
+            return complete, None
+        base = browser.url_problem(uri)
+        if base is None:
+            return uri, (f"not opening the URL that fills in the code: it {problem}; "
+                         "enter the code at the URL above")
+        return None, (f"not opening a browser: the SSO service's verification URL {base}; "
+                      "open it by hand if you trust it")
 
     def _poll(self, registration: tokencache.Registration,
               auth: Dict[str, Any]) -> Dict[str, Any]:
@@ -255,8 +278,9 @@ class Flow:
         from shellsso import pkce
 
         oidc, client, target = self.oidc, self.client, self.target
+        state = pkce.make_state()
         try:
-            loopback = pkce.Loopback()
+            loopback = pkce.Loopback(state)
         except OSError as exc:
             raise ShellssoError(
                 f"cannot listen on 127.0.0.1 for the browser's redirect ({exc.strerror}); "
@@ -266,7 +290,7 @@ class Flow:
             if cached and not self._client_accepted(registration, loopback.redirect_uri):
                 oidc.drop_registration(target)
                 registration = oidc.register(client, target, auth_code=True)
-            verifier, state = pkce.make_verifier(), pkce.make_state()
+            verifier = pkce.make_verifier()
             url = pkce.authorize_url(
                 oidc.endpoint_of(client), registration.client_id, loopback.redirect_uri, state,
                 oidc.registration_scopes(target, auth_code=True) or [oidc.DEFAULT_SCOPE],
@@ -283,9 +307,6 @@ class Flow:
                                     f"{self._hint()}")
             raise ShellssoError(f"the browser login failed ({result.error}); to try again: "
                                 f"{self._hint()}")
-        if result.state != state or not result.code:
-            raise ShellssoError("the browser's answer does not match this login (state "
-                                f"mismatch); start again: {self._hint()}")
         code, redirect_uri = result.code, loopback.redirect_uri
         try:
             response: Dict[str, Any] = oidc.call(
@@ -324,9 +345,13 @@ class Flow:
         return True
 
     def _show_pkce(self, url: str) -> None:
-        if self.no_browser:
+        problem = None if self.no_browser else browser.url_problem(url)
+        if self.no_browser or problem is not None:
             info("\n".join(["Open the following URL in a browser on this machine:", "",
                             f"  {url}", ""]))
+            if problem is not None:
+                warn(f"not opening a browser: the authorize URL {problem}; "
+                     "open it by hand if you trust it")
         else:
             info("\n".join([
                 "Attempting to open your default browser. If the browser does not open, "

@@ -4,7 +4,9 @@ The authorize URL is built exactly as the AWS CLI v2 builds it (PROTOCOL §4.2),
 against the sso-oidc endpoint the client resolved, so endpoint overrides send
 the browser to the same place as the API calls. The loopback server listens on
 127.0.0.1 only (a random port) and runs in its own thread: the browser may be
-opened by a command that does not return until the page is done.
+opened by a command that does not return until the page is done. Any local
+process can reach that port, so only a callback that carries the login's
+`state` ends the wait.
 """
 
 from __future__ import annotations
@@ -24,11 +26,18 @@ VERIFIER_LENGTH = 64
 CALLBACK_PATH = "/oauth/callback"
 TIMEOUT = 10 * 60  # the CLI waits this long for the browser
 
-PAGE = (
-    b"<!DOCTYPE html><html><head><meta charset='utf-8'><title>shellsso</title></head>"
-    b"<body style='font-family:sans-serif;margin:3em'><h1>shellsso</h1>"
-    b"<p>You can close this tab and return to your terminal.</p></body></html>"
-)
+
+def _page(text: str) -> bytes:
+    return (
+        "<!DOCTYPE html><html><head><meta charset='utf-8'><title>shellsso</title></head>"
+        "<body style='font-family:sans-serif;margin:3em'><h1>shellsso</h1>"
+        f"<p>{text}</p></body></html>"
+    ).encode()
+
+
+PAGE = _page("You can close this tab and return to your terminal.")
+NOT_THIS_LOGIN = _page("This answer does not belong to the login under way; it is ignored.")
+NOT_HERE = _page("Nothing here.")
 
 
 def make_verifier() -> str:
@@ -72,11 +81,10 @@ def authorize_url(
 
 
 class CallbackResult:
-    """What the browser brought back: a code and state, or an error."""
+    """What the browser brought back for this login: a code, or an error."""
 
     def __init__(self) -> None:
         self.code: Optional[str] = None
-        self.state: Optional[str] = None
         self.error: Optional[str] = None
         self.done = threading.Event()
 
@@ -84,39 +92,55 @@ class CallbackResult:
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
     server_version = "shellsso"
+    timeout = 10  # one at a time: a connection that sends nothing must not hold the browser up
 
     def do_GET(self) -> None:  # noqa: N802 - http.server naming
+        """Only this login's answer ends the wait; anything else is refused and ignored.
+
+        Any local process can reach the port: a forged `?error=access_denied`
+        or a code without this login's `state` must not end (or hijack) it.
+        """
         split = urlsplit(self.path)
-        if split.path == CALLBACK_PATH:
-            params = parse_qs(split.query)
-            result = self.server.result
-            if not result.done.is_set() and ("code" in params or "error" in params):
-                result.code = params.get("code", [None])[0]
-                result.state = params.get("state", [None])[0]
-                result.error = params.get("error", [None])[0]
-                result.done.set()
-        self.send_response(200)
+        if split.path != CALLBACK_PATH:
+            self._answer(404, NOT_HERE)
+            return
+        params = parse_qs(split.query)
+        state = params.get("state", [""])[0]
+        code, error = params.get("code", [None])[0], params.get("error", [None])[0]
+        if not (secrets.compare_digest(state.encode(), self.server.state.encode())
+                and (code or error)):
+            self._answer(400, NOT_THIS_LOGIN)
+            return
+        result = self.server.result
+        if not result.done.is_set():  # the first answer counts
+            result.code, result.error = code, error
+            result.done.set()
+        self._answer(200, PAGE)
+
+    def _answer(self, status: int, page: bytes) -> None:
+        self.send_response(status)
         self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(PAGE)))
+        self.send_header("Content-Length", str(len(page)))
         self.send_header("Cache-Control", "no-store")
         self.end_headers()
-        self.wfile.write(PAGE)
+        self.wfile.write(page)
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
         """Silent: the request line carries the authorization code."""
 
 
 class _Server(HTTPServer):
-    def __init__(self) -> None:
+    def __init__(self, state: str) -> None:
+        self.state = state
         self.result = CallbackResult()
         super().__init__(("127.0.0.1", 0), _Handler)
 
 
 class Loopback:
-    """The redirect target: serves in a daemon thread until stopped."""
+    """The redirect target of the login whose `state` it is: serves in a daemon thread."""
 
-    def __init__(self) -> None:
-        self._server = _Server()
+    def __init__(self, state: str) -> None:
+        self._server = _Server(state)
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.2},
             name="shellsso-loopback", daemon=True,
