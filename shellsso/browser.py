@@ -118,9 +118,9 @@ def write_page(url: str) -> str:
     from shellsso.paths import own_cache_dir
     from shellsso.trust import private_folder
 
-    private_folder(own_cache_dir())
+    private_folder(own_cache_dir(), "shellsso cache folder")
     folder = page_folder()
-    private_folder(folder)
+    private_folder(folder, "folder of browser pages")
     sweep_pages(folder)
     target = html.escape(url, quote=True)
     page = (

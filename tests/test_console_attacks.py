@@ -228,6 +228,25 @@ def test_signin_page_is_removed_and_leftovers_swept(
     assert not stale.exists() and fresh.exists()
 
 
+def test_page_folder_another_user_controls_is_refused(
+    console_env: AwsEnv, monkeypatch: pytest.MonkeyPatch  # noqa: F811
+) -> None:
+    from shellsso import browser
+
+    need_root()
+    folder = Path(browser.page_folder())
+    folder.mkdir(parents=True)
+    os.chown(folder, OTHER, OTHER)
+    emulator_login(console_env)
+    monkeypatch.setenv("BROWSER", "true %s")
+    monkeypatch.setenv("DISPLAY", ":0")
+    result = run_shellsso("console", "--profile", "dev")
+    assert one_error_line(result).startswith(
+        f"shellsso: error: refusing folder of browser pages {folder}: it is owned by another "
+        f"user (uid {OTHER}); ")
+    assert list(folder.iterdir()) == []
+
+
 # --- --destination, read as a browser reads it ----------------------------------------------
 
 LEAD = ("shellsso: error: --destination must be an https URL of the AWS console "
