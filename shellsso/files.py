@@ -50,8 +50,6 @@ def read_capped(fd: int, limit: int, hint: int = 0) -> Optional[bytes]:
 
 def write_atomic(path: str, data: bytes) -> None:
     """Replace `path` with `data` atomically; the file ends up 0600."""
-    import tempfile
-
     folder = os.path.dirname(path) or "."
     ensure_private_dir(folder)
     from shellsso import paths
@@ -60,14 +58,28 @@ def write_atomic(path: str, data: bytes) -> None:
     aws = (paths.sso_cache_dir(), paths.cli_cache_dir())
     for swept in aws if folder in aws else (folder,):
         sweep_temp_files(swept)
-    prefix = f"{TEMP_PREFIX}{os.getpid()}-"
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=prefix, suffix=TEMP_SUFFIX)
+    replace_file(path, data, 0o600)
+
+
+def replace_file(path: str, data: bytes, mode: int) -> None:
+    """Put `data` at `path` through a temp file in its folder: fsync, chmod, rename.
+
+    The temp file is created with O_EXCL and O_NOFOLLOW (a planted link is
+    never written through) and named for `sweep_temp_files`; the rename
+    replaces whatever `path` is, a symlink included, without following it.
+    The caller has checked the folder.
+    """
+    import tempfile
+
+    folder = os.path.dirname(path) or "."
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f"{TEMP_PREFIX}{os.getpid()}-",
+                               suffix=TEMP_SUFFIX)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(tmp, 0o600)
+            os.fchmod(handle.fileno(), mode)
         os.replace(tmp, path)
     except BaseException:
         remove(tmp)

@@ -64,17 +64,18 @@ def problem(info: os.stat_result) -> Optional[str]:
     return None
 
 
-def _quoted(path: str) -> str:
+def quoted(path: str) -> str:
+    """A path as one shell word, always in single quotes (for the fixes messages print)."""
     return "'" + path.replace("'", "'\\''") + "'"
 
 
 def refusal(what: str, path: str, why: str, folder: bool) -> UntrustedPath:
     """One line naming the folder or file, what is wrong and the fix."""
     if why.startswith("is owned"):
-        fix = (f"move it aside (mv {_quoted(path)} {_quoted(path + '.untrusted')}) "
+        fix = (f"move it aside (mv {quoted(path)} {quoted(path + '.untrusted')}) "
                f"and let shellsso create its own")
     else:
-        fix = f"run: chmod {'700' if folder else '600'} {_quoted(path)}"
+        fix = f"run: chmod {'700' if folder else '600'} {quoted(path)}"
     return UntrustedPath(f"refusing {what} {path}: it {why}; {fix}")
 
 
@@ -181,5 +182,5 @@ def refuse_link(what: str, path: str, exc: OSError) -> Exception:
 
     if exc.errno == errno.ELOOP:
         return UntrustedPath(f"refusing {what} {path}: it is a symlink, which shellsso never "
-                             f"follows to write; remove it: rm {_quoted(path)}")
+                             f"follows to write; remove it: rm {quoted(path)}")
     return exc
