@@ -21,6 +21,7 @@ from shellsso.regions import is_region_name
 
 if TYPE_CHECKING:
     from shellsso.config import SsoTarget
+    from shellsso.configwrite import ConfigFile
 
 T = TypeVar("T")
 
@@ -229,6 +230,31 @@ def _token(target: SsoTarget, start_url: str, args: argparse.Namespace) -> str:
     return fresh.access_token
 
 
+def _profile_name(asker: Asker, file: ConfigFile, session: str, account_id: str,
+                  account_name: str, role: str) -> str:
+    """The profile to write: never a name of the credentials file (botocore would resolve
+    the user's static keys through SSO instead), a profile of the config only if the user
+    says to replace it; the name offered is one in use nowhere."""
+    from shellsso.configwrite import credential_names
+    from shellsso.populate import DEFAULT_TEMPLATE, free_name, make_name
+
+    in_config = set(file.read()[0].profile_names())
+    in_credentials = credential_names()
+    suggestion = free_name(make_name(DEFAULT_TEMPLATE, session, account_id, account_name, role),
+                           account_id, in_config | set(in_credentials))
+
+    def check(text: str) -> Optional[str]:
+        if text in in_credentials:
+            return f"'{text}' is a profile in {in_credentials[text]}; choose another name"
+        return check_profile_name(text)
+
+    while True:
+        profile = asker.ask("Profile name", suggestion, check)
+        if profile not in in_config or asker.yes(
+                f"Profile '{profile}' exists in {file.path}; replace its settings?"):
+            return profile
+
+
 def wizard(args: argparse.Namespace, asker: Asker) -> int:
     from shellsso.config import SsoTarget, load_config, parse_scopes
     from shellsso.configwrite import (
@@ -237,10 +263,10 @@ def wizard(args: argparse.Namespace, asker: Asker) -> int:
         profile_header,
         session_header,
     )
-    from shellsso.populate import DEFAULT_TEMPLATE, make_name
 
     file = ConfigFile()
-    existed = file.read()[1] is not None  # a config that does not parse is refused first
+    # a config that does not parse, or that must not be written, is refused first
+    existed = file.read()[1] is not None
     name = _choose_session(asker, getattr(args, "sso_session", None))
     start_url, region, scopes, known = _session_values(asker, name)
     target = SsoTarget(profile="", session_name=name, start_url=start_url, region=region,
@@ -265,14 +291,8 @@ def wizard(args: argparse.Namespace, asker: Asker) -> int:
         print(f"{len(roles)} roles in {account.name}:")
     role = pick(asker, roles, str, str, "role")
 
-    config = load_config()
-    suggestion = make_name(DEFAULT_TEMPLATE, name, account.account_id, account.name, role)
-    while True:
-        profile = asker.ask("Profile name", suggestion, check_profile_name)
-        if profile not in config.profiles or asker.yes(
-                f"Profile '{profile}' exists in {file.path}; replace its settings?"):
-            break
-    current = config.profiles.get(profile) or {}
+    profile = _profile_name(asker, file, name, account.account_id, account.name, role)
+    current = load_config().profiles.get(profile) or {}
     client_region = asker.ask("Default client region", str(current.get("region") or region),
                               check_region)
     output = asker.ask("Default output format", str(current.get("output") or "json"),

@@ -3,9 +3,16 @@
 The profiles live in a block that populate owns, between
 `# shellsso populate begin: S` and `# shellsso populate end: S`; the block is
 rewritten as a whole, everything outside it is kept byte for byte, and a name
-that exists outside it is skipped, never overwritten. Names come from a
-template, cleaned into one safe word (a shell word and an INI header) and made
-unique. The diff is shown before anything is written.
+that is in use outside it (a profile of the config, a section of the
+credentials file) is skipped with a note, never overwritten. Names come from
+a template, cleaned into one safe word (a shell word and an INI header) and
+made unique. The diff is shown before anything is written.
+
+The block is found in the lines botocore sees, and must be one for botocore
+too: the markers are comment lines of their own, nothing in the block belongs
+to a section above it, and the first line after it that is no comment starts
+a section whatever came before. Otherwise rewriting it would change profiles
+outside it: it is refused, with one line naming the line to fix.
 """
 
 from __future__ import annotations
@@ -15,10 +22,11 @@ import re
 import string
 import sys
 import time
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Container, Dict, List, Optional, Sequence, Tuple
 
-from shellsso.configwrite import ConfigFile, Document, header_profile
+from shellsso.configwrite import ConfigFile, Document, credential_names
 from shellsso.errors import ExitStatus, ShellssoError
+from shellsso.ini import BLANK, COMMENT, HEADER, profile_name, scan
 
 DEFAULT_TEMPLATE = "{account_name}-{role_name}"
 FIELDS = ("account_name", "account_id", "role_name", "session")
@@ -64,14 +72,33 @@ def make_name(template: str, session: str, account_id: str, account_name: str,
     return name or clean_name(f"{account_id}-{role_name}")
 
 
+def free_name(name: str, account_id: str, taken: Container[str], shared: bool = False) -> str:
+    """`name`; or `name-ACCOUNT` (then -2, -3...) when it is taken, `default`, or `shared`
+    by several accounts or roles (none of them gets the bare name)."""
+    if not shared and name not in taken and name != "default":
+        return name
+    name = base = clean_name(f"{name}-{account_id}")
+    number = 2
+    while name in taken:
+        name, number = f"{base}-{number}", number + 1
+    return name
+
+
 # --- the block -------------------------------------------------------------------------------
 
 
 def find_block(doc: Document, session: str, path: str) -> Optional[Tuple[int, int]]:
-    """(begin line, end line) of the session's block, or None; a broken block is an error."""
+    """(begin line, end line) of the session's block, or None; a broken block is an error.
+
+    Broken: markers missing, repeated or out of order, or a block whose
+    rewriting would change what botocore reads outside it.
+    """
     begin_text, end_text = BEGIN.format(session=session), END.format(session=session)
-    begins = [i for i, line in enumerate(doc.lines) if line.rstrip("\r\n").rstrip() == begin_text]
-    ends = [i for i, line in enumerate(doc.lines) if line.rstrip("\r\n").rstrip() == end_text]
+    kinds = list(scan(doc.lines))
+    comments = [(i, doc.lines[i].strip()) for i, (kind, *_) in enumerate(kinds)
+                if kind == COMMENT]
+    begins = [i for i, text in comments if text == begin_text]
+    ends = [i for i, text in comments if text == end_text]
     if not begins and not ends:
         return None
     if len(begins) != 1 or len(ends) != 1 or ends[0] < begins[0]:
@@ -79,7 +106,32 @@ def find_block(doc: Document, session: str, path: str) -> Optional[Tuple[int, in
         raise ShellssoError(
             f"{path}, line {where}: the markers '{begin_text}' and '{end_text}' must appear "
             "once each, in that order; fix them by hand (nothing was written)")
-    return begins[0], ends[0]
+    begin, end = begins[0], ends[0]
+    _check_block(kinds, begin, end, path)
+    return begin, end
+
+
+def _check_block(kinds: List[Tuple[str, int, str, str]], begin: int, end: int,
+                 path: str) -> None:
+    """Refuse a block that is not one for botocore (see the module's docstring)."""
+    def refuse(number: int, what: str) -> ShellssoError:
+        return ShellssoError(f"{path}, line {number + 1}: {what}; move it or fix it by hand "
+                             "(nothing was written)")
+
+    in_section = False
+    for number in range(begin + 1, end):
+        kind, _, name, _ = kinds[number]
+        if kind == HEADER:
+            in_section = True
+            if profile_name(name) is None:
+                raise refuse(number, f"the block holds [{name}], which populate does not write")
+        elif kind not in (BLANK, COMMENT) and not in_section:
+            raise refuse(number, "the block holds a line of the section above it for AWS tools")
+    after = next((n for n in range(end + 1, len(kinds)) if kinds[n][0] not in (BLANK, COMMENT)),
+                 None)
+    if after is not None and (kinds[after][0] != HEADER or kinds[after][1] != 0):
+        raise refuse(after, "the line after the end marker belongs to the section above it for "
+                            "AWS tools")
 
 
 def block_profiles(doc: Document, block: Optional[Tuple[int, int]]) -> Dict[str, Profile]:
@@ -89,20 +141,27 @@ def block_profiles(doc: Document, block: Optional[Tuple[int, int]]) -> Dict[str,
         return found
     for header, start, end in doc.sections():
         if block[0] < start < block[1]:
-            name = header_profile(header)
+            name = profile_name(header)
             if name is not None:
                 found[name] = doc.keys(start, min(end, block[1]))
     return found
 
 
-def names_outside(doc: Document, block: Optional[Tuple[int, int]]) -> set[str]:
-    names = set()
+def names_in_use(doc: Document, block: Optional[Tuple[int, int]], config: str) -> Dict[str, str]:
+    """Profile names in use outside the block: {name: the file that has it}.
+
+    The config's profiles (botocore's reading of every header, `[default]`
+    too) and every section of the credentials file, which botocore reads as a
+    profile: a generated profile of such a name would change what the
+    user's own profile resolves to.
+    """
+    names = dict(credential_names())
     for header, start, _ in doc.sections():
         if block is not None and block[0] < start < block[1]:
             continue
-        name = header_profile(header)
+        name = profile_name(header)
         if name is not None:
-            names.add(name)
+            names.setdefault(name, config)
     return names
 
 
@@ -129,7 +188,7 @@ class Plan:
         self.changed: List[str] = []
         self.removed: List[str] = []
         self.stale_kept: List[str] = []
-        self.skipped: List[Tuple[str, str]] = []
+        self.skipped: List[Tuple[str, str, str]] = []  # (name, account and role, where)
         self.unchanged = 0
 
     @property
@@ -138,12 +197,16 @@ class Plan:
 
 
 def plan(session: str, reached: Sequence[Tuple[str, str, str]], old: Dict[str, Profile],
-         outside: set[str], template: str, region: str, prune: bool) -> Plan:
-    """The new block from (account id, account name, role) triples and the old block."""
+         outside: Dict[str, str], template: str, region: str, prune: bool) -> Plan:
+    """The new block from (account id, account name, role) triples and the old block.
+
+    `outside`: the names in use outside the block, and where (names_in_use).
+    """
     result = Plan()
     wanted = {(acc, role) for acc, _, role in reached}
     stale = {name: values for name, values in old.items()
-             if (values.get("sso_account_id", ""), values.get("sso_role_name", "")) not in wanted}
+             if (values.get("sso_account_id", ""), values.get("sso_role_name", "")) not in wanted
+             and name not in outside}
     kept_stale = {} if prune else stale
     taken = set(outside) | set(kept_stale)
     first: Dict[str, int] = {}
@@ -155,13 +218,10 @@ def plan(session: str, reached: Sequence[Tuple[str, str, str]], old: Dict[str, P
     generated: Dict[str, Profile] = {}
     for (acc, acc_name, role), name in zip(reached, names):
         if name in outside:
-            result.skipped.append((name, f"{acc} {role}"))
+            result.skipped.append((name, f"{acc} {role}", outside[name]))
             continue
-        if first[name] > 1 or name in generated or name in taken or name == "default":
-            name = clean_name(f"{name}-{acc}")
-            base, n = name, 2
-            while name in generated or name in taken:
-                name, n = f"{base}-{n}", n + 1
+        name = free_name(name, acc, taken, shared=first[name] > 1)
+        taken.add(name)
         generated[name] = {"sso_session": session, "sso_account_id": acc,
                            "sso_role_name": role,
                            # one line, whatever the portal sent: it becomes an INI value
@@ -180,7 +240,7 @@ def plan(session: str, reached: Sequence[Tuple[str, str, str]], old: Dict[str, P
     return result
 
 
-def format_plan(p: Plan, old: Dict[str, Profile]) -> str:
+def format_plan(p: Plan, old: Dict[str, Profile], config: str) -> str:
     lines: List[str] = []
     for name in p.added:
         v = p.profiles[name]
@@ -196,9 +256,9 @@ def format_plan(p: Plan, old: Dict[str, Profile]) -> str:
     for name in p.stale_kept:
         lines.append(f"! {name}: its account or role is no longer reachable; kept "
                      "(--prune removes it)")
-    for name, what in p.skipped:
-        lines.append(f"note: {name} ({what}) skipped: a profile of that name exists outside "
-                     "the populate block")
+    for name, what, where in p.skipped:
+        place = "outside the populate block" if where == config else f"in {where}"
+        lines.append(f"note: {name} ({what}) skipped: a profile of that name exists {place}")
     lines.append(f"{len(p.added)} to add, {len(p.changed)} to change, {len(p.removed)} to "
                  f"remove, {p.unchanged} unchanged"
                  + (f", {len(p.skipped)} skipped" if p.skipped else ""))
@@ -289,13 +349,13 @@ def run(args: argparse.Namespace) -> int:
     region = args.region or sso_region
     block = find_block(doc, args.sso_session, file.path)
     old = block_profiles(doc, block)
-    result = plan(args.sso_session, reached, old, names_outside(doc, block), args.naming,
-                  region, args.prune)
+    result = plan(args.sso_session, reached, old, names_in_use(doc, block, file.path),
+                  args.naming, region, args.prune)
     accounts = len({acc for acc, _, _ in reached})
     retried = f"; {throttled} throttled calls retried" if throttled else ""
     print(f"{args.sso_session}: {accounts} accounts, {len(reached)} roles "
           f"(listed in {elapsed:.1f} s{retried})")
-    print(format_plan(result, old))
+    print(format_plan(result, old, file.path))
     if result.empty:
         print(f"Nothing to change in {file.path}.")
         return ExitStatus.OK
