@@ -25,7 +25,10 @@ typeset -g _SHELLSSO_REGIONS='::REGIONS::'
 # (by the awsuse back end, or by __shellsso_reread). The token file has changed
 # since if it is not older than the stamp (a write in the same clock tick counts
 # as a change), or is gone when a token was there: a stat or two, no process.
-# Exported for the back end, which writes it only at this place.
+# Exported for the back end, which writes it only at this place. The hook
+# writes or trusts a stamp only in the folder the back end found to be the
+# user's alone (_SHELLSSO_STAMPS_OK), and never through a symlink: another user
+# able to write there could plant a link to any of the user's files.
 typeset -gx _SHELLSSO_STAMP=${XDG_CACHE_HOME:-$HOME/.cache}/shellsso/stamps/$$
 
 \builtin zmodload -F zsh/datetime p:EPOCHSECONDS
@@ -83,7 +86,7 @@ __shellsso_reread() {
         \builtin return 0
     # Only this shell's own state goes with its stamp: not that of a $(...)
     # subshell (a theme's shellsso_prompt_info), whose reading is lost.
-    (( ZSH_SUBSHELL )) || : 2>/dev/null >|$_SHELLSSO_STAMP
+    (( ZSH_SUBSHELL )) || ! __shellsso_stamp_ok || : 2>/dev/null >|$_SHELLSSO_STAMP
     data=$mapfile[$_SHELLSSO_TOKEN]
     re="\"expiresAt\"$ts"
     [[ $data =~ $re ]] || \builtin return 0
@@ -100,13 +103,22 @@ __shellsso_reread() {
     _SHELLSSO_REFRESH=$_SHELLSSO_EPOCH
 }
 
+# True when the stamp may be written and trusted: it is in the folder the back
+# end checked (_SHELLSSO_STAMPS_OK) and is not a symlink.
+__shellsso_stamp_ok() {
+    \builtin emulate -L zsh
+    [[ -n ${_SHELLSSO_STAMPS_OK-} && $_SHELLSSO_STAMPS_OK == "${_SHELLSSO_STAMP%/*}" &&
+        ! -L $_SHELLSSO_STAMP ]]
+}
+
 # True when the token file changed or went away since it was last read (see
-# _SHELLSSO_STAMP). A stamp that could not be written means a read every time.
+# _SHELLSSO_STAMP). A stamp that could not be written, or that is not to be
+# trusted, means a read every time.
 __shellsso_changed() {
     \builtin emulate -L zsh
     [[ -n ${_SHELLSSO_TOKEN-} ]] || \builtin return 1
     if [[ -e $_SHELLSSO_TOKEN ]]; then
-        [[ ! $_SHELLSSO_STAMP -nt $_SHELLSSO_TOKEN ]]
+        ! __shellsso_stamp_ok || [[ ! $_SHELLSSO_STAMP -nt $_SHELLSSO_TOKEN ]]
     else
         [[ ${_SHELLSSO_EXPIRES-} != 0 ]]
     fi
@@ -303,7 +315,9 @@ __shellsso_load_names() {
     \builtin local creds=${AWS_SHARED_CREDENTIALS_FILE:-$HOME/.aws/credentials}
     \builtin local file=${XDG_CACHE_HOME:-$HOME/.cache}/shellsso/names.zsh data
     \builtin local key=$config:$creds
-    if [[ ! -f $file || $config -nt $file || $creds -nt $file ]]; then
+    # Not the user's own file (-O): planted there; the back end refuses the
+    # folder, or replaces the file.
+    if [[ ! -f $file || ! -O $file || $config -nt $file || $creds -nt $file ]]; then
         __shellsso_run names_main zsh "$key" || \builtin return 1
     fi
     data=$mapfile[$file]

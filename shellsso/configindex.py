@@ -17,10 +17,10 @@ Layout (integers little-endian):
 mtime_ns, ctime_ns) or None when absent: the index is used only while both
 files are exactly the files it was made from. It lives in shellsso's cache
 folder and is read only when that folder and the file belong to this user
-and nobody else can write them, since a planted index could otherwise name
-another account, or a `credential_process` that no config file holds (which
-the credential code reads again from the files anyway). Marshal round-trips
-every string, NUL bytes included.
+and nobody else can write them (paths.own_cache, trust.problem), since a
+planted index could otherwise name another account, or a `credential_process`
+that no config file holds (which the credential code reads again from the
+files anyway). Marshal round-trips every string, NUL bytes included.
 """
 
 from __future__ import annotations
@@ -62,19 +62,6 @@ def source_identity(path: str) -> Source:
     if st.st_mode & 0o170000 != 0o100000:
         return (-1, -1, -1, -1, -1)
     return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
-
-
-def private(st: os.stat_result) -> bool:
-    """Owned by this user and writable by nobody else."""
-    return st.st_uid == os.geteuid() and not st.st_mode & 0o022
-
-
-def folder_is_private(folder: str) -> bool:
-    """The cache folder exists, belongs to this user and only this user can write it."""
-    try:
-        return private(os.stat(folder))
-    except OSError:
-        return False
 
 
 def build(sources: Tuple[Source, Source], profiles: Dict[str, Any],
@@ -164,14 +151,18 @@ class Index:
 
 def open_index(path: str, sources: Tuple[Source, Source]) -> Optional[Index]:
     """The index at `path` if it is private and made from exactly these sources, else None."""
+    from shellsso.paths import own_cache
+    from shellsso.trust import problem
+
+    if own_cache() is None:
+        return None
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError:
         return None
     try:
         st = os.fstat(fd)
-        if (st.st_mode & 0o170000 != 0o100000 or not private(st)
-                or not folder_is_private(os.path.dirname(path))):
+        if st.st_mode & 0o170000 != 0o100000 or problem(st) is not None:
             raise ValueError("not private")
         head = os.pread(fd, _FIRST_READ, 0)
         if head[:8] != MAGIC:
@@ -191,20 +182,15 @@ def open_index(path: str, sources: Tuple[Source, Source]) -> Optional[Index]:
 def write_index(path: str, sources: Tuple[Source, Source], profiles: Dict[str, Any],
                 sessions: Dict[str, Any]) -> None:
     """Best effort: no private folder, a read-only or full disk only cost speed."""
-    folder = os.path.dirname(path)
+    from shellsso.paths import own_cache, write_own_cache
+
+    if own_cache(create=True) is None:
+        return
     try:
-        if not os.path.isdir(folder):
-            from shellsso.files import ensure_private_dir
-
-            ensure_private_dir(folder)
-        if not folder_is_private(folder):
-            return
         data = build(sources, profiles, sessions)
-        from shellsso.files import write_atomic
-
-        write_atomic(path, data)
-    except (OSError, ValueError, OverflowError):
-        pass
+    except (ValueError, OverflowError):
+        return
+    write_own_cache(path, data)
 
 
 def index_path(folder: str, sources: Iterable[str]) -> str:

@@ -6,7 +6,9 @@ and an O_APPEND write of one short line is never interleaved with another
 shell's. Once the file passes HISTORY_LIMIT bytes it is rewritten atomically
 with each name once, most recent last. Names are escaped (`\\` and newlines)
 so that every name, however odd, is exactly one line. Losing the file only
-loses the order.
+loses the order. It lives in shellsso's cache folder and is written and read
+only while that folder is the user's alone (paths.own_cache), never through a
+symlink, and read only when it is the user's regular file.
 """
 
 from __future__ import annotations
@@ -48,37 +50,72 @@ def _encode(names: Iterable[str]) -> bytes:
     return "".join(_escape(name) + "\n" for name in names).encode("utf-8", "surrogateescape")
 
 
-def record(name: str) -> None:
-    """Note a switch to `name` (best effort: a read-only cache only loses the order)."""
-    path = history_path()
-    data = _encode([name])
-    try:
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-        except FileNotFoundError:
-            from shellsso.files import ensure_private_dir
+WHAT = "picker history"
+# O_NOFOLLOW: a symlink in place of the file is refused, never appended to;
+# O_NONBLOCK: a FIFO there fails at once instead of hanging awsuse.
+_APPEND = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 
-            ensure_private_dir(os.path.dirname(path))
-            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-        try:
-            os.write(fd, data)
-            size = os.fstat(fd).st_size
-        finally:
-            os.close(fd)
-        if size > HISTORY_LIMIT:
-            compact(path)
+
+def record(name: str) -> None:
+    """Note a switch to `name` (best effort: a read-only or refused cache only loses the order)."""
+    from shellsso.paths import own_cache
+
+    if own_cache(create=True) is None:
+        return
+    path = history_path()
+    try:
+        fd = os.open(path, _APPEND, 0o600)
+    except OSError as exc:
+        _refuse(path, exc)
+        return
+    try:
+        if _writable(fd, path):
+            os.write(fd, _encode([name]))
+            if os.fstat(fd).st_size > HISTORY_LIMIT:
+                compact(path)
     except OSError:
         pass
+    finally:
+        os.close(fd)
+
+
+def _refuse(path: str, exc: OSError) -> None:
+    """Warn about a symlink in place of the file; other failures only lose the order."""
+    from shellsso.trust import UntrustedPath, refuse_link
+
+    refused = refuse_link(WHAT, path, exc)
+    if isinstance(refused, UntrustedPath):
+        from shellsso.output import warn
+
+        warn(refused.message)
+
+
+def _writable(fd: int, path: str) -> bool:
+    """The opened file is a regular file of the user's alone (warned otherwise)."""
+    import stat
+
+    from shellsso.output import warn
+    from shellsso.trust import problem, refusal
+
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        warn(f"ignoring {WHAT} {path}: it is not a regular file")
+        return False
+    why = problem(info)
+    if why is not None:
+        warn(refusal(WHAT, path, why, folder=False).message)
+        return False
+    return True
 
 
 def read(path: str | None = None) -> list[str]:
     """Names from the oldest switch to the latest, each once (at its latest place)."""
-    try:
-        with open(path or history_path(), "rb") as handle:
-            text = handle.read().decode("utf-8", "surrogateescape")
-    except OSError:
+    from shellsso.paths import read_own_cache
+
+    data = read_own_cache(path or history_path(), WHAT)
+    if data is None:
         return []
-    lines = text.split("\n")
+    lines = data.decode("utf-8", "surrogateescape").split("\n")
     if lines and lines[-1] == "":
         lines.pop()
     # dict keeps insertion order: pop and re-insert moves a name to its latest place.
@@ -99,7 +136,7 @@ def ranks(path: str | None = None) -> dict[str, int]:
 
 def compact(path: str | None = None) -> None:
     """Rewrite the file with each name once, the KEEP most recent, atomically."""
-    from shellsso.files import write_atomic
+    from shellsso.paths import write_own_cache
 
     target = path or history_path()
-    write_atomic(target, _encode(read(target)[-KEEP:]))
+    write_own_cache(target, _encode(read(target)[-KEEP:]))

@@ -5,7 +5,9 @@ milliseconds at 10,000 profiles; the rows alone (five short fields and the
 lower-cased text the matcher searches) load from a marshal file in a few. The
 file is valid while the config and credentials files keep the identity the
 config index checks (configindex.source_identity); it holds no secret (the fields are
-what `awsuse` lists). Losing it costs one slower opening.
+what `awsuse` lists). Losing it costs one slower opening. It is read and
+written only while shellsso's cache folder and the file are the user's alone
+(paths.own_cache): rows planted by someone else could show `prod` as a sandbox.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ if TYPE_CHECKING:
     from typing import Any
 
 VERSION = 1
+WHAT = "picker row cache"
+LIMIT = 256 << 20  # some 200 bytes a profile: well over a million profiles
 
 
 def cache_path(config_path: str, credentials_path: str) -> str:
@@ -37,24 +41,19 @@ def load_rows() -> tuple[list[Entry], str]:
     credentials_path = paths.credentials_file()
     signature = (source_identity(config_path), source_identity(credentials_path))
     path = cache_path(config_path, credentials_path)
+    data = paths.read_own_cache(path, WHAT, LIMIT)
     try:
-        with open(path, "rb") as handle:
-            cached: Any = marshal.loads(handle.read())
-        if cached[0] == VERSION and cached[1] == signature:
+        cached: Any = marshal.loads(data) if data else None
+        if cached and cached[0] == VERSION and cached[1] == signature:
             rows = [Entry(f[0], f[1], f[2], f[3], f[4], False, f[5]) for f in cached[2]]
             return rows, config_path
-    except (OSError, ValueError, EOFError, TypeError, IndexError):
+    except (ValueError, EOFError, TypeError, IndexError, KeyError):
         pass
     from shellsso.config import load_config
 
     config = load_config()
     rows = config_rows(config)
     if signature != (None, None):
-        try:
-            from shellsso.files import write_atomic
-
-            write_atomic(path, marshal.dumps((VERSION, signature,
-                                              [row.fields() for row in rows])))
-        except OSError:
-            pass
+        paths.write_own_cache(path, marshal.dumps((VERSION, signature,
+                                                   [row.fields() for row in rows])))
     return rows, config.source

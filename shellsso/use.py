@@ -21,6 +21,8 @@ State kept in the shell's environment (exported, so nested shells inherit it):
                      epoch seconds (a refresh works until then); else empty
   _SHELLSSO_STAMP    set by the hook: the shell's stamp file, written here before the token
                      file is read (the hooks read it again when it is no longer older)
+  _SHELLSSO_STAMPS_OK  the stamps folder, once found here to be the user's alone: only
+                     then do the hooks write a stamp there or trust one they find
   _SHELLSSO_CREDS_EXPIRES  with --export: the exported credentials' expiry, epoch seconds
   _SHELLSSO_CREDS_KEY      with --export: their access key id (not a secret), so that the
                            hooks see when AWS_ACCESS_KEY_ID was changed by hand (the mode ends)
@@ -53,7 +55,7 @@ CREDENTIAL_VARS = (
 # and only these names may go from it into `unset`.
 MANAGED_VARS = ("AWS_PROFILE", *REGION_VARS, *CREDENTIAL_VARS)
 TOKEN_STATE_VARS = ("_SHELLSSO_TOKEN", "_SHELLSSO_EXPIRES", "_SHELLSSO_SSO_SESSION",
-                    "_SHELLSSO_REFRESH")
+                    "_SHELLSSO_REFRESH", "_SHELLSSO_STAMPS_OK")
 CREDS_STATE_VARS = ("_SHELLSSO_CREDS_EXPIRES", "_SHELLSSO_CREDS_KEY")
 # Credentials that the provider chain prefers over AWS_PROFILE.
 SHADOWING_VARS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
@@ -219,31 +221,36 @@ class AskingTerminal:
                 pass
 
 
-def touch_stamp() -> None:
+def touch_stamp() -> str:
     """Write the calling shell's stamp (`_SHELLSSO_STAMP`) before its token file is read.
 
     The hooks read the token file again only once it is no longer older than
     the stamp. Only a numbered file in shellsso's own `stamps` folder is
-    written; stamps of shells that have ended are removed when a new one is made.
+    written, only while that folder is the user's alone, and never through a
+    symlink; stamps of shells that have ended are removed when a new one is
+    made. Returns the stamps folder as the hook named it when the hooks may
+    write and trust stamps there too, else "".
     """
-    from shellsso.paths import own_cache_dir
+    from shellsso.paths import own_cache, own_cache_dir
 
     path = os.environ.get("_SHELLSSO_STAMP", "")
     folder, name = os.path.split(path)
     if not name.isdigit() or os.path.normpath(folder) != os.path.normpath(
             os.path.join(own_cache_dir(), "stamps")):
-        return
+        return ""
+    if own_cache("stamps", create=True) is None:
+        return ""
     try:
-        new = not os.path.exists(path)
-        if new:
-            os.makedirs(folder, mode=0o700, exist_ok=True)
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600))
+        new = not os.path.lexists(path)
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW
+                         | os.O_NONBLOCK | os.O_CLOEXEC, 0o600))
         if new:
             for other in os.listdir(folder):
                 if other.isdigit() and other != name and not _alive(int(other)):
                     os.unlink(os.path.join(folder, other))
     except OSError:
-        pass
+        return ""
+    return folder
 
 
 def _alive(pid: int) -> bool:
@@ -268,7 +275,7 @@ def token_code(shell: Shell, target: SsoTarget | None, *, ensure: bool) -> list[
     from shellsso.session import token_state
     from shellsso.tokencache import token_path
 
-    touch_stamp()
+    stamps = touch_stamp()
     state, token = token_state(target)
     if ensure and state in ("refreshable", "expired", "none"):
         enable_site()
@@ -293,6 +300,8 @@ def token_code(shell: Shell, target: SsoTarget | None, *, ensure: bool) -> list[
         shell.export("_SHELLSSO_EXPIRES", str(int(token.expires_at)) if token else "0"),
         shell.export("_SHELLSSO_SSO_SESSION", "1" if sso_session else ""),
         shell.export("_SHELLSSO_REFRESH", refresh),
+        shell.export("_SHELLSSO_STAMPS_OK", stamps) if stamps else shell.unset(
+            ["_SHELLSSO_STAMPS_OK"]),
     ]
 
 
@@ -542,7 +551,9 @@ def names_code(shell: Shell, args: list[str], env: Mapping[str, str]) -> list[st
     """
     from shellsso.config import load_config
     from shellsso.files import write_atomic
+    from shellsso.paths import check_own_cache
 
+    check_own_cache(create=True)  # a refusal is the answer: the hook then reads nothing
     key = args[0] if args else ""
     names = [shell.completion_word(name) for name in load_config().names()
              if display_name(name) == name]
