@@ -376,12 +376,33 @@ def main(argv: Optional[List[str]] = None) -> int:
     args_list = sys.argv[1:] if argv is None else argv
     if args_list and args_list[0] in HIDDEN:
         return _call(HIDDEN[args_list[0]], args_list[1:])
-    # --debug is accepted anywhere on the line, before or after the subcommand, but
-    # not after `--`: what follows is a command's own (`shellsso exec -- cmd --debug`).
-    end = args_list.index("--") if "--" in args_list else len(args_list)
+    end = own_words(args_list)
     debug = "--debug" in args_list[:end]
     args_list = [arg for arg in args_list[:end] if arg != "--debug"] + args_list[end:]
     return guarded(lambda: _run(args_list), debug, "run with --debug for details")
+
+
+# The options of `exec` that take a value: the word after them is not its COMMAND.
+_EXEC_VALUED = ("--profile", "-p")
+
+
+def own_words(args: List[str]) -> int:
+    """How many leading words are shellsso's: --debug counts only among them.
+
+    --debug is accepted before or after the subcommand, but not after `--`
+    nor after the COMMAND of `exec`: from there on, words are the command's
+    own (`shellsso exec --profile dev terraform plan --debug`).
+    """
+    end = args.index("--") if "--" in args else len(args)
+    command = next((i for i, word in enumerate(args[:end]) if not word.startswith("-")), end)
+    if command == end or args[command] != "exec":
+        return end
+    at = command + 1
+    while at < end:  # past exec's own options, to its COMMAND
+        if not args[at].startswith("-"):
+            return at
+        at += 2 if args[at] in _EXEC_VALUED else 1
+    return end
 
 
 def _run(args_list: List[str]) -> int:

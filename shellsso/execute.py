@@ -55,9 +55,15 @@ def child_environment(
 
 
 def command_line(command: List[str], env: Mapping[str, str]) -> List[str]:
-    """The command as given (after a leading `--`), else $SHELL, else /bin/sh."""
+    """The command as given (after a leading `--`), else $SHELL, else /bin/sh.
+
+    An empty command name is refused as a shell refuses it (status 127),
+    before any credentials are fetched.
+    """
     if command and command[0] == "--":
         command = command[1:]
+    if command and not command[0]:
+        raise ShellssoError("command not found: '' (an empty name)", NOT_FOUND)
     return command or [env.get("SHELL") or "/bin/sh"]
 
 

@@ -199,6 +199,27 @@ def test_no_secret_on_any_command_line(aws_env: AwsEnv) -> None:
     assert result.stdout == "['a', '--debug'] True\n"
 
 
+def test_options_after_the_command_are_the_commands(aws_env: AwsEnv) -> None:
+    """`--debug` after the command word is the command's own; before it, shellsso's."""
+    emulator_login(aws_env)
+    script = "import sys; print(sys.argv[1:])"
+    for debug_at in ([], ["--debug"]):
+        result = run_shellsso("exec", *debug_at, "--profile", "dev", sys.executable, "-c",
+                              script, "a", "--debug", "--profile", "x")
+        assert result.returncode == 0, result.stderr
+        assert result.stdout == "['a', '--debug', '--profile', 'x']\n"
+    result = run_shellsso("--debug", "exec", "--profile", "dev", sys.executable, "-c", script)
+    assert (result.returncode, result.stdout) == (0, "[]\n")
+
+
+def test_an_empty_command_name_is_one_line(aws_env: AwsEnv) -> None:
+    emulator_login(aws_env)
+    for args in (["--", ""], [""], ["--", "", "x"]):
+        result = run_shellsso("exec", "--profile", "dev", *args)
+        assert result.returncode == 127  # what a shell answers for a command it cannot find
+        assert one_error_line(result) == "shellsso: error: command not found: '' (an empty name)"
+
+
 def test_expired_session_and_unknown_profile_are_one_line(aws_env: AwsEnv) -> None:
     result = run_shellsso("exec", "--profile", "dev", "true")
     assert result.returncode == 3
