@@ -43,6 +43,20 @@ def profile_kind(values: Section) -> str:
     return "none"
 
 
+def program_of(command: str) -> tuple[str, bool]:
+    """(the program a `credential_process` runs, whether it has arguments), split as botocore does.
+
+    Only the program is ever shown: the arguments can hold a token or a password.
+    """
+    import shlex
+
+    try:
+        words = shlex.split(command)
+    except ValueError:  # an open quote: botocore cannot run it either
+        words = command.split()
+    return (words[0], len(words) > 1) if words else ("", False)
+
+
 def _role_from_arn(arn: str) -> tuple[Optional[str], Optional[str]]:
     """(account, role name) of `arn:aws:iam::123456789012:role/path/Name`."""
     parts = arn.split(":", 5)
@@ -103,7 +117,8 @@ def describe_profile(config: AwsConfig, name: str, now: Optional[float] = None) 
                     sourceProfile=_text(values, "source_profile"),
                     credentialSource=_text(values, "credential_source"))
     if kind == "credential-process":
-        info["credentialProcess"] = _text(values, "credential_process")
+        program, arguments = program_of(_text(values, "credential_process") or "")
+        info.update(credentialProgram=program, credentialArguments=arguments)
     try:
         target = config.sso_target(name)
     except ConfigError as exc:
@@ -154,8 +169,9 @@ def format_status(info: Dict[str, Any]) -> str:
     if info.get("roleArn"):
         source = info.get("sourceProfile") or info.get("credentialSource") or "?"
         rows.append(("Role ARN", f"{info['roleArn']} (from {source})"))
-    if info.get("credentialProcess"):
-        rows.append(("Command", info["credentialProcess"]))
+    if info.get("credentialProgram"):
+        hidden = " (arguments not shown)" if info.get("credentialArguments") else ""
+        rows.append(("Program", info["credentialProgram"] + hidden))
     for label, key in (("Account", "accountId"), ("Role", "roleName"), ("Region", "region")):
         if info.get(key):
             rows.append((label, info[key]))

@@ -79,8 +79,11 @@ def test_status_of_the_active_profile_with_token_and_credentials(
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0] == "Profile:     staging  (active)"
-    assert re.fullmatch(r"Token:       valid until \d\d:\d\d \(3h 0[12]m left\)", lines[6])
-    assert re.fullmatch(r"Credentials: cached until \d\d:\d\d \((49|50)m left\)", lines[7])
+    # (An expiry on another day names its date.)
+    assert re.fullmatch(r"Token:       valid until \d\d:\d\d( on \d{4}-\d\d-\d\d)? "
+                        r"\(3h 0[12]m left\)", lines[6])
+    assert re.fullmatch(r"Credentials: cached until \d\d:\d\d( on \d{4}-\d\d-\d\d)? "
+                        r"\((49|50)m left\)", lines[7])
     data = status_json()
     assert data["profile"] == "staging" and data["active"] is True
     assert data["token"]["state"] == "valid"
@@ -144,6 +147,23 @@ def test_non_sso_profiles_are_described_not_errors(home: Path) -> None:
     assert "do-not-print-me" not in static.stdout
     default = run_shellsso("status", "--profile", "default")
     assert default.returncode == 0 and "no credentials configured" in default.stdout
+
+
+def test_credential_process_arguments_are_not_shown(home: Path) -> None:
+    """The arguments of a credential_process can hold a token: only the program is shown."""
+    write_config(home, "[profile tool]\ncredential_process = /opt/bin/get-creds --token "
+                       "s3cr3t-t0ken --profile x\n\n[profile spaced]\ncredential_process = "
+                       "'/opt/my tools/get-creds' --password=hunter2\n\n[profile bare]\n"
+                       "credential_process = get-creds\n")
+    for name, program in (("tool", "/opt/bin/get-creds"), ("spaced", "/opt/my tools/get-creds"),
+                          ("bare", "get-creds")):
+        text = run_shellsso("status", "--profile", name)
+        data = status_json("--profile", name)
+        for out in (text.stdout, json.dumps(data)):
+            assert "s3cr3t-t0ken" not in out and "hunter2" not in out
+        assert data["credentialProgram"] == program and "credentialProcess" not in data
+        shown = program if name == "bare" else f"{program} (arguments not shown)"
+        assert f"Program: {shown}\n" in re.sub(r"Program: +", "Program: ", text.stdout)
 
 
 def test_status_with_no_profile_at_all(home: Path) -> None:
