@@ -77,11 +77,14 @@ def choose(env: Mapping[str, str], query: str = "") -> str:
 
 def run_pick(args: argparse.Namespace) -> int:
     """`shellsso pick`: print the chosen name, the code to switch to it, or the matches."""
+    from shellsso.safety import visible
+
     query = " ".join(args.query)
     if args.filter:
         from shellsso.picker import filter_entries
 
-        names = [entry.name for entry in filter_entries(load_entries(os.environ), query)]
+        # Names are text for people (a name from the config may hold escape sequences).
+        names = [visible(entry.name) for entry in filter_entries(load_entries(os.environ), query)]
         sys.stdout.write("".join(name + "\n" for name in names))
         return ExitStatus.OK if names else ExitStatus.ERROR
     name = choose(os.environ, query)
@@ -91,9 +94,10 @@ def run_pick(args: argparse.Namespace) -> int:
 
         request = Request()
         request.profile = name
+        # Code for eval: exact, every value quoted by shellsso.shells.
         code = switch(shells.get(args.switch), request, os.environ)
         text = "".join(line + "\n" for line in code if line)
     else:
-        text = name + "\n"
+        text = visible(name) + "\n"
     sys.stdout.buffer.write(text.encode("utf-8", "surrogateescape"))
     return ExitStatus.OK

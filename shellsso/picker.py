@@ -12,6 +12,8 @@ never spans two fields. Order: most recently switched to first, then by name.
 
 from __future__ import annotations
 
+from shellsso.safety import visible
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping, Sequence
@@ -21,16 +23,6 @@ if TYPE_CHECKING:
 
 # Fields joined with a character no query word holds (words are split at whitespace).
 _SEP = "\t"
-
-
-def display(text: str) -> str:
-    """Text fit for one line of a terminal: control characters (and lone surrogates) as `?`."""
-    if text.isprintable():
-        return text
-    return "".join(
-        "?" if ch < " " or "\x7f" <= ch <= "\x9f" or "\ud800" <= ch <= "\udfff" else ch
-        for ch in text
-    )
 
 
 class Entry:
@@ -55,8 +47,8 @@ class Entry:
 
     def cells(self) -> list[str]:
         """The columns as shown, control characters replaced."""
-        return [display(self.name), display(self.account), display(self.account_name),
-                display(self.role), display(self.region)]
+        return [visible(self.name), visible(self.account), visible(self.account_name),
+                visible(self.role), visible(self.region)]
 
     def __repr__(self) -> str:
         return f"Entry({self.name!r})"

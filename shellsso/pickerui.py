@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import os
 
-from shellsso.picker import Entry, Filter, display
+from shellsso.picker import Entry, Filter
+from shellsso.safety import visible
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -70,7 +71,7 @@ class Layout:
     """Column widths computed once over every row, so columns do not jump as the list narrows."""
 
     def __init__(self, rows: Sequence[Entry], limit: int = 40) -> None:
-        # Lengths of the raw fields: display() keeps them, and this runs over every row.
+        # Lengths of the raw fields: visible() keeps them, and this runs over every row.
         self.widths = [min(max(map(len, column), default=0), limit) for column in (
             [row.name for row in rows], [row.account for row in rows],
             [row.account_name for row in rows], [row.role for row in rows],
@@ -147,18 +148,18 @@ class Screen:
     def frame(self, width: int, layout: Layout, color: bool) -> tuple[str, int, int]:
         """(text, lines below the query line, cursor column): one redraw from the query line."""
         out = ["\x1b[?25l\r\x1b[J"]
-        prompt = "> " + display(self.query)
+        prompt = "> " + visible(self.query)
         out.append(fit(prompt, width - 1))
         info = f"  {len(self.shown)}/{len(self.rows)}"
         out.append("\r\n" + (f"\x1b[2m{info}\x1b[0m" if color else info))
-        visible = self.shown[self.offset:self.offset + self.height]
-        for i, entry in enumerate(visible, self.offset):
+        rows = self.shown[self.offset:self.offset + self.height]
+        for i, entry in enumerate(rows, self.offset):
             mark = ("> " if i == self.selected else "  ") + ("* " if entry.active else "  ")
             text = fit(mark + layout.line(entry), width - 1)
             if color and i == self.selected:
                 text = f"\x1b[7m{text}\x1b[0m"
             out.append("\r\n" + text)
-        below = 1 + len(visible)
+        below = 1 + len(rows)
         column = min(len(prompt) if prompt.isascii() else sum(map(char_width, prompt)), width - 1)
         out.append(f"\x1b[{below}A\r" + (f"\x1b[{column}C" if column else "") + "\x1b[?25h")
         return "".join(out), below, column

@@ -13,8 +13,9 @@ from conftest import DEMO_CONFIG, run_shellsso, write_config
 from shellsso import history
 from shellsso.config import load_config
 from shellsso.errors import ShellssoError
-from shellsso.picker import Entry, Filter, display, entries, entry_for, filter_entries, ordered
+from shellsso.picker import Entry, Filter, entries, entry_for, filter_entries, ordered
 from shellsso.pickerui import CANCEL, INTERRUPT, Layout, Screen, fit, pad
+from shellsso.safety import visible
 from shellsso.use import parse_args
 
 ROWS = [
@@ -97,8 +98,8 @@ def test_role_arn_that_is_not_a_role() -> None:
 
 
 def test_control_characters_are_shown_as_question_marks() -> None:
-    assert display("evil\x1b[31mred\n\t\x7f\x9b") == "evil?[31mred????"
-    assert display("prod-ünïcødé-中") == "prod-ünïcødé-中"
+    assert visible("evil\x1b[31mred\n\t\x7f\x9b") == "evil?[31mred????"
+    assert visible("prod-ünïcødé-中") == "prod-ünïcødé-中"
     row = Entry("a\x1b]0;title\x07b", "", "", "", "")
     assert "\x1b" not in Layout([row]).line(row) and "\x07" not in Layout([row]).line(row)
 
@@ -201,6 +202,15 @@ def test_pick_filter_and_its_errors(home: Path) -> None:
     write_config(home, "")
     out = run_shellsso("pick", "--filter")
     assert out.returncode == 1 and out.stderr.startswith("shellsso: error: no profiles in")
+
+
+def test_pick_filter_shows_control_characters_as_question_marks(home: Path) -> None:
+    """Names come from the config: an escape sequence in one must not reach the terminal."""
+    write_config(home, "[profile evil\x1b[2J\x07\u202eprod]\nregion = x\n"
+                       "[profile plain]\nregion = y\n")
+    out = run_shellsso("pick", "--filter")
+    assert out.returncode == 0
+    assert out.stdout == "evil?[2J??prod\nplain\n"
 
 
 def test_pick_without_a_terminal_is_one_line(home: Path) -> None:
