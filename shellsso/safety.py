@@ -1,11 +1,14 @@
-"""One check for every value a shell evaluates, and text made safe for a terminal.
+"""One check for every value a shell evaluates, text made safe for a terminal, secrets hidden.
 
 Quoting makes any value one word in bash, zsh and fish, except for a NUL
 byte, which no quoting can hold: bash drops it, zsh keeps it and fish ends
 the string there, so that the rest of the line runs as code. Credentials are
 held to what AWS issues (printable ASCII), so anything else is refused where
 it comes in (a `credential_process`, a cache file, the portal's answer) and
-again where it would be evaluated. Hot path: no imports beyond shellsso.errors.
+again where it would be evaluated. The secrets a process loads, receives or
+sends are remembered, and every line it prints about an error passes through
+`shown`, which hides them: an endpoint may quote a request back.
+Hot path: no imports beyond shellsso.errors.
 """
 
 from __future__ import annotations
