@@ -29,7 +29,7 @@ AWS_CN = Partition("aws-cn", "signin.amazonaws.cn", "console.amazonaws.cn")
 AWS_US_GOV = Partition("aws-us-gov", "signin.amazonaws-us-gov.com", "console.amazonaws-us-gov.com")
 PARTITIONS = (AWS, AWS_CN, AWS_US_GOV)
 
-_SERVICE = re.compile(r"^[a-z0-9][a-z0-9-]{0,40}$")
+_SERVICE = re.compile(r"[a-z0-9][a-z0-9-]{0,40}")
 
 # Short names people type, to the console's path for them; any other name is its own path.
 SERVICE_ALIASES = {
@@ -85,7 +85,7 @@ def console_home(region: str) -> str:
 def service_url(service: str, region: str) -> str:
     """A service's console page in the region: `s3`, `ec2`, `cfn`..."""
     name = service.strip().lower()
-    if not _SERVICE.match(name):
+    if not _SERVICE.fullmatch(name):
         raise _usage(f"'{service}' is not a console service name (such as s3, ec2 or "
                      "cloudformation); give a console URL with --destination instead")
     path = SERVICE_ALIASES.get(name, name)

@@ -27,15 +27,16 @@ REGIONS = (
 """Kept here, free of imports, so that `awsuse --region` checks it at no cost."""
 
 
-REGION_NAME = r"^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$"
-"""The shape of a region name: us-east-1, us-gov-west-1, cn-north-1, us-isob-east-1."""
+REGION_NAME = r"[a-z]{2}(-[a-z]+)+-[0-9]{1,2}"
+"""The shape of a region name: us-east-1, us-gov-west-1, cn-north-1, us-isob-east-1
+(matched as a whole string: `$` would let a trailing newline through)."""
 
 
 def is_region_name(text: str) -> bool:
     """Shaped like an AWS region name (it may become part of a host name)."""
     import re  # not at import time: `awsuse --region` with a listed region needs none
 
-    return re.match(REGION_NAME, text) is not None
+    return re.fullmatch(REGION_NAME, text) is not None
 
 
 def botocore_regions() -> list[str]:

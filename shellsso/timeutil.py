@@ -30,7 +30,7 @@ def _zone_offset(zone: str) -> Optional[int]:
     if zone in ("", "Z", "z", "UTC", "GMT"):
         return 0
     sign, digits = zone[0], zone[1:].replace(":", "")
-    if sign not in "+-" or not digits.isdigit() or len(digits) not in (2, 4):
+    if sign not in "+-" or not (digits.isascii() and digits.isdigit()) or len(digits) not in (2, 4):
         return None
     offset = int(digits[:2]) * 3600 + (int(digits[2:]) * 60 if len(digits) == 4 else 0)
     return offset if sign == "+" else -offset
