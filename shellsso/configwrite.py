@@ -224,8 +224,10 @@ class Document:
 
 
 def check_parses(text: str, path: str) -> None:
-    """Refuse what botocore's strict RawConfigParser refuses, naming the file and line.
+    """Refuse what botocore refuses, naming the file and line.
 
+    That is what its strict RawConfigParser refuses, then a nested block
+    (`s3 =` and indented lines) with a line that is not `name = value`.
     The parser is given the lines botocore's text-mode file gives it (a bare
     `\\r` ends a line there too). The offending line is not quoted back: it may
     hold a secret.
@@ -252,6 +254,10 @@ def check_parses(text: str, path: str) -> None:
     except configparser.Error as exc:
         raise ConfigError(f"{path}: cannot be parsed ({type(exc).__name__}); "
                           "fix the file first (nothing was written)") from None
+    try:
+        ini.parse_ini(text, path)  # what botocore refuses after configparser: nested blocks
+    except ConfigError as exc:
+        raise ConfigError(f"{exc.message}; fix the file first (nothing was written)") from None
 
 
 # --- the file --------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from __future__ import annotations
 import locale
 import tempfile
 from pathlib import Path
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 import pytest
 from botocore.configloader import build_profile_map, raw_config_parse
@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from shellsso.config import build_maps
 from shellsso.errors import ConfigError
-from shellsso.ini import parse_ini
+from shellsso.ini import parse_ini, profile_name
 
 UTF8 = locale.getpreferredencoding(False).lower().replace("-", "") == "utf8"
 # Spaces that Python counts as whitespace, and characters str.splitlines splits on.
@@ -171,3 +171,265 @@ def test_config_and_credentials_merge_as_botocore_merges_them(config: str,
         except ConfigError:
             got = "error"
         assert got == expected, (config, credentials)
+
+
+# --- the writer: every edit changes exactly what it targets, as botocore reads it ------------
+
+# Characters str.splitlines breaks a line at and botocore does not; then what botocore
+# breaks at. The non-ASCII ones only where botocore reads the file as UTF-8.
+SEPARATORS = ["\x0b", "\x0c", "\x1c", "\x1d", "\x1e"] + (
+    ["\x85", "\u2028", "\u2029"] if UTF8 else [])
+ENDINGS = ["\n", "\n", "\r\n", "\r"]
+BEGIN_CORP = "# shellsso populate begin: corp"
+END_CORP = "# shellsso populate end: corp"
+# What a value may hide behind a separator: a line of its own for a writer that splits there.
+HIDDEN = ["endpoint_url = https://evil.example", "[profile evil]", BEGIN_CORP, END_CORP,
+          "region = x"]
+EDIT_KEYS = ["region", "output", "sso_start_url", "s3", "credential_process", "a b"]
+
+piece = st.text(alphabet=st.sampled_from(["x", "1", " ", "=", ":", "[", "]", "#", *SEPARATORS]),
+                max_size=5)
+written_value = st.builds(lambda a, b: f"w{a}{b}w", piece, st.sampled_from(["", *SEPARATORS]))
+
+
+@st.composite
+def raw_value(draw: Any) -> str:
+    """A value's first line: now and then empty (a nested block may follow)."""
+    text = "" if draw(st.integers(0, 5)) == 0 else "v" + draw(piece)
+    if draw(st.integers(0, 2)) == 0:
+        text += draw(st.sampled_from(SEPARATORS)) + draw(st.sampled_from(HIDDEN))
+    return text
+
+
+@st.composite
+def editable_section(draw: Any, number: int, profiles_only: bool) -> List[str]:
+    """A header (indented or not, spelt as botocore allows) and its keys, with continuation
+    lines, comments, blank lines, indented headers and markers in between."""
+    name = f"p{number}"
+    shapes = [f"profile {name}", f"profile  '{name}'", f"profilex {name}",
+              f"profile p{number - 1}"]
+    if not profiles_only:
+        shapes += ["default", "DEFAULT", "sso-session corp", f"services s{number}",
+                   f"other{number}"]
+    pad = draw(indent)
+    lines = [pad + "[" + draw(st.sampled_from(shapes)) + "]"]
+    for key in draw(st.lists(st.sampled_from(EDIT_KEYS), unique=True, max_size=3)):
+        key_pad = draw(st.sampled_from([pad, "", pad + " "]))
+        lines.append(key_pad + key + draw(st.sampled_from([" = ", "=", ": "])) + draw(raw_value()))
+        deeper = key_pad + draw(st.sampled_from([" ", "  ", "\t"]))
+        for _ in range(draw(st.integers(0, 2))):
+            lines.append(draw(st.sampled_from([
+                deeper + draw(raw_value()), deeper + f"[profile q{number}]", "",
+                draw(indent) + "# note", deeper + "max = 1", draw(indent) + BEGIN_CORP])))
+    if draw(st.integers(0, 3)) == 0:
+        lines.append(draw(st.sampled_from([" ", "  "])) + f"[profile r{number}]")
+    return lines
+
+
+@st.composite
+def editable_files(draw: Any) -> str:
+    """Sections, maybe a populate block among them (now and then a broken one)."""
+    lines: List[str] = []
+    count = iter(range(1, 100))
+    for _ in range(draw(st.integers(0, 3))):
+        lines += draw(editable_section(next(count), False))
+    if draw(st.integers(0, 3)):
+        lines.append(draw(st.sampled_from(["", "", " ", "\t"])) + BEGIN_CORP)
+        lines += draw(st.sampled_from([[], ["# Written by `shellsso populate`.", ""]]))
+        for _ in range(draw(st.integers(0, 2))):
+            lines += draw(editable_section(next(count), draw(st.integers(0, 5)) > 0))
+        lines.append(END_CORP)
+    for _ in range(draw(st.integers(0, 2))):
+        lines += draw(editable_section(next(count), False))
+    ends = draw(st.lists(st.sampled_from(ENDINGS), min_size=1, max_size=3))
+    return "".join(line + ends[i % len(ends)] for i, line in enumerate(lines))
+
+
+def _botocore_view(text: str, folder: Path) -> Optional[Tuple[Dict[str, Any], Dict[str, Any]]]:
+    """(sections, [DEFAULT] keys) as botocore reads the file; None when it cannot."""
+    import configparser
+
+    from botocore.configloader import _parse_nested
+
+    path = folder / "config"
+    path.write_bytes(text.encode("utf-8"))
+    try:
+        sections = raw_config_parse(str(path))
+    except ConfigParseError:
+        return None
+    parser = configparser.RawConfigParser()
+    parser.read([str(path)])
+    defaults: Dict[str, Any] = {}
+    for key, value in parser.defaults().items():
+        try:
+            defaults[key] = _parse_nested(value) if value.startswith("\n") else value
+        except ValueError:  # botocore reads it only into a section, and there is none
+            defaults[key] = value
+    return sections, defaults
+
+
+class EditOutcome:
+    """Counts over the generated files, for the figures the tests and benchmarks report."""
+
+    files = 0
+    unreadable = 0  # botocore cannot read the generated file: the writer must refuse it too
+    edits = 0
+    refused = 0  # the writer refused (a broken block, a file it cannot keep as it is)
+    disagreements = 0
+
+
+def _expect_unchanged(before: Dict[str, Any], after: Dict[str, Any], targets: set[str],
+                      text: str) -> None:
+    untouched = [name for name in before if name not in targets]
+    kept = [name for name in after if name not in targets]
+    if kept != untouched or any(after[name] != before[name] for name in untouched):
+        EditOutcome.disagreements += 1
+        raise AssertionError(f"a section the edit did not target changed: {text!r}")
+
+
+def _check_edit(text: str, edit: Any, folder: Path) -> Optional[Tuple[Any, Any, Any]]:
+    """Apply `edit` to a Document of `text`: (botocore before, after, edit's result), or None
+    when the writer refused. An edit the writer accepts must give a file botocore reads."""
+    from shellsso.configwrite import Document, check_parses
+    from shellsso.errors import ShellssoError
+
+    before = _botocore_view(text, folder)
+    assert before is not None
+    doc = Document(text)
+    EditOutcome.edits += 1
+    try:
+        result = edit(doc)
+        check_parses(doc.text, "config")
+    except ShellssoError:
+        EditOutcome.refused += 1
+        return None
+    after = _botocore_view(doc.text, folder)
+    if after is None:
+        EditOutcome.disagreements += 1
+        raise AssertionError(f"the writer accepted an edit botocore cannot read: {doc.text!r}")
+    return before, after, result
+
+
+def check_edits(text: str, data: Any) -> None:
+    """Set keys in a profile, add a profile, replace the populate block: each must leave
+    botocore's view of every other section as it was, and the targeted one exactly as
+    written (with what [DEFAULT] gives every section)."""
+    from shellsso.configwrite import check_parses, profile_header
+    from shellsso.errors import ShellssoError
+    from shellsso.populate import block_profiles, find_block, names_in_use, render_block
+
+    with tempfile.TemporaryDirectory() as name:
+        folder = Path(name)
+        EditOutcome.files += 1
+        seen = _botocore_view(text, folder)
+        if seen is None:
+            EditOutcome.unreadable += 1
+            with pytest.raises(ShellssoError):
+                check_parses(text, "config")
+                parse_ini(text, "config")  # nested-block errors: the reader's check
+            return
+        sections, defaults = seen
+        profiles = build_profile_map(sections)["profiles"]
+
+        # 1. configure's edit of a profile, existing or new
+        target = data.draw(st.sampled_from(sorted(profiles) + ["p0", "new one"]))
+        values = {"sso_session": "corp", "region": data.draw(written_value)}
+
+        def set_profile(doc: Any) -> str:
+            found = doc.find_profile(target)
+            header: str = found[0] if found else profile_header(target)
+            doc.remove_keys(header, ["sso_start_url"])
+            doc.set_keys(header, values)
+            return header
+
+        done = _check_edit(text, set_profile, folder)
+        if done is not None:
+            (old, _), (new, new_defaults), header = done
+            expected = {k: v for k, v in old.get(header, {}).items() if k != "sso_start_url"}
+            if "sso_start_url" in defaults:
+                expected["sso_start_url"] = defaults["sso_start_url"]
+            expected = {**new_defaults, **expected, **values}
+            if new.get(header) != expected or \
+                    build_profile_map(new)["profiles"].get(target) != expected:
+                EditOutcome.disagreements += 1
+                raise AssertionError(f"profile {target!r} is not as written: {text!r}")
+            _expect_unchanged(old, new, {header}, text)
+
+        # 2. populate's edit: the block replaced (or appended)
+        wanted = data.draw(st.lists(st.sampled_from(["gen-a", "gen-b", "p1", "p3", "r2"]),
+                                    unique=True, max_size=3))
+
+        def replace_block(doc: Any) -> set[str]:
+            block = find_block(doc, "corp", "config")
+            outside = names_in_use(doc, block, "config")
+            made = {n: {"sso_session": "corp", "sso_account_id": "111111111111",
+                        "sso_role_name": values["region"], "region": "us-east-1"}
+                    for n in wanted if n not in outside}
+            inside = {h for h, start, _ in doc.sections()
+                      if block is not None and block[0] < start < block[1]}
+            assert set(block_profiles(doc, block)) <= {profile_name(h) for h in inside}
+            lines = render_block("corp", made, "shellsso populate --sso-session corp")
+            if block is None:
+                doc.append_lines(lines)
+            else:
+                doc.replace_lines(block[0], block[1] + 1, lines)
+            made_headers = {f"profile {n}" for n in made}
+            for n in made:
+                expected_block[f"profile {n}"] = made[n]
+            return inside | made_headers
+
+        expected_block: Dict[str, Dict[str, str]] = {}
+        done = _check_edit(text, replace_block, folder)
+        if done is not None:
+            (old, _), (new, new_defaults), targets = done
+            for header, written in expected_block.items():
+                if new.get(header) != {**new_defaults, **written}:
+                    EditOutcome.disagreements += 1
+                    raise AssertionError(f"[{header}] is not as written: {text!r}")
+            _expect_unchanged(old, new, targets, text)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def no_credentials_file() -> Any:
+    """The writer looks names up in the credentials file: here, one that does not exist."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials")
+        yield
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=list(HealthCheck))
+@given(editable_files(), st.data())
+def test_every_edit_changes_exactly_what_it_targets_as_botocore_reads_it(
+        text: str, data: Any) -> None:
+    check_edits(text, data)
+
+
+# What the writer got wrong before it shared the reader's line model (the first six),
+# and two it got right that the shared model must keep right.
+KNOWN_EDITS = [
+    "[profile p1]\nregion = a\u2028endpoint_url = https://evil.example\n",  # U+2028 is no break
+    "[profile p1]\nregion = a\x0cendpoint_url = https://evil.example\n",  # nor is a form feed
+    "[profile p1]\n  [profile p2]\nregion = a\n",  # an indented header after a header
+    f"[profile p0]\nregion = a\n{BEGIN_CORP}\n{END_CORP}\noutput = b\n",  # a key after the end
+    f"[profile p0]\nregion = a\u2028{BEGIN_CORP}\noutput = b\n{END_CORP}\n",  # no marker
+    "[profile p0]\n    region = a\n  [profile p1]\n",  # a header less indented than a key
+    "[profile p0]\nregion = a\n  [profile p1]\noutput = b\n",  # an indented header in a value
+    "[profile p0]\rregion = a\r[profile p1]\r",  # \r ends a line
+]
+
+
+@pytest.mark.parametrize("text", KNOWN_EDITS)
+def test_known_edit_disagreements_are_gone(text: str) -> None:
+    # every choice of target and value the generator would make
+    for target in ["p0", "p1", "new one"]:
+        check_edits(text, _Fixed([target, "wvaluew", ["gen-a", "p1"]]))
+
+
+class _Fixed:
+    """A stand-in for hypothesis' `data` that hands out given values in order."""
+
+    def __init__(self, values: List[Any]) -> None:
+        self.values = list(values)
+
+    def draw(self, _strategy: Any) -> Any:
+        return self.values.pop(0)
