@@ -323,14 +323,15 @@ class ConfigFile:
         except OSError as exc:
             raise ShellssoError(f"cannot read {self.path}: {exc.strerror}") from None
 
-    def read(self) -> Tuple[Document, Optional[bytes]]:
+    def read(self, check_writable: bool = True) -> Tuple[Document, Optional[bytes]]:
         """The document and the bytes it came from (None: no file yet).
 
-        Refuses a file botocore cannot parse and one the writer must not
-        touch (check_writable): callers read first, so that both are said
+        Refuses a file botocore cannot parse and (`check_writable`) one the
+        writer must not touch: callers read first, so that both are said
         before any question or network call.
         """
-        self.check_writable()
+        if check_writable:
+            self.check_writable()
         raw = self.read_bytes()
         text = "" if raw is None else raw.decode("utf-8", "surrogateescape")
         check_parses(text, self.path)

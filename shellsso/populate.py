@@ -338,19 +338,21 @@ def run(args: argparse.Namespace) -> int:
         if problem:
             raise ShellssoError(f"--region: {problem}", ExitStatus.USAGE)
     file = ConfigFile()
-    doc, raw = file.read()  # a broken config is refused before any network call
+    # Refused before any network call: a broken config or block, and (unless nothing is
+    # to be written) a config or folder the writer must not touch.
+    doc, raw = file.read(check_writable=not args.dry_run)
     if doc.find_session(args.sso_session) is None:
         from shellsso.config import load_config
 
         load_config().session_target(args.sso_session)  # the reader's message, close matches
+    block = find_block(doc, args.sso_session, file.path)
+    old = block_profiles(doc, block)
+    outside = names_in_use(doc, block, file.path)
     started = time.monotonic()
     reached, sso_region, throttled = reach(args.sso_session, progress=True)
     elapsed = time.monotonic() - started
     region = args.region or sso_region
-    block = find_block(doc, args.sso_session, file.path)
-    old = block_profiles(doc, block)
-    result = plan(args.sso_session, reached, old, names_in_use(doc, block, file.path),
-                  args.naming, region, args.prune)
+    result = plan(args.sso_session, reached, old, outside, args.naming, region, args.prune)
     accounts = len({acc for acc, _, _ in reached})
     retried = f"; {throttled} throttled calls retried" if throttled else ""
     print(f"{args.sso_session}: {accounts} accounts, {len(reached)} roles "

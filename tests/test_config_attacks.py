@@ -260,6 +260,7 @@ def test_populate_refuses_a_block_botocore_reads_differently(home: Path, case: s
         number = int(where.split()[1]) + SESSION.count("\n") + 1  # the line in `extra`
         assert line.startswith(f"shellsso: error: {env.config}, line {number}: {rest}"), line
         assert line.endswith("(nothing was written)")
+        assert env.emulator.counters.get("ListAccounts") is None  # refused before listing
         assert env.config.read_text() == text
         assert botocore_sees(env.env, env.config, [])["profiles"] == before
 
@@ -339,6 +340,9 @@ def test_a_read_only_config_is_refused(home: Path) -> None:
         assert env.config.read_bytes() == before
         assert stat.S_IMODE(env.config.stat().st_mode) == 0o444
         assert side_files(home / ".aws") == ["sso"]
+        dry = env.populate("--dry-run")  # nothing to write: the plan is still shown
+        assert dry.returncode == 0, dry.stderr
+        assert "4 to add" in dry.stdout and "Dry run: nothing was written." in dry.stdout
 
 
 def as_root() -> None:

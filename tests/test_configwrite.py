@@ -186,3 +186,27 @@ def test_read_only_folder_is_one_line_and_nothing_written(home: Path) -> None:
                           f"{reason}; nothing was written\n")
     assert config.read_bytes().decode() == ORIGINAL
     assert sorted(os.listdir(config.parent)) == ["config"]
+
+
+@pytest.mark.parametrize("value", ["a\nendpoint_url = https://evil.example", "a\rb",
+                                   "a\r\n[profile evil]"])
+def test_a_value_with_a_line_break_is_refused(value: str) -> None:
+    """Whatever a portal or a user typed: it would become a line of its own."""
+    doc = Document("[default]\nregion = a\n")
+    for edit in (lambda: doc.set_keys("default", {"region": value}),
+                 lambda: doc.set_keys("profile new", {"region": value}),
+                 lambda: doc.append_lines(["[profile x]", f"region = {value}"]),
+                 lambda: doc.replace_lines(0, 1, [f"[{value}]"])):
+        with pytest.raises(ShellssoError, match="nothing was written"):
+            edit()
+    assert doc.text == "[default]\nregion = a\n"
+
+
+def test_new_keys_keep_what_follows_a_header_or_a_value() -> None:
+    """An indented header stays a header: new keys take the indentation that keeps it one."""
+    text = "[a]\n  [b]\nk = 1\n[c]\n    x = 1\n  [d]\n"
+    doc = Document(text)
+    doc.set_keys("a", {"region": "r"})
+    doc.set_keys("c", {"region": "r"})
+    assert doc.text == "[a]\n  region = r\n  [b]\nk = 1\n[c]\n    x = 1\n    region = r\n  [d]\n"
+    assert [s[0] for s in doc.sections()] == ["a", "b", "c", "d"]
