@@ -24,10 +24,12 @@ set -g _SHELLSSO_REGIONS '::REGIONS::'
 # (by the awsuse back end, or by __shellsso_reread). The token file has changed
 # since if it is not older than the stamp (a write in the same clock tick counts
 # as a change), or is gone when a token was there: builtin tests, no process.
-# Exported for the back end, which writes it only at this place. The hook
-# writes or trusts a stamp only in the folder the back end found to be the
-# user's alone (_SHELLSSO_STAMPS_OK), and never through a symlink: another user
-# able to write there could plant a link to any of the user's files.
+# _SHELLSSO_STAMP, exported, tells the back end where this shell wants it; the
+# back end writes it only there, and names the folder in _SHELLSSO_STAMPS_OK
+# once it has found it to be the user's alone. The hooks use the stamp
+# $_SHELLSSO_STAMPS_OK/$fish_pid only (no such folder: no stamp, the token file is
+# read at each prompt) and never write through a symlink: another user able to
+# write the folder could plant one to any of the user's files.
 set -g _SHELLSSO_STAMPS $XDG_CACHE_HOME
 test -n "$_SHELLSSO_STAMPS"; or set _SHELLSSO_STAMPS $HOME/.cache
 set _SHELLSSO_STAMPS $_SHELLSSO_STAMPS/shellsso/stamps
@@ -81,7 +83,9 @@ function __shellsso_reread
     # A regular file only: a FIFO or a device in its place would hang the prompt.
     test -n "$_SHELLSSO_TOKEN" -a -f "$_SHELLSSO_TOKEN" -a -r "$_SHELLSSO_TOKEN"; or return 0
     # fish reports a failed redirection whatever 2> says: test the folder first.
-    __shellsso_stamp_ok; and test -d $_SHELLSSO_STAMPS; and true >$_SHELLSSO_STAMP
+    set -l stamp $_SHELLSSO_STAMPS_OK/$fish_pid
+    test -n "$_SHELLSSO_STAMPS_OK" -a -d "$_SHELLSSO_STAMPS_OK"; and not test -L $stamp
+    and true >$stamp
     read -z -l data <$_SHELLSSO_TOKEN
     set -l ts '\s*:\s*"(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d):(\d\d)'
     set -l t (string match -rg '"expiresAt"'$ts -- $data)
@@ -96,20 +100,13 @@ function __shellsso_reread
     set -gx _SHELLSSO_REFRESH (__shellsso_epoch $t)
 end
 
-# True when the stamp may be written and trusted: it is in the folder the back
-# end checked (_SHELLSSO_STAMPS_OK) and is not a symlink.
-function __shellsso_stamp_ok
-    test -n "$_SHELLSSO_STAMPS_OK" -a "$_SHELLSSO_STAMPS_OK" = "$_SHELLSSO_STAMPS"
-    and not test -L "$_SHELLSSO_STAMP"
-end
-
 # True when the token file changed or went away since it was last read (see
-# _SHELLSSO_STAMP). A stamp that could not be written, or that is not to be
-# trusted, means a read every time.
+# _SHELLSSO_STAMP). A stamp that could not be written, or no folder checked
+# for it, means a read every time.
 function __shellsso_changed
     test -n "$_SHELLSSO_TOKEN"; or return 1
     if test -e "$_SHELLSSO_TOKEN"
-        not __shellsso_stamp_ok; or not test "$_SHELLSSO_STAMP" -nt "$_SHELLSSO_TOKEN"
+        test -z "$_SHELLSSO_STAMPS_OK"; or not test "$_SHELLSSO_STAMPS_OK/$fish_pid" -nt "$_SHELLSSO_TOKEN"
     else
         test "$_SHELLSSO_EXPIRES" != 0
     end

@@ -25,10 +25,12 @@ typeset -g _SHELLSSO_REGIONS='::REGIONS::'
 # (by the awsuse back end, or by __shellsso_reread). The token file has changed
 # since if it is not older than the stamp (a write in the same clock tick counts
 # as a change), or is gone when a token was there: a stat or two, no process.
-# Exported for the back end, which writes it only at this place. The hook
-# writes or trusts a stamp only in the folder the back end found to be the
-# user's alone (_SHELLSSO_STAMPS_OK), and never through a symlink: another user
-# able to write there could plant a link to any of the user's files.
+# _SHELLSSO_STAMP, exported, tells the back end where this shell wants it; the
+# back end writes it only there, and names the folder in _SHELLSSO_STAMPS_OK
+# once it has found it to be the user's alone. The hooks use the stamp
+# $_SHELLSSO_STAMPS_OK/$$ only (no such folder: no stamp, the token file is
+# read at each prompt) and never write through a symlink: another user able to
+# write the folder could plant one to any of the user's files.
 typeset -gx _SHELLSSO_STAMP=${XDG_CACHE_HOME:-$HOME/.cache}/shellsso/stamps/$$
 
 \builtin zmodload -F zsh/datetime p:EPOCHSECONDS
@@ -86,7 +88,8 @@ __shellsso_reread() {
         \builtin return 0
     # Only this shell's own state goes with its stamp: not that of a $(...)
     # subshell (a theme's shellsso_prompt_info), whose reading is lost.
-    (( ZSH_SUBSHELL )) || ! __shellsso_stamp_ok || : 2>/dev/null >|$_SHELLSSO_STAMP
+    (( ZSH_SUBSHELL )) || [[ -z ${_SHELLSSO_STAMPS_OK-} || -L $_SHELLSSO_STAMPS_OK/$$ ]] ||
+        : 2>/dev/null >|$_SHELLSSO_STAMPS_OK/$$
     data=$mapfile[$_SHELLSSO_TOKEN]
     re="\"expiresAt\"$ts"
     [[ $data =~ $re ]] || \builtin return 0
@@ -103,22 +106,14 @@ __shellsso_reread() {
     _SHELLSSO_REFRESH=$_SHELLSSO_EPOCH
 }
 
-# True when the stamp may be written and trusted: it is in the folder the back
-# end checked (_SHELLSSO_STAMPS_OK) and is not a symlink.
-__shellsso_stamp_ok() {
-    \builtin emulate -L zsh
-    [[ -n ${_SHELLSSO_STAMPS_OK-} && $_SHELLSSO_STAMPS_OK == "${_SHELLSSO_STAMP%/*}" &&
-        ! -L $_SHELLSSO_STAMP ]]
-}
-
 # True when the token file changed or went away since it was last read (see
-# _SHELLSSO_STAMP). A stamp that could not be written, or that is not to be
-# trusted, means a read every time.
+# _SHELLSSO_STAMP). A stamp that could not be written, or no folder checked
+# for it, means a read every time.
 __shellsso_changed() {
     \builtin emulate -L zsh
     [[ -n ${_SHELLSSO_TOKEN-} ]] || \builtin return 1
     if [[ -e $_SHELLSSO_TOKEN ]]; then
-        ! __shellsso_stamp_ok || [[ ! $_SHELLSSO_STAMP -nt $_SHELLSSO_TOKEN ]]
+        [[ ! ${_SHELLSSO_STAMPS_OK:+$_SHELLSSO_STAMPS_OK/$$} -nt $_SHELLSSO_TOKEN ]]
     else
         [[ ${_SHELLSSO_EXPIRES-} != 0 ]]
     fi
