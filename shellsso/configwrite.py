@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 
 from shellsso import ini, paths
 from shellsso.errors import ConfigError, ShellssoError
@@ -300,7 +301,7 @@ class ConfigFile:
                 continue
             why = problem(info)
             if why is not None:
-                own = info.st_uid == os.geteuid() and not info.st_mode & 0o1000
+                own = info.st_uid == os.geteuid() and not info.st_mode & stat.S_ISVTX
                 fix = (f"chmod go-w {quoted(folder)}" if own
                        else "keep the config in a folder only you can write")
                 raise UntrustedPath(f"refusing to write {self.path}: its folder {folder} {why}; "
@@ -309,7 +310,7 @@ class ConfigFile:
             mode = os.stat(self.real).st_mode
         except (FileNotFoundError, NotADirectoryError):
             return
-        if not mode & 0o200:
+        if not mode & stat.S_IWUSR:
             raise ShellssoError(f"refusing to write {self.path}: it is read-only (mode "
                                 f"{mode & 0o7777:04o}); nothing was written; to allow it: "
                                 f"chmod u+w {quoted(self.path)}")

@@ -9,10 +9,11 @@ a template, cleaned into one safe word (a shell word and an INI header) and
 made unique. The diff is shown before anything is written.
 
 The block is found in the lines botocore sees, and must be one for botocore
-too: the markers are comment lines of their own, nothing in the block belongs
-to a section above it, and the first line after it that is no comment starts
-a section whatever came before. Otherwise rewriting it would change profiles
-outside it: it is refused, with one line naming the line to fix.
+too: the markers are comment lines of their own, the block holds profiles
+only and no line of a section above it, and the first line after it that is
+no comment or blank line is a header at the start of its line (a header
+whatever came before). Otherwise rewriting it would change what botocore
+reads outside it: it is refused, with one line naming the line to fix.
 """
 
 from __future__ import annotations
