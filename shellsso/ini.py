@@ -77,8 +77,8 @@ def read_text(path: str) -> Optional[str]:
 HEADER, KEY, MORE, BLANK, COMMENT, BAD = "header", "key", "more", "blank", "comment", "bad"
 
 
-def split_lines(text: str) -> List[str]:
-    """The lines of a file as botocore reads them, each with its own ending.
+def split_lines(text: str, keepends: bool = True) -> List[str]:
+    """The lines of a file as botocore reads them, each with its own ending (`keepends`).
 
     botocore reads in text mode with universal newlines: a line ends at
     `\\n`, `\\r\\n` or `\\r`, and nowhere else. What `str.splitlines` also
@@ -86,6 +86,11 @@ def split_lines(text: str) -> List[str]:
     U+2029) stays inside its line: the reader and the writer both use this,
     so that neither sees a line botocore does not.
     """
+    if not keepends:  # the reader's case: a third of the time of the regex
+        lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+        if lines and not lines[-1]:
+            lines.pop()
+        return lines
     import re
 
     return re.findall(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z", text)
@@ -111,13 +116,14 @@ def scan(lines: Iterable[str]) -> Iterator[Tuple[str, int, str, str]]:
     nonspace = re.compile(r"\S").search
     in_section = open_key = False
     level = 0
+    blank, comment = (BLANK, 0, "", ""), (COMMENT, 0, "", "")
     for line in lines:
         value = line.strip()
         if not value:
-            yield BLANK, 0, "", ""
+            yield blank
             continue
         if value[0] in "#;":
-            yield COMMENT, 0, "", ""
+            yield comment
             continue
         found = nonspace(line)
         indent = found.start() if found else 0
@@ -166,7 +172,7 @@ def parse_ini(text: str, path: str) -> List[Tuple[str, Section]]:
     defaults: Dict[str, _Option] = {}
     current: Optional[Dict[str, _Option]] = None
     option: Optional[_Option] = None
-    for number, (kind, _, name, value) in enumerate(scan(split_lines(text)), 1):
+    for number, (kind, _, name, value) in enumerate(scan(split_lines(text, False)), 1):
         if kind in (MORE, BLANK):
             if option is not None:
                 option.add(value, number)

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from shellsso.config import build_maps
 from shellsso.errors import ConfigError
-from shellsso.ini import parse_ini, profile_name
+from shellsso.ini import parse_ini, profile_name, split_lines
 
 UTF8 = locale.getpreferredencoding(False).lower().replace("-", "") == "utf8"
 # Spaces that Python counts as whitespace, and characters str.splitlines splits on.
@@ -108,6 +108,8 @@ def _agree(text: str, folder: Path) -> None:
     path = folder / "config"
     path.write_bytes(text.encode("utf-8"))
     assert _shellsso(text, path) == _botocore(path), repr(text)
+    # the writer's lines (with their endings) are the reader's lines
+    assert [line.rstrip("\r\n") for line in split_lines(text)] == split_lines(text, False)
 
 
 @settings(max_examples=600, deadline=None, suppress_health_check=list(HealthCheck))
