@@ -235,22 +235,21 @@ def _profile_name(asker: Asker, file: ConfigFile, session: str, account_id: str,
     """The profile to write: never a name of the credentials file (botocore would resolve
     the user's static keys through SSO instead), a profile of the config only if the user
     says to replace it; the name offered is one in use nowhere."""
-    from shellsso.configwrite import credential_names
+    from shellsso.configwrite import names_in_use
     from shellsso.populate import DEFAULT_TEMPLATE, free_name, make_name
 
-    in_config = set(file.read()[0].profile_names())
-    in_credentials = credential_names()
+    in_use = names_in_use(file.read()[0], file.path)
     suggestion = free_name(make_name(DEFAULT_TEMPLATE, session, account_id, account_name, role),
-                           account_id, in_config | set(in_credentials))
+                           account_id, in_use)
 
     def check(text: str) -> Optional[str]:
-        if text in in_credentials:
-            return f"'{text}' is a profile in {in_credentials[text]}; choose another name"
+        if in_use.get(text, file.path) != file.path:
+            return f"'{text}' is a profile in {in_use[text]}; choose another name"
         return check_profile_name(text)
 
     while True:
         profile = asker.ask("Profile name", suggestion, check)
-        if profile not in in_config or asker.yes(
+        if profile not in in_use or asker.yes(
                 f"Profile '{profile}' exists in {file.path}; replace its settings?"):
             return profile
 

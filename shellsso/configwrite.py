@@ -71,6 +71,26 @@ def credential_names() -> Dict[str, str]:
     return {name: path for name, _ in ini.parse_ini(text, path)} if text else {}
 
 
+def names_in_use(document: Document, config: str,
+                 skip: Optional[Tuple[int, int]] = None) -> Dict[str, str]:
+    """Every profile name in use, and the file that has it: {name: file}.
+
+    The rule every writer follows before it names a profile: the config's
+    profiles as botocore reads the headers (`[default]` too), except those
+    whose header lies strictly between the lines `skip` (populate's own
+    block), and every section of the credentials file. A new profile of such
+    a name would change what the user's own profile resolves to.
+    """
+    names = credential_names()
+    for header, start, _ in document.sections():
+        if skip is not None and skip[0] < start < skip[1]:
+            continue
+        name = ini.profile_name(header)
+        if name is not None:
+            names.setdefault(name, config)
+    return names
+
+
 # --- the document ----------------------------------------------------------------------------
 
 

@@ -25,7 +25,7 @@ import sys
 import time
 from typing import Container, Dict, List, Optional, Sequence, Tuple
 
-from shellsso.configwrite import ConfigFile, Document, credential_names
+from shellsso.configwrite import ConfigFile, Document, names_in_use
 from shellsso.errors import ExitStatus, ShellssoError
 from shellsso.ini import BLANK, COMMENT, HEADER, profile_name, scan
 
@@ -148,24 +148,6 @@ def block_profiles(doc: Document, block: Optional[Tuple[int, int]]) -> Dict[str,
     return found
 
 
-def names_in_use(doc: Document, block: Optional[Tuple[int, int]], config: str) -> Dict[str, str]:
-    """Profile names in use outside the block: {name: the file that has it}.
-
-    The config's profiles (botocore's reading of every header, `[default]`
-    too) and every section of the credentials file, which botocore reads as a
-    profile: a generated profile of such a name would change what the
-    user's own profile resolves to.
-    """
-    names = dict(credential_names())
-    for header, start, _ in doc.sections():
-        if block is not None and block[0] < start < block[1]:
-            continue
-        name = profile_name(header)
-        if name is not None:
-            names.setdefault(name, config)
-    return names
-
-
 def render_block(session: str, profiles: Dict[str, Profile], command: str) -> List[str]:
     lines = [BEGIN.format(session=session),
              f"# Written by `{command}`; this block is rewritten on every run.", ""]
@@ -201,7 +183,7 @@ def plan(session: str, reached: Sequence[Tuple[str, str, str]], old: Dict[str, P
          outside: Dict[str, str], template: str, region: str, prune: bool) -> Plan:
     """The new block from (account id, account name, role) triples and the old block.
 
-    `outside`: the names in use outside the block, and where (names_in_use).
+    `outside`: the names in use outside the block, and where (configwrite.names_in_use).
     """
     result = Plan()
     wanted = {(acc, role) for acc, _, role in reached}
@@ -348,7 +330,7 @@ def run(args: argparse.Namespace) -> int:
         load_config().session_target(args.sso_session)  # the reader's message, close matches
     block = find_block(doc, args.sso_session, file.path)
     old = block_profiles(doc, block)
-    outside = names_in_use(doc, block, file.path)
+    outside = names_in_use(doc, file.path, block)
     started = time.monotonic()
     reached, sso_region, throttled = reach(args.sso_session, progress=True)
     elapsed = time.monotonic() - started

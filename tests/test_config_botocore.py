@@ -316,9 +316,9 @@ def check_edits(text: str, data: Any) -> None:
     """Set keys in a profile, add a profile, replace the populate block: each must leave
     botocore's view of every other section as it was, and the targeted one exactly as
     written (with what [DEFAULT] gives every section)."""
-    from shellsso.configwrite import check_parses, profile_header
+    from shellsso.configwrite import check_parses, names_in_use, profile_header
     from shellsso.errors import ShellssoError
-    from shellsso.populate import block_profiles, find_block, names_in_use, render_block
+    from shellsso.populate import block_profiles, find_block, render_block
 
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
@@ -363,7 +363,7 @@ def check_edits(text: str, data: Any) -> None:
 
         def replace_block(doc: Any) -> set[str]:
             block = find_block(doc, "corp", "config")
-            outside = names_in_use(doc, block, "config")
+            outside = names_in_use(doc, "config", block)
             made = {n: {"sso_session": "corp", "sso_account_id": "111111111111",
                         "sso_role_name": values["region"], "region": "us-east-1"}
                     for n in wanted if n not in outside}
