@@ -56,7 +56,7 @@ _trusted: set[str] = set()  # folders of shellsso's cache found to be the user's
 
 
 def check_own_cache(*parts: str, create: bool = False) -> Optional[str]:
-    """`own_cache_dir()/parts...` when only the user controls it and every folder up to it.
+    """`own_cache_dir()/parts...` when only the user controls it and each folder on the way.
 
     With `create`, missing folders are made 0700 (and the user's own are
     tightened to 0700); without it, an absent folder is None. Raises

@@ -21,8 +21,8 @@ State kept in the shell's environment (exported, so nested shells inherit it):
                      epoch seconds (a refresh works until then); else empty
   _SHELLSSO_STAMP    set by the hook: the shell's stamp file, written here before the token
                      file is read (the hooks read it again when it is no longer older)
-  _SHELLSSO_STAMPS_OK  the stamps folder, once found here to be the user's alone: only
-                     then do the hooks write a stamp there or trust one they find
+  _SHELLSSO_STAMPS_OK  the stamps folder, once found here to be the user's alone: the
+                     hooks' stamp is then $_SHELLSSO_STAMPS_OK/PID; without it they have none
   _SHELLSSO_CREDS_EXPIRES  with --export: the exported credentials' expiry, epoch seconds
   _SHELLSSO_CREDS_KEY      with --export: their access key id (not a secret), so that the
                            hooks see when AWS_ACCESS_KEY_ID was changed by hand (the mode ends)
