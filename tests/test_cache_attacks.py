@@ -78,7 +78,7 @@ class Planted:
         os.chown(path, OTHER, OTHER)
         return path
 
-    def untouched(self) -> List[str]:
+    def changed(self) -> List[str]:
         """The victims that changed (none, when all is well)."""
         return [str(v) for v in self.victims.values() if v.read_bytes() != PRECIOUS]
 
@@ -123,7 +123,7 @@ def test_awsuse_writes_nothing_through_planted_links(planted: Planted) -> None:
     env = dict(os.environ, _SHELLSSO_STAMP=str(planted.folder / "stamps" / "4242"))
     outs = [use("dev", env=env) for _ in range(2)]
     picked = run_shellsso("pick", "--filter", "dev")
-    assert planted.untouched() == []
+    assert planted.changed() == []
     assert all(link.is_symlink() for link in planted.victims)  # nothing replaced either
     for out in outs:
         assert out.returncode == 0, out.stderr
@@ -222,8 +222,7 @@ def test_files_of_another_user_in_a_safe_folder_are_ignored(home: Path) -> None:
 
 
 def shell_pid(sh: ShellSession) -> str:
-    var = "fish_pid" if sh.dialect.name == "fish" else "$"
-    out = sh.run(f'echo "[${var}]"' if var != "$" else 'echo "[$$]"')
+    out = sh.run('echo "[$fish_pid]"' if sh.dialect.name == "fish" else 'echo "[$$]"')
     found = re.findall(r"^\[(\d+)\]$", out, re.M)
     assert found, out
     return found[-1]
@@ -242,7 +241,7 @@ def test_prompts_never_truncate_a_planted_stamp(planted: Planted, shell: str) ->
             os.utime(token, (token.stat().st_mtime + 5,) * 2)
             prompts.append(sh.run("true"))
             prompts.append(sh.run(""))
-        assert planted.untouched() == []
+        assert planted.changed() == []
         assert link.is_symlink()
         assert out.splitlines() == [refusal(planted, "awsuse")]
         assert prompts == ["", "", "", ""]  # no warning at a prompt
