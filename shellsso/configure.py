@@ -36,9 +36,9 @@ _AWS_SUFFIXES = (".awsapps.com", ".app.aws", ".portal.amazonaws.com", ".awsapps.
                  ".portal.amazonaws.eu", ".api.amazonwebservices.eu")
 _AWS_HOSTS = ("identitycenter.amazonaws.com", "identitycenter.amazonaws.com.cn",
               "identitycenter.amazonaws.eu", "identitycenter.us-gov.amazonaws.com")
-_SESSION_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]*$")
-_REGION_IN_HOST = (re.compile(r"\.portal\.([a-z]{2}(?:-gov)?-[a-z]+-\d+)\.app\.aws$"),
-                   re.compile(r"\.([a-z]{2}(?:-gov)?-[a-z]+-\d+)\.portal\.amazonaws\.com$"))
+_SESSION_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]*")
+_REGION_IN_HOST = (re.compile(r"\.portal\.([a-z]{2}(?:-gov)?-[a-z]+-[0-9]+)\.app\.aws$"),
+                   re.compile(r"\.([a-z]{2}(?:-gov)?-[a-z]+-[0-9]+)\.portal\.amazonaws\.com$"))
 
 
 class Cancelled(Exception):
@@ -86,7 +86,7 @@ def check_region(text: str) -> Optional[str]:
 
 
 def check_session_name(text: str) -> Optional[str]:
-    if _SESSION_NAME.match(text):
+    if _SESSION_NAME.fullmatch(text):
         return None
     return "a session name is letters, digits and . _ @ + - (e.g. my-sso)"
 
@@ -162,7 +162,7 @@ def pick(asker: Asker, items: Sequence[T], label: Callable[[T], str],
         if not answer:
             current = items
             continue
-        if answer.isdigit() and len(answer) <= 2 and 1 <= int(answer) <= len(shown):
+        if answer.isascii() and answer.isdigit() and len(answer) <= 2 and 1 <= int(answer) <= len(shown):
             chosen = shown[int(answer) - 1]
             print(f"Using {noun} {label(chosen)}")
             return chosen

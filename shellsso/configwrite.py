@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     T = TypeVar("T")
 
 BACKUP_SUFFIX = ".bak"
-_SHLEX_SAFE = re.compile(r"^[^\s'\"\\#;\[\]]+$")
+_SHLEX_SAFE = re.compile(r"[^\s'\"\\#;\[\]]+")
 
 
 # --- names and headers -----------------------------------------------------------------------
@@ -44,7 +44,7 @@ _SHLEX_SAFE = re.compile(r"^[^\s'\"\\#;\[\]]+$")
 
 def quote_name(name: str) -> str:
     """A profile or session name as a header word: shlex-quoted when it needs it."""
-    if _SHLEX_SAFE.match(name):
+    if _SHLEX_SAFE.fullmatch(name):
         return name
     import shlex
 

@@ -89,7 +89,7 @@ def replace_file(path: str, data: bytes, mode: int) -> None:
 def _writer_alive(name: str) -> bool:
     """Might the process that named this temp file still be writing it?"""
     pid_text = name[len(TEMP_PREFIX):].split("-", 1)[0]
-    if not pid_text.isdigit():
+    if not (pid_text.isascii() and pid_text.isdigit()):
         return True  # a name from before the pid was part of it: age alone decides
     try:
         os.kill(int(pid_text), 0)

@@ -28,6 +28,7 @@ from typing import Container, Dict, List, Optional, Sequence, Tuple
 from shellsso.configwrite import ConfigFile, Document, names_in_use
 from shellsso.errors import ExitStatus, ShellssoError
 from shellsso.ini import BLANK, COMMENT, HEADER, profile_name, scan
+from shellsso.safety import visible
 
 DEFAULT_TEMPLATE = "{account_name}-{role_name}"
 FIELDS = ("account_name", "account_id", "role_name", "session")
@@ -245,7 +246,8 @@ def format_plan(p: Plan, old: Dict[str, Profile], config: str) -> str:
     lines.append(f"{len(p.added)} to add, {len(p.changed)} to change, {len(p.removed)} to "
                  f"remove, {p.unchanged} unchanged"
                  + (f", {len(p.skipped)} skipped" if p.skipped else ""))
-    return "\n".join(lines)
+    # Old values come from the config file, names from the portal: one terminal-safe line each.
+    return "\n".join(visible(line) for line in lines)
 
 
 # --- the command -----------------------------------------------------------------------------

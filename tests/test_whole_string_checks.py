@@ -12,7 +12,10 @@ from pathlib import Path
 
 from conftest import run_shellsso, write_config, write_token
 
+from shellsso.configure import check_session_name
+from shellsso.emulator.org import Account, Organisation
 from shellsso.regions import is_region_name
+from tests.test_populate import start
 
 
 def test_region_shape_is_a_whole_string() -> None:
@@ -31,3 +34,22 @@ def test_token_expiry_with_unicode_digits_is_no_crash(home: Path) -> None:
     result = run_shellsso("status", "--profile", "dev")
     assert "Traceback" not in result.stderr
     assert "unexpected" not in result.stderr
+
+
+def test_populate_plan_shows_old_values_terminal_safe(home: Path) -> None:
+    """An old value of the block (the config is anyone's text) is shown with `?` for escapes."""
+    for env in start(home, Organisation([Account("111111111111", "ops", "o@example.com",
+                                                 ("Admin",))])):
+        assert env.populate("--yes").returncode == 0
+        text = env.config.read_text()
+        env.config.write_text(text.replace("sso_account_name = ops",
+                                           "sso_account_name = old\x1b[2Jname"))
+        out = env.populate("--dry-run")
+        assert out.returncode == 0, out.stderr
+        assert "\x1b" not in out.stdout
+        assert "sso_account_name: old?[2Jname -> ops" in out.stdout
+
+
+def test_session_name_with_a_trailing_newline_is_refused() -> None:
+    assert check_session_name("corp") is None
+    assert check_session_name("corp\n") is not None
