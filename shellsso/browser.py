@@ -115,12 +115,9 @@ def write_page(url: str) -> str:
     import secrets
 
     from shellsso.files import write_atomic
-    from shellsso.paths import own_cache_dir
-    from shellsso.trust import private_folder
+    from shellsso.paths import check_own_cache
 
-    private_folder(own_cache_dir(), "shellsso cache folder")
-    folder = page_folder()
-    private_folder(folder, "folder of browser pages")
+    folder = check_own_cache(_PAGES, create=True) or page_folder()
     sweep_pages(folder)
     target = html.escape(url, quote=True)
     page = (

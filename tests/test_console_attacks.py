@@ -242,7 +242,7 @@ def test_page_folder_another_user_controls_is_refused(
     monkeypatch.setenv("DISPLAY", ":0")
     result = run_shellsso("console", "--profile", "dev")
     assert one_error_line(result).startswith(
-        f"shellsso: error: refusing folder of browser pages {folder}: it is owned by another "
+        f"shellsso: error: refusing shellsso cache folder {folder}: it is owned by another "
         f"user (uid {OTHER}); ")
     assert list(folder.iterdir()) == []
 
