@@ -162,7 +162,8 @@ def pick(asker: Asker, items: Sequence[T], label: Callable[[T], str],
         if not answer:
             current = items
             continue
-        if answer.isascii() and answer.isdigit() and len(answer) <= 2 and 1 <= int(answer) <= len(shown):
+        if (answer.isascii() and answer.isdigit() and len(answer) <= 2
+                and 1 <= int(answer) <= len(shown)):
             chosen = shown[int(answer) - 1]
             print(f"Using {noun} {label(chosen)}")
             return chosen
