@@ -42,7 +42,7 @@ CONFIG_OPS = {
 }
 CONFIG_CODE = (
     "import sys, time; sys.path[0] = sys.argv[1]; t = time.perf_counter(); "
-    "from shellsso.config import load_config; {op}; "
+    "from shellsso.awsconfig.model import load_config; {op}; "
     "print(time.perf_counter() - t)"
 )
 

@@ -24,8 +24,8 @@ from typing import Dict, List
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from benchmarks.common import START_URL, clean_python, cli_python, make_home  # noqa: E402
-from shellsso.config import SsoTarget  # noqa: E402
-from shellsso.rolecreds import role_cache_key  # noqa: E402
+from shellsso.awsconfig.model import SsoTarget  # noqa: E402
+from shellsso.creds.role_credentials import role_cache_key  # noqa: E402
 
 KEY_ID = "ASIABENCHMARK0000001"
 # `dev` as benchmarks.common.config_text writes it.

@@ -27,7 +27,7 @@ import pexpect  # noqa: E402
 from benchmarks.common import PYTHON, baseline, make_home, table  # noqa: E402
 
 SIZES = (10, 1000, 10000)
-LAUNCH = ("import sys;sys.path[0]=sys.argv.pop(1);import shellsso.use as u;"
+LAUNCH = ("import sys;sys.path[0]=sys.argv.pop(1);import shellsso.shell.awsuse as u;"
           "sys.exit(getattr(u,sys.argv.pop(1))(sys.argv[1:]))")
 FRAME_END = "\x1b[?25h"
 QUERY = "admin eu"
@@ -97,7 +97,7 @@ def one_run(env: Dict[str, str], opens: List[float], keys: List[float],
 
 def in_process_filter_ms(count: int) -> float:
     """The matcher alone: median ms to filter every row by a growing query."""
-    from shellsso.picker import Entry, filter_entries
+    from shellsso.picker.rows import Entry, filter_entries
 
     rows = [Entry(f"team{i // 40:03d}-acct{i // 4:04d}", str(100000000000 + i // 4),
                   f"Team {i // 40}", ROLES[i % 4], REGIONS[(i // 4) % 4]) for i in range(count)]

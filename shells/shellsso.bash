@@ -33,13 +33,13 @@ _SHELLSSO_REGIONS='::REGIONS::'
 _SHELLSSO_STAMP=${XDG_CACHE_HOME:-$HOME/.cache}/shellsso/stamps/$$
 \builtin export _SHELLSSO_STAMP
 
-# Runs an entry point of shellsso.use: FUNCTION SHELL ARGS...
-# -S skips site (most of Python's start-up; shellsso.use brings it back when it
+# Runs an entry point of shellsso.shell.awsuse: FUNCTION SHELL ARGS...
+# -S skips site (most of Python's start-up; shellsso.shell.awsuse brings it back when it
 # needs boto3), -E ignores PYTHON* variables (PYTHONDONTWRITEBYTECODE would make
 # every call recompile shellsso), and sys.path[0], the current folder under -c,
 # becomes the package folder: nothing in the current folder can be imported.
 __shellsso_run() {
-    \command "$_SHELLSSO_PYTHON" -E -S -c 'import sys;sys.path[0]=sys.argv.pop(1);import shellsso.use as u;sys.exit(getattr(u,sys.argv.pop(1))(sys.argv[1:]))' "$_SHELLSSO_PKGDIR" "$@"
+    \command "$_SHELLSSO_PYTHON" -E -S -c 'import sys;sys.path[0]=sys.argv.pop(1);import shellsso.shell.awsuse as u;sys.exit(getattr(u,sys.argv.pop(1))(sys.argv[1:]))' "$_SHELLSSO_PKGDIR" "$@"
 }
 
 # Python parses, checks and quotes; the shell only evaluates what it printed,
@@ -74,7 +74,7 @@ __shellsso_epoch() {
 # Re-reads the token file: another terminal may have logged in, or botocore
 # refreshed the token and rewrote the file. The file is one JSON line (UTC
 # timestamps, as the AWS CLI writes them). Sets _SHELLSSO_EXPIRES to expiresAt,
-# and _SHELLSSO_REFRESH as `shellsso.use` does, by the rule of Token.can_refresh:
+# and _SHELLSSO_REFRESH as `shellsso.shell.awsuse` does, by the rule of Token.can_refresh:
 # an sso-session profile, refreshToken, clientId and clientSecret present, and
 # then registrationExpiresAt (the prompt compares it with the clock), else
 # empty. A missing or unreadable file is no session: expiry 0.

@@ -35,13 +35,13 @@ test -n "$_SHELLSSO_STAMPS"; or set _SHELLSSO_STAMPS $HOME/.cache
 set _SHELLSSO_STAMPS $_SHELLSSO_STAMPS/shellsso/stamps
 set -gx _SHELLSSO_STAMP $_SHELLSSO_STAMPS/$fish_pid
 
-# Runs an entry point of shellsso.use: FUNCTION SHELL ARGS...
-# -S skips site (most of Python's start-up; shellsso.use brings it back when it
+# Runs an entry point of shellsso.shell.awsuse: FUNCTION SHELL ARGS...
+# -S skips site (most of Python's start-up; shellsso.shell.awsuse brings it back when it
 # needs boto3), -E ignores PYTHON* variables (PYTHONDONTWRITEBYTECODE would make
 # every call recompile shellsso), and sys.path[0], the current folder under -c,
 # becomes the package folder: nothing in the current folder can be imported.
 function __shellsso_run
-    command $_SHELLSSO_PYTHON -E -S -c 'import sys;sys.path[0]=sys.argv.pop(1);import shellsso.use as u;sys.exit(getattr(u,sys.argv.pop(1))(sys.argv[1:]))' $_SHELLSSO_PKGDIR $argv
+    command $_SHELLSSO_PYTHON -E -S -c 'import sys;sys.path[0]=sys.argv.pop(1);import shellsso.shell.awsuse as u;sys.exit(getattr(u,sys.argv.pop(1))(sys.argv[1:]))' $_SHELLSSO_PKGDIR $argv
 end
 
 # Python parses, checks and quotes; the shell only evaluates what it printed,
@@ -73,7 +73,7 @@ end
 # Re-reads the token file: another terminal may have logged in, or botocore
 # refreshed the token and rewrote the file (UTC timestamps, as the AWS CLI
 # writes them). Sets _SHELLSSO_EXPIRES to expiresAt, and _SHELLSSO_REFRESH as
-# `shellsso.use` does, by the rule of Token.can_refresh: an sso-session
+# `shellsso.shell.awsuse` does, by the rule of Token.can_refresh: an sso-session
 # profile, refreshToken, clientId and clientSecret present, and then
 # registrationExpiresAt (the prompt compares it with the clock), else empty.
 # A missing or unreadable file is no session: expiry 0.

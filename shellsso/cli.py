@@ -15,7 +15,7 @@ import sys
 from typing import Callable, List, Optional
 
 from shellsso import __version__
-from shellsso.errors import ExitStatus
+from shellsso.core.errors import ExitStatus
 
 EXPORT_FORMATS = ("env", "env-no-export", "fish", "powershell", "json", "process")
 SHELLS = ("bash", "zsh", "fish")
@@ -67,7 +67,7 @@ def _add_login(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
                    help="use the device-code flow even where a browser is available")
     p.add_argument("--force", action="store_true",
                    help="start a new login even when another terminal has just logged in")
-    p.set_defaults(handler=("shellsso.login", "run"))
+    p.set_defaults(handler=("shellsso.sso.login", "run"))
 
 
 def _add_logout(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -84,7 +84,7 @@ def _add_logout(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
                         help="log out of the session this profile uses")
     target.add_argument("--sso-session", metavar="NAME", help="log out of this sso-session")
     target.add_argument("--all", action="store_true", help="log out of every cached session")
-    p.set_defaults(handler=("shellsso.logout", "run"))
+    p.set_defaults(handler=("shellsso.commands.logout", "run"))
 
 
 def _add_status(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -95,7 +95,7 @@ def _add_status(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     )
     _add_profile_option(p, "profile to show (default: the active one)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
-    p.set_defaults(handler=("shellsso.status", "run_status"))
+    p.set_defaults(handler=("shellsso.commands.status", "run_status"))
 
 
 def _add_list(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -105,7 +105,7 @@ def _add_list(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg
         description="List the profiles of the AWS config file, the active one marked.",
     )
     p.add_argument("--json", action="store_true", help="machine-readable output")
-    p.set_defaults(handler=("shellsso.status", "run_list"))
+    p.set_defaults(handler=("shellsso.commands.status", "run_list"))
 
 
 def _add_export(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -120,7 +120,7 @@ def _add_export(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     _add_profile_option(p, "profile (default: the active one)")
     p.add_argument("--format", "-f", choices=EXPORT_FORMATS, default="env",
                    help="output format (default: env)")
-    p.set_defaults(handler=("shellsso.export", "run_export"))
+    p.set_defaults(handler=("shellsso.commands.export", "run_export"))
 
 
 def _add_credential_process(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -133,7 +133,7 @@ def _add_credential_process(sub: argparse._SubParsersAction) -> None:  # type: i
         ),
     )
     p.add_argument("--profile", "-p", metavar="PROFILE", required=True, help="profile to use")
-    p.set_defaults(handler=("shellsso.export", "run_credential_process"))
+    p.set_defaults(handler=("shellsso.commands.export", "run_credential_process"))
 
 
 def _add_doctor(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -153,7 +153,7 @@ def _add_doctor(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
         p, "profile to check (default: AWS_PROFILE, AWS_DEFAULT_PROFILE, 'default')")
     p.add_argument("--json", action="store_true",
                    help="findings as JSON (id, level, message, fix) for scripts")
-    p.set_defaults(handler=("shellsso.doctor", "run"))
+    p.set_defaults(handler=("shellsso.commands.doctor", "run"))
 
 
 def _add_console(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -183,7 +183,7 @@ def _add_console(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
                         "(works with the console's multi-session mode; no federation call)")
     p.add_argument("--duration", type=int, metavar="MINUTES",
                    help="console session length, 15-720 minutes (not for role chains)")
-    p.set_defaults(handler=("shellsso.console", "run"))
+    p.set_defaults(handler=("shellsso.commands.console", "run"))
 
 
 def _add_exec(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -205,7 +205,7 @@ def _add_exec(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg
     p.add_argument("command", nargs=argparse.REMAINDER, metavar="COMMAND [ARG...]",
                    help="the command and its arguments (put -- before a command that "
                         "starts with -)")
-    p.set_defaults(handler=("shellsso.execute", "run"))
+    p.set_defaults(handler=("shellsso.commands.exec", "run"))
 
 
 def _add_configure(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -228,7 +228,7 @@ def _add_configure(sub: argparse._SubParsersAction) -> None:  # type: ignore[typ
                    help="print the login URL (and code) instead of opening a browser")
     p.add_argument("--use-device-code", action="store_true",
                    help="log in with the device code even where a browser is available")
-    p.set_defaults(handler=("shellsso.configure", "run"))
+    p.set_defaults(handler=("shellsso.commands.configure", "run"))
 
 
 def _add_populate(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -264,7 +264,7 @@ def _add_populate(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
                    help="show the changes and write nothing")
     p.add_argument("--yes", "-y", action="store_true",
                    help="write without asking, even on a terminal")
-    p.set_defaults(handler=("shellsso.populate", "run"))
+    p.set_defaults(handler=("shellsso.commands.populate", "run"))
 
 
 def _add_init(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -281,7 +281,7 @@ def _add_init(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg
     )
     p.add_argument("shell", nargs="?", choices=SHELLS,
                    help="shell to print the hook for (default: the one running)")
-    p.set_defaults(handler=("shellsso.init", "run"))
+    p.set_defaults(handler=("shellsso.commands.init", "run"))
 
 
 def _add_emulator(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -313,7 +313,7 @@ def _add_demo(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg
     p.add_argument("--shell", choices=SHELLS, help="shell to start (default: yours)")
     p.add_argument("--script", action="store_true",
                    help="run the tour without a terminal and print what a user would see")
-    p.set_defaults(handler=("shellsso.demo", "run"))
+    p.set_defaults(handler=("shellsso.commands.demo", "run"))
 
 
 def _add_pick(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -333,7 +333,7 @@ def _add_pick(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg
                    help="print the code that switches this shell (bash, zsh, fish) to the choice")
     p.add_argument("--filter", action="store_true",
                    help="no picker: print the names matching the WORDs, best first")
-    p.set_defaults(handler=("shellsso.pick", "run_pick"))
+    p.set_defaults(handler=("shellsso.picker.choose", "run_pick"))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -357,9 +357,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 # Hidden commands used by the shell hooks, dispatched without argparse for speed.
 HIDDEN = {
-    "_use": ("shellsso.use", "main"),
-    "_names": ("shellsso.use", "names_main"),
-    "_preexec": ("shellsso.use", "preexec_main"),
+    "_use": ("shellsso.shell.awsuse", "main"),
+    "_names": ("shellsso.shell.awsuse", "names_main"),
+    "_preexec": ("shellsso.shell.awsuse", "preexec_main"),
 }
 
 
@@ -371,7 +371,7 @@ def _call(spec: tuple, *args: object) -> int:  # type: ignore[type-arg]
 
 def main(argv: Optional[List[str]] = None) -> int:
     """Entry point of the `shellsso` script and `python -m shellsso`."""
-    from shellsso.output import guarded
+    from shellsso.core.output import guarded
 
     args_list = sys.argv[1:] if argv is None else argv
     if args_list and args_list[0] in HIDDEN:

@@ -25,7 +25,7 @@ import shellsso
 START_URL = "https://d-1234567890.awsapps.com/start"
 PKGDIR = str(Path(shellsso.__file__).resolve().parent.parent)
 # What the bash hook runs for `awsuse ARGS` (shells/shellsso.bash).
-USE_CODE = ("import sys;sys.path[0]=sys.argv.pop(1);import shellsso.use as u;"
+USE_CODE = ("import sys;sys.path[0]=sys.argv.pop(1);import shellsso.shell.awsuse as u;"
             "sys.exit(getattr(u,sys.argv.pop(1))(sys.argv[1:]))")
 KINDS = ("login", "refresh", "role")
 

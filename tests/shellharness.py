@@ -182,7 +182,7 @@ class ShellSession:
 
     def quote(self, value: str) -> str:
         """`value` as one word of this shell (shellsso's quoting, checked in test_use)."""
-        from shellsso.shells import get
+        from shellsso.shell.syntax import get
 
         return get(self.dialect.name).quote(value)
 

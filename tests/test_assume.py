@@ -148,8 +148,8 @@ def test_chain_dev_role1_role2(roles: AwsEnv, sts: Sts) -> None:
 def test_cache_key_is_botocores(roles: AwsEnv) -> None:
     from botocore.credentials import AssumeRoleCredentialFetcher
 
-    from shellsso.assume import assume_cache_key, assume_role_kwargs
-    from shellsso.config import load_config
+    from shellsso.awsconfig.model import load_config
+    from shellsso.creds.assume import assume_cache_key, assume_role_kwargs
 
     config = load_config()
     for profile in ("role1", "role2", "mfa"):

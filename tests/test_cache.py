@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from shellsso.config import SsoTarget
-from shellsso.files import read_json, write_json
-from shellsso.timeutil import format_isoformat, format_timestamp, parse_timestamp
-from shellsso.tokencache import (
+from shellsso.awsconfig.model import SsoTarget
+from shellsso.core.clock import format_isoformat, format_timestamp, parse_timestamp
+from shellsso.core.files import read_json, write_json
+from shellsso.sso.token_cache import (
     Registration,
     Token,
     load_registration,
@@ -138,7 +138,7 @@ def test_a_corrupt_token_is_reported_once_per_command(aws_env: AwsEnv) -> None:
 
 
 def test_the_session_lock_leaves_the_aws_cli_folder_alone(home: Path) -> None:
-    from shellsso.tokencache import session_lock
+    from shellsso.sso.token_cache import session_lock
 
     with session_lock(CORP):
         pass

@@ -105,11 +105,12 @@ def refusal(planted: Planted, prog: str) -> str:
 
 def index_names() -> List[str]:
     """Where the config index and the picker's rows of this HOME live (file names)."""
-    from shellsso import configindex, paths
-    from shellsso.pickcache import cache_path
+    from shellsso.awsconfig import index as config_index
+    from shellsso.core import paths
+    from shellsso.picker.row_cache import cache_path
 
     sources = (paths.config_file(), paths.credentials_file())
-    return [os.path.basename(configindex.index_path(paths.own_cache_dir(), sources)),
+    return [os.path.basename(config_index.index_path(paths.own_cache_dir(), sources)),
             os.path.basename(cache_path(*sources))]
 
 
@@ -137,9 +138,9 @@ def test_awsuse_writes_nothing_through_planted_links(planted: Planted) -> None:
 
 def test_planted_picker_rows_and_history_are_not_read(planted: Planted) -> None:
     """A planted row cache once showed `prod` as a sandbox, and history reordered the picker."""
-    from shellsso import paths
-    from shellsso.configindex import source_identity
-    from shellsso.pickcache import VERSION
+    from shellsso.awsconfig.index import source_identity
+    from shellsso.core import paths
+    from shellsso.picker.row_cache import VERSION
 
     _, rows = index_names()
     signature = (source_identity(paths.config_file()),

@@ -43,7 +43,6 @@ def test_unknown_command_is_a_usage_error(home: Path) -> None:
 
 def test_version(home: Path) -> None:
     from shellsso import __version__
-
     assert run_shellsso("--version").stdout.strip() == f"shellsso {__version__}"
 
 

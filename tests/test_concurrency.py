@@ -9,8 +9,8 @@ import sys
 import time
 from pathlib import Path
 
-from shellsso import tokencache
-from shellsso.tokencache import Token
+from shellsso.sso import token_cache
+from shellsso.sso.token_cache import Token
 from tests.conftest import START_URL, AwsEnv, write_token
 from tests.test_login import Cli, read_token
 from tests.test_session import cli_style_login, target
@@ -50,11 +50,11 @@ def test_twenty_terminals_make_one_login(aws_env: AwsEnv, tmp_path: Path) -> Non
 
 def test_a_waiting_login_uses_the_token_another_terminal_wrote(aws_env: AwsEnv) -> None:
     t = target()
-    with tokencache.login_lock(t):
+    with token_cache.login_lock(t):
         cli = Cli("login", "--profile", "prod")
         cli.wait_for(r"^Waiting for the login to SSO session 'corp' running in another "
                      r"terminal\.\.\.$")
-        tokencache.save_token(t, Token(START_URL, "us-east-1", "from-the-other-terminal",
+        token_cache.save_token(t, Token(START_URL, "us-east-1", "from-the-other-terminal",
                                        time.time() + 3600))
     assert cli.finish() == 0, cli.stderr
     assert cli.stderr.splitlines()[-1].startswith(
@@ -66,10 +66,10 @@ def test_a_waiting_login_uses_the_token_another_terminal_wrote(aws_env: AwsEnv) 
 
 def test_force_logs_in_even_after_waiting(aws_env: AwsEnv) -> None:
     t = target()
-    with tokencache.login_lock(t):
+    with token_cache.login_lock(t):
         cli = Cli("login", "--profile", "prod", "--force")
         cli.wait_for(r"^Waiting for the login")
-        tokencache.save_token(t, Token(START_URL, "us-east-1", "from-the-other-terminal",
+        token_cache.save_token(t, Token(START_URL, "us-east-1", "from-the-other-terminal",
                                        time.time() + 3600))
     assert cli.finish() == 0, cli.stderr
     assert "Logged in to SSO session 'corp'" in cli.stderr
@@ -90,7 +90,7 @@ def test_a_login_with_a_valid_token_still_logs_in(aws_env: AwsEnv) -> None:
 def test_ten_processes_refresh_once(aws_env: AwsEnv) -> None:
     real = cli_style_login(aws_env)
     write_token(aws_env.home, "corp", 120, **real)
-    code = ("from shellsso import session; from shellsso.config import load_config;"
+    code = ("from shellsso.sso import session; from shellsso.awsconfig.model import load_config;"
             "print(session.get_token(load_config().sso_target('dev')).access_token)")
     procs = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True, env=dict(os.environ))
@@ -107,12 +107,12 @@ def test_a_login_while_the_user_was_asked_is_used(aws_env: AwsEnv) -> None:
     """ensure_token asks; meanwhile another terminal logs in; 'yes' then starts no flow."""
     import pexpect
 
-    code = ("from shellsso import session; from shellsso.config import load_config;"
+    code = ("from shellsso.sso import session; from shellsso.awsconfig.model import load_config;"
             "print('TOKEN', session.ensure_token(load_config().sso_target('dev')).access_token)")
     child = pexpect.spawn(sys.executable, ["-c", code], env=dict(os.environ), encoding="utf-8",
                           timeout=20)
     child.expect_exact("Log in to SSO session 'corp' now? [Y/n] ")
-    tokencache.save_token(target(), Token(START_URL, "us-east-1", "written-meanwhile",
+    token_cache.save_token(target(), Token(START_URL, "us-east-1", "written-meanwhile",
                                           time.time() + 3600))
     child.sendline("y")
     child.expect_exact("Another terminal just logged in to SSO session 'corp'")

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from shellsso.config import AwsConfig, build_maps, load_config, parse_ini
-from shellsso.errors import ConfigError, ProfileNotFound
+from shellsso.awsconfig.model import AwsConfig, build_maps, load_config, parse_ini
+from shellsso.core.errors import ConfigError, ProfileNotFound
 from tests.conftest import DEMO_CONFIG, sha1, write_config
 
 SAMPLES = [

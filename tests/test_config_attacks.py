@@ -164,8 +164,8 @@ def test_configure_never_suggests_nor_takes_a_name_of_the_credentials_file(home:
 
 def test_no_writer_can_add_a_profile_the_credentials_file_has(home: Path) -> None:
     """The rule lives in the writer: a future command that forgets it is refused too."""
-    script = ("import sys\nfrom shellsso.output import guarded\n"
-              "from shellsso.configwrite import ConfigFile\n"
+    script = ("import sys\nfrom shellsso.core.output import guarded\n"
+              "from shellsso.awsconfig.edit import ConfigFile\n"
               "sys.exit(guarded(lambda: ConfigFile().update(lambda d: d.set_keys("
               "'profile work', {'sso_session': 'corp'})) and 0, False, ''))")
     config = write_config(home, SESSION)
@@ -405,7 +405,7 @@ def test_configure_refuses_an_unsafe_folder_before_any_question(home: Path,
 
 def test_many_accounts_names_in_both_files(home: Path) -> None:
     """populate over a bigger organisation with credentials sections that clash and not."""
-    from shellsso.populate import DEFAULT_TEMPLATE, make_name
+    from shellsso.commands.populate import DEFAULT_TEMPLATE, make_name
 
     org = generate(40, 2)
     names = [make_name(DEFAULT_TEMPLATE, "corp", a.account_id, a.name, a.roles[0])

@@ -18,9 +18,9 @@ from botocore.exceptions import ConfigParseError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from shellsso.config import build_maps
-from shellsso.errors import ConfigError
-from shellsso.ini import parse_ini, profile_name, split_lines
+from shellsso.awsconfig.ini import parse_ini, profile_name, split_lines
+from shellsso.awsconfig.model import build_maps
+from shellsso.core.errors import ConfigError
 
 UTF8 = locale.getpreferredencoding(False).lower().replace("-", "") == "utf8"
 # Spaces that Python counts as whitespace, and characters str.splitlines splits on.
@@ -292,8 +292,8 @@ def _expect_unchanged(before: Dict[str, Any], after: Dict[str, Any], targets: se
 def _check_edit(text: str, edit: Any, folder: Path) -> Optional[Tuple[Any, Any, Any]]:
     """Apply `edit` to a Document of `text`: (botocore before, after, edit's result), or None
     when the writer refused. An edit the writer accepts must give a file botocore reads."""
-    from shellsso.configwrite import Document, check_parses
-    from shellsso.errors import ShellssoError
+    from shellsso.awsconfig.edit import Document, check_parses
+    from shellsso.core.errors import ShellssoError
 
     before = _botocore_view(text, folder)
     assert before is not None
@@ -316,9 +316,9 @@ def check_edits(text: str, data: Any) -> None:
     """Set keys in a profile, add a profile, replace the populate block: each must leave
     botocore's view of every other section as it was, and the targeted one exactly as
     written (with what [DEFAULT] gives every section)."""
-    from shellsso.configwrite import check_parses, names_in_use, profile_header
-    from shellsso.errors import ShellssoError
-    from shellsso.populate import block_profiles, find_block, render_block
+    from shellsso.awsconfig.edit import check_parses, names_in_use, profile_header
+    from shellsso.commands.populate import block_profiles, find_block, render_block
+    from shellsso.core.errors import ShellssoError
 
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from shellsso import configindex
-from shellsso.config import load_config
-from shellsso.errors import ConfigError
+from shellsso.awsconfig import index as config_index
+from shellsso.awsconfig.model import load_config
+from shellsso.core.errors import ConfigError
 from tests.conftest import DEMO_CONFIG, run_shellsso, write_config
 
 OTHER_UID = 54321
@@ -53,13 +53,13 @@ def test_one_profile_is_read_without_the_others(home: Path) -> None:
     assert load_config().names()[-1] == "p2999"  # builds the index
     config = load_config()
     calls = []
-    original = configindex.Index.everything
+    original = config_index.Index.everything
 
-    def counting(self: configindex.Index) -> object:
+    def counting(self: config_index.Index) -> object:
         calls.append(1)
         return original(self)
 
-    configindex.Index.everything = counting  # type: ignore[method-assign,assignment]
+    config_index.Index.everything = counting  # type: ignore[method-assign,assignment]
     try:
         assert config.get("p1234") == {"region": "r1234"}
         target = config.sso_target("dev")
@@ -68,7 +68,7 @@ def test_one_profile_is_read_without_the_others(home: Path) -> None:
         assert calls == []
         assert len(config.names()) == 3005 and calls == [1]
     finally:
-        configindex.Index.everything = original  # type: ignore[method-assign]
+        config_index.Index.everything = original  # type: ignore[method-assign]
 
 
 def _plant(home: Path, profiles: dict, sessions: dict) -> Path:  # type: ignore[type-arg]
@@ -77,10 +77,10 @@ def _plant(home: Path, profiles: dict, sessions: dict) -> Path:  # type: ignore[
     credentials_path = str(home / ".aws" / "credentials")
     folder = home / ".cache" / "shellsso"
     folder.mkdir(parents=True, exist_ok=True)
-    path = Path(configindex.index_path(str(folder), (config_path, credentials_path)))
-    sources = (configindex.source_identity(config_path),
-               configindex.source_identity(credentials_path))
-    path.write_bytes(configindex.build(sources, profiles, sessions))
+    path = Path(config_index.index_path(str(folder), (config_path, credentials_path)))
+    sources = (config_index.source_identity(config_path),
+               config_index.source_identity(credentials_path))
+    path.write_bytes(config_index.build(sources, profiles, sessions))
     path.chmod(0o600)
     return path
 
@@ -104,8 +104,8 @@ def test_an_index_others_can_write_is_ignored(home: Path, how: str) -> None:
         os.chown(index, OTHER_UID, OTHER_UID)
     assert dict(load_config().get("p")) == {"region": "r"}
     if how.startswith("folder"):  # nothing written into a folder someone else controls
-        assert index.read_bytes() == configindex.build(
-            (configindex.source_identity(str(home / ".aws" / "config")), None), PLANTED, {})
+        assert index.read_bytes() == config_index.build(
+            (config_index.source_identity(str(home / ".aws" / "config")), None), PLANTED, {})
 
 
 def test_a_planted_index_never_runs_a_credential_process(home: Path) -> None:

@@ -298,13 +298,13 @@ def test_ctrl_c_during_the_login_leaves_config_and_token_cache(
     ("not a url", None),
 ])
 def test_start_url_check(typed: str, stored: str) -> None:
-    from shellsso.configure import check_start_url
+    from shellsso.commands.configure import check_start_url
 
     assert check_start_url(typed)[0] == stored
 
 
 def test_region_from_a_portal_host() -> None:
-    from shellsso.configure import aws_owned, region_of_url
+    from shellsso.commands.configure import aws_owned, region_of_url
 
     assert region_of_url("https://ssoins-1.portal.eu-west-1.app.aws/") == "eu-west-1"
     assert region_of_url("https://d-1.awsapps.com/start") is None

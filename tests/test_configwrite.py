@@ -12,8 +12,8 @@ from typing import Iterator, List, Tuple
 
 import pytest
 
-from shellsso.configwrite import ConfigFile, Document, profile_header
-from shellsso.errors import ConfigError, ShellssoError
+from shellsso.awsconfig.edit import ConfigFile, Document, profile_header
+from shellsso.core.errors import ConfigError, ShellssoError
 from tests.conftest import write_config
 
 
@@ -175,8 +175,8 @@ def test_changed_meanwhile_is_refused(home: Path) -> None:
 def test_read_only_folder_is_one_line_and_nothing_written(home: Path) -> None:
     config = write_config(home, ORIGINAL)
     with read_only(config.parent) as (prefix, reason):
-        script = ("import sys\nfrom shellsso.output import guarded\n"
-                  "from shellsso.configwrite import ConfigFile\n"
+        script = ("import sys\nfrom shellsso.core.output import guarded\n"
+                  "from shellsso.awsconfig.edit import ConfigFile\n"
                   "sys.exit(guarded(lambda: ConfigFile().update(lambda d: d.set_keys("
                   "'default', {'region': 'x'})) and 0, False, ''))")
         out = subprocess.run([*prefix, sys.executable, "-c", script], capture_output=True,

@@ -20,7 +20,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
-from shellsso import consoleurl
+from shellsso.creds import console_urls
 from shellsso.emulator.browser import page_target
 from tests.conftest import DEMO_CONFIG, START_URL, AwsEnv, run_shellsso, write_config
 from tests.test_rolecreds import emulator_login, one_error_line, write_cli_role_cache
@@ -138,10 +138,10 @@ def test_destination_kept_and_checked(console_env: AwsEnv) -> None:
     ],
 )
 def test_partitions_and_regions(region: str, signin: str, home: str, s3: str) -> None:
-    assert consoleurl.signin_url(region) == signin
-    assert consoleurl.console_home(region) == home
-    assert consoleurl.service_url("s3", region) == s3
-    assert consoleurl.check_destination(home, region) == home
+    assert console_urls.signin_url(region) == signin
+    assert console_urls.console_home(region) == home
+    assert console_urls.service_url("s3", region) == s3
+    assert console_urls.check_destination(home, region) == home
 
 
 def test_region_flag_and_partition_through_the_cli(console_env: AwsEnv) -> None:
@@ -326,7 +326,7 @@ def test_help_names_every_option() -> None:
 
 
 def test_emulator_banner_and_demo_point_console_at_the_emulator(home: Path) -> None:
-    from shellsso.demo import demo_env
+    from shellsso.commands.demo import demo_env
     from shellsso.emulator.cli import banner
 
     url = "http://127.0.0.1:4321"

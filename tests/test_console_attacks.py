@@ -203,14 +203,13 @@ def test_another_user_never_sees_the_signin_token(
 def test_signin_page_is_removed_and_leftovers_swept(
     console_env: AwsEnv, tmp_path: Path, monkeypatch: pytest.MonkeyPatch  # noqa: F811
 ) -> None:
-    from shellsso import browser
-
+    from shellsso.sso import browser
     # The helper that opens the browser removes the page after its lifetime.
     page = Path(browser.write_page("https://signin.aws.amazon.com/federation?SigninToken=t"))
     assert mode(page) == 0o600 and mode(page.parent) == 0o700
     assert "SigninToken=t" in page.read_text()
     helper = subprocess.run(
-        [sys.executable, "-c", "import sys; from shellsso.browser import helper; "
+        [sys.executable, "-c", "import sys; from shellsso.sso.browser import helper; "
          "helper(sys.argv[1:])", page.as_uri(), str(page), "0.2"],
         env=dict(os.environ, BROWSER="true %s"), timeout=30)
     assert helper.returncode == 0
@@ -231,8 +230,7 @@ def test_signin_page_is_removed_and_leftovers_swept(
 def test_page_folder_another_user_controls_is_refused(
     console_env: AwsEnv, monkeypatch: pytest.MonkeyPatch  # noqa: F811
 ) -> None:
-    from shellsso import browser
-
+    from shellsso.sso import browser
     need_root()
     folder = Path(browser.page_folder())
     folder.mkdir(parents=True)
@@ -318,9 +316,8 @@ def test_hostile_destination_is_refused(
     ],
 )
 def test_console_destinations_of_each_partition_pass(destination: str, region: str) -> None:
-    from shellsso import consoleurl
-
-    assert consoleurl.check_destination(destination, region) == destination
+    from shellsso.creds import console_urls
+    assert console_urls.check_destination(destination, region) == destination
 
 
 # --- a sign-in endpoint that never answers ---------------------------------------------------

@@ -107,7 +107,7 @@ def test_script_tour(shell: str, demo_env: Dict[str, str], home: Path) -> None:
 def test_demo_points_aws_at_the_emulator_and_other_apis_fail_at_once(tmp_path: Path) -> None:
     """In the demo, STS is the emulator's, and `aws s3 ls` (here: boto3's list_buckets,
     with the demo's environment) is one clear error at once, not a long wait."""
-    from shellsso.demo import CALLER_STEP, SCRIPT_STEPS, demo_env, tour_steps
+    from shellsso.commands.demo import CALLER_STEP, SCRIPT_STEPS, demo_env, tour_steps
     from shellsso.emulator import Emulator
 
     with Emulator() as emu:
@@ -133,7 +133,7 @@ def test_demo_points_aws_at_the_emulator_and_other_apis_fail_at_once(tmp_path: P
 
 def test_script_step_failure_is_one_clear_line(tmp_path: Path) -> None:
     """The step runner stops at the first failing step and names it."""
-    from shellsso.demo import script_argv, script_text
+    from shellsso.commands.demo import script_argv, script_text
 
     for shell in SHELLS:
         executable = shutil.which(shell)
@@ -155,7 +155,7 @@ def test_script_step_failure_is_one_clear_line(tmp_path: Path) -> None:
 def test_script_completion_step_without_candidates_stops_the_tour(tmp_path: Path) -> None:
     """A TAB step that completes nothing (here: no completion for the command at all)
     fails like any other step, instead of printing an empty line."""
-    from shellsso.demo import script_argv, script_text
+    from shellsso.commands.demo import script_argv, script_text
 
     for shell in SHELLS:
         executable = shutil.which(shell)

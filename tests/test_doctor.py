@@ -483,8 +483,8 @@ def test_endpoint_that_is_not_a_url(healthy: AwsEnv, monkeypatch: pytest.MonkeyP
 
 
 def test_corrupt_role_credential_cache(healthy: AwsEnv) -> None:
-    from shellsso.config import SsoTarget
-    from shellsso.rolecreds import role_cache_key
+    from shellsso.awsconfig.model import SsoTarget
+    from shellsso.creds.role_credentials import role_cache_key
 
     dev = SsoTarget("dev", "corp", START_URL, "us-east-1", None, "111111111111",
                     "AdministratorAccess")
@@ -582,7 +582,7 @@ def test_hanging_aws_cli_does_not_hang_the_doctor(healthy: AwsEnv, tools: Path) 
 
 
 def test_version_parser() -> None:
-    from shellsso.doctornet import parse_aws_version
+    from shellsso.doctor.network import parse_aws_version
 
     assert parse_aws_version(AWS_V2) == (2, 36, 7)
     assert parse_aws_version("aws-cli/1.18.69 Python/2.7") == (1, 18, 69)
@@ -681,8 +681,8 @@ def test_never_a_traceback(aws_env: AwsEnv, tools: Path, name: str, setup: str) 
 
 
 def test_a_check_that_breaks_is_one_more_finding(home: Path) -> None:
-    from shellsso.doctor import diagnose
-    from shellsso.finding import Context, Finding
+    from shellsso.commands.doctor import diagnose
+    from shellsso.doctor.findings import Context, Finding
 
     def check_boom(ctx: Context) -> List[Finding]:
         raise ValueError("planted-access-token")

@@ -154,7 +154,7 @@ def test_role_pages_that_repeat_stop_every_listing(forty: Org) -> None:
 
 
 def test_ever_new_page_tokens_stop_at_the_cap_with_one_line(empty: Org) -> None:
-    from shellsso.portal import MAX_PAGES
+    from shellsso.sso.portal import MAX_PAGES
 
     numbers = itertools.count()
 

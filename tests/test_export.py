@@ -20,8 +20,8 @@ from typing import List
 
 import pytest
 
-from shellsso.exportfmt import FORMATS, format_credentials
-from shellsso.rolecreds import Credentials
+from shellsso.creds.role_credentials import Credentials
+from shellsso.shell.exports import FORMATS, format_credentials
 from tests.conftest import DEMO_CONFIG, AwsEnv, in_ci, run_shellsso, write_config
 from tests.test_rolecreds import emulator_login, one_error_line, write_cli_role_cache
 
@@ -104,13 +104,13 @@ def test_static_keys_leave_out_token_and_expiration() -> None:
 
 
 def test_powershell_escaping() -> None:
-    from shellsso.exportfmt import quote_powershell
+    from shellsso.shell.exports import quote_powershell
 
     assert quote_powershell('a"b$c`d\u201ce') == '"a`"b`$c``d`\u201ce"'
 
 
 def test_nul_byte_is_refused() -> None:
-    from shellsso.errors import ShellssoError
+    from shellsso.core.errors import ShellssoError
 
     for fmt in ("env", "fish", "powershell"):
         with pytest.raises(ShellssoError, match="NUL"):
@@ -119,7 +119,7 @@ def test_nul_byte_is_refused() -> None:
 
 @pytest.mark.parametrize("value", REFUSED_VALUES)
 def test_credentials_outside_printable_ascii_are_refused_naming_the_field(value: str) -> None:
-    from shellsso.errors import ShellssoError
+    from shellsso.core.errors import ShellssoError
 
     for fmt in ("env", "env-no-export", "fish", "powershell"):
         creds = Credentials("ASIAEXAMPLEKEY000001", "secret", "tok" + value, EXPIRES)
@@ -130,7 +130,7 @@ def test_credentials_outside_printable_ascii_are_refused_naming_the_field(value:
 
 
 def test_unknown_format_is_an_error() -> None:
-    from shellsso.errors import ShellssoError
+    from shellsso.core.errors import ShellssoError
 
     with pytest.raises(ShellssoError, match="unknown format"):
         format_credentials(PLAIN, "yaml")
@@ -316,7 +316,7 @@ def test_expired_process_credentials_are_refetched(aws_env: AwsEnv) -> None:
     result = run_shellsso("credential-process", "--profile", "dev")
     doc = json.loads(result.stdout)
     assert doc["AccessKeyId"] != "ASIACLIWROTETHIS0001"
-    from shellsso.timeutil import parse_timestamp
+    from shellsso.core.clock import parse_timestamp
 
     expiration = parse_timestamp(doc["Expiration"])
     assert expiration is not None and expiration - time.time() > 15 * 60

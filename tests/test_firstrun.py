@@ -87,7 +87,7 @@ def test_awsuse_messages_say_awsuse(home: Path) -> None:
 
 
 def test_awsuse_warns_on_a_region_aws_does_not_have(home: Path) -> None:
-    from shellsso.regions import REGIONS, botocore_regions
+    from shellsso.awsconfig.regions import REGIONS, botocore_regions
 
     write_config(home)
     write_token(home, "corp", 3600)

@@ -19,7 +19,7 @@ from conftest import AwsEnv, run_shellsso, write_config, write_token
 from shellharness import ShellSession
 from test_rolecreds import FMT, emulator_login, role_cache_file
 
-from shellsso.safety import value_problem
+from shellsso.core.safety import value_problem
 
 SHELLS = ["bash", "zsh", "fish"]
 
@@ -188,7 +188,7 @@ def _never() -> dict[str, str]:
 
 
 def test_error_text_from_botocore_never_shows_the_token() -> None:
-    from shellsso.safety import hide
+    from shellsso.core.safety import hide
 
     said = "Invalid header value b'abc\\ndef'"
     assert hide(said, "abc\ndef") == "Invalid header value b'<hidden>'"

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from conftest import in_ci, run_shellsso
 
-from shellsso import init, shells
+from shellsso.commands import init
+from shellsso.shell import syntax
 
 LINTERS = {
     "bash": ["shellcheck", "-s", "bash"],
@@ -27,12 +28,12 @@ def need(tool: str) -> None:
         pytest.skip(f"{tool} is not installed")
 
 
-@pytest.mark.parametrize("shell", list(shells.SHELLS))
+@pytest.mark.parametrize("shell", list(syntax.SHELLS))
 def test_init_prints_a_hook_that_its_linter_accepts(shell: str, tmp_path: Path) -> None:
     result = run_shellsso("init", shell)
     assert result.returncode == 0, result.stderr
     assert "'::" not in result.stdout  # every placeholder filled
-    assert shells.get(shell).quote(sys.executable) in result.stdout
+    assert syntax.get(shell).quote(sys.executable) in result.stdout
     assert "awsuse" in result.stdout and "shellsso_prompt_info" in result.stdout
     need(LINTERS[shell][0])
     hook = tmp_path / f"hook.{shell}"
@@ -41,11 +42,11 @@ def test_init_prints_a_hook_that_its_linter_accepts(shell: str, tmp_path: Path) 
     assert (lint.returncode, lint.stdout + lint.stderr) == (0, "")
 
 
-@pytest.mark.parametrize("shell", list(shells.SHELLS))
+@pytest.mark.parametrize("shell", list(syntax.SHELLS))
 def test_hook_files_lint_clean_as_shipped(shell: str) -> None:
     """The files in shells/ themselves (placeholders and all) pass the linters too."""
     need(LINTERS[shell][0])
-    path = Path(__file__).parent.parent / "shells" / shells.get(shell).hook_file
+    path = Path(__file__).parent.parent / "shells" / syntax.get(shell).hook_file
     lint = subprocess.run([*LINTERS[shell], str(path)], capture_output=True, text=True)
     assert (lint.returncode, lint.stdout + lint.stderr) == (0, "")
 

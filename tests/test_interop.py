@@ -13,8 +13,8 @@ import sys
 import time
 from typing import Any, Dict
 
-from shellsso import session, tokencache
-from shellsso.timeutil import parse_timestamp
+from shellsso.core.clock import parse_timestamp
+from shellsso.sso import session, token_cache
 from tests.conftest import AwsEnv, run_shellsso, write_token
 from tests.test_login import TOKEN_FIELDS, read_token
 from tests.test_session import cli_style_login, target
@@ -51,9 +51,9 @@ def test_botocore_uses_the_token_shellsso_wrote(aws_env: AwsEnv) -> None:
 def test_botocore_refreshes_a_token_shellsso_wrote(aws_env: AwsEnv) -> None:
     assert run_shellsso("login", "--profile", "dev").returncode == 0
     t = target()
-    token = tokencache.load_token(t)
+    token = token_cache.load_token(t)
     assert token is not None
-    tokencache.save_token(t, token.replace(expires_at=float(int(time.time() + 300))))
+    token_cache.save_token(t, token.replace(expires_at=float(int(time.time() + 300))))
     creates = aws_env.counters()["CreateToken"]
     assert botocore_credentials(aws_env, "staging") == {"method": "sso", "prefix": "ASIA"}
     after = read_token(aws_env.home)

@@ -20,7 +20,7 @@ SECRET = "s3cr3t-token-value"
 
 def killed_write(path: Path) -> Path:
     """Run write_json in a child that is SIGKILLed between the temp file and the rename."""
-    code = ("import os, signal, sys; from shellsso import files;"
+    code = ("import os, signal, sys; from shellsso.core import files;"
             "os.fsync = lambda fd: os.kill(os.getpid(), signal.SIGKILL);"
             f"files.write_json(sys.argv[1], {{'accessToken': {SECRET!r}}})")
     done = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True)
@@ -61,8 +61,7 @@ def test_the_next_write_removes_what_a_killed_one_left_in_both_folders(
 
 
 def test_a_write_in_progress_is_left_alone_until_it_is_a_minute_old(home: Path) -> None:
-    from shellsso import files
-
+    from shellsso.core import files
     folder = home / ".aws" / "cli" / "cache"
     folder.mkdir(parents=True)
     live = folder / f".shellsso-{os.getppid()}-abcdefgh.tmp"  # a running writer

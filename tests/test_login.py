@@ -418,8 +418,8 @@ def test_pkce_verifier_and_challenge() -> None:
     import base64
     import hashlib
 
-    from shellsso import pkce
     from shellsso.emulator.oidc import pkce_challenge
+    from shellsso.sso import pkce
 
     verifiers = {pkce.make_verifier() for _ in range(50)}
     assert len(verifiers) == 50
@@ -432,8 +432,7 @@ def test_pkce_verifier_and_challenge() -> None:
 
 
 def test_authorize_url_matches_the_cli() -> None:
-    from shellsso import pkce
-
+    from shellsso.sso import pkce
     url = pkce.authorize_url("https://oidc.us-east-1.amazonaws.com/", "cid",
                              "http://127.0.0.1:34535/oauth/callback", "s-1",
                              ["sso:account:access", "codewhisperer:completions"], "ch_al-lenge")
@@ -445,8 +444,7 @@ def test_authorize_url_matches_the_cli() -> None:
 
 
 def test_loopback_takes_only_this_logins_answer() -> None:
-    from shellsso import pkce
-
+    from shellsso.sso import pkce
     def status(url: str) -> int:
         try:
             with urllib.request.urlopen(url) as page:
@@ -483,14 +481,14 @@ def test_loopback_takes_only_this_logins_answer() -> None:
     ],
 )
 def test_headless_detection(env: Dict[str, str], platform: str, headless: bool) -> None:
-    from shellsso.browser import is_headless
+    from shellsso.sso.browser import is_headless
 
     assert is_headless(env, platform) is headless
 
 
 def test_registration_parameters() -> None:
-    from shellsso import oidc
-    from shellsso.config import SsoTarget
+    from shellsso.awsconfig.model import SsoTarget
+    from shellsso.sso import oidc
 
     scoped = SsoTarget("dev", "corp", START_URL, "us-east-1", ("a:b", "c:d"), None, None)
     unscoped = SsoTarget("dev", "corp", START_URL, "us-east-1", None, None, None)

@@ -153,6 +153,6 @@ def test_hostile_verification_urls_are_shown_safely_and_not_opened(
     ],
 )
 def test_every_opened_url_passes_one_check(url: str, problem: str) -> None:
-    from shellsso.browser import url_problem
+    from shellsso.sso.browser import url_problem
 
     assert url_problem(url) == problem

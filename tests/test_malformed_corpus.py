@@ -634,7 +634,7 @@ def _argv(command: str, profile: str, pkgdir: str) -> List[str]:
     if args[0] == "_use" and profile.startswith("-"):  # `awsuse -- -rf`, as a user must
         args.insert(args.index(profile), "--")
     if args[0] == "_use":  # exactly as the hooks run it: -E -S, the package folder first
-        code = ("import sys;sys.path[0]=sys.argv.pop(1);import shellsso.use as u;"
+        code = ("import sys;sys.path[0]=sys.argv.pop(1);import shellsso.shell.awsuse as u;"
                 "sys.exit(u.main(sys.argv[1:]))")
         return [sys.executable, "-E", "-S", "-c", code, pkgdir, *args[1:]]
     return [sys.executable, "-m", "shellsso", *args]

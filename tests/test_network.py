@@ -17,7 +17,8 @@ from typing import Dict, Iterator, List, Optional
 
 import pytest
 
-from shellsso import session, tokencache
+from shellsso.core import timeouts
+from shellsso.sso import session, token_cache
 from tests import killtrials
 from tests.conftest import AwsEnv, write_config, write_token
 from tests.test_login import Cli
@@ -240,7 +241,7 @@ def test_thirty_shells_refresh_a_short_lived_token_once(short_lived: AwsEnv) -> 
     expiries = {re.search(r"_SHELLSSO_EXPIRES='?(\d+)", out).group(1)  # type: ignore[union-attr]
                 for out, _ in outputs}
     assert len(expiries) == 1
-    token = tokencache.load_token(target())
+    token = token_cache.load_token(target())
     assert token is not None and 200 < token.remaining() <= 300
 
 
@@ -270,12 +271,11 @@ aws_secret_access_key = selfie-secret
 def test_a_second_login_gives_up_after_its_bound(
         aws_env: AwsEnv, monkeypatch: pytest.MonkeyPatch) -> None:
     """The bound is 11 minutes (longer than any browser wait); shortened here."""
-    from shellsso import netconf
-    from shellsso.errors import ShellssoError
+    from shellsso.core.errors import ShellssoError
 
-    monkeypatch.setattr(netconf, "LOGIN_WAIT", 0.3)
-    with tokencache.login_lock(target()), pytest.raises(ShellssoError) as caught, \
-            tokencache.login_lock(target()):
+    monkeypatch.setattr(timeouts, "LOGIN_WAIT", 0.3)
+    with token_cache.login_lock(target()), pytest.raises(ShellssoError) as caught, \
+            token_cache.login_lock(target()):
         pass
     assert caught.value.message == (
         "gave up after 0.3 s waiting for the login to SSO session 'corp' running in another "

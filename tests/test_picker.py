@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 from conftest import DEMO_CONFIG, run_shellsso, write_config
 
-from shellsso import history
-from shellsso.config import load_config
-from shellsso.errors import ShellssoError
-from shellsso.picker import Entry, Filter, entries, entry_for, filter_entries, ordered
-from shellsso.pickerui import CANCEL, INTERRUPT, Layout, Screen, fit, pad
-from shellsso.safety import visible
-from shellsso.use import parse_args
+from shellsso.awsconfig.model import load_config
+from shellsso.core.errors import ShellssoError
+from shellsso.core.safety import visible
+from shellsso.picker import history
+from shellsso.picker.rows import Entry, Filter, entries, entry_for, filter_entries, ordered
+from shellsso.picker.tui import CANCEL, INTERRUPT, Layout, Screen, fit, pad
+from shellsso.shell.awsuse import parse_args
 
 ROWS = [
     Entry("prod-admin", "333333333333", "Production", "AdministratorAccess", "us-east-1"),
@@ -241,8 +241,8 @@ def test_awsuse_i_refuses(args: list[str]) -> None:
 
 
 def test_rows_cache_follows_the_config(home: Path) -> None:
-    from shellsso.paths import config_file, credentials_file
-    from shellsso.pickcache import cache_path, load_rows
+    from shellsso.core.paths import config_file, credentials_file
+    from shellsso.picker.row_cache import cache_path, load_rows
 
     write_config(home)
     rows, source = load_rows()
@@ -259,7 +259,7 @@ def test_rows_cache_follows_the_config(home: Path) -> None:
 
 
 def test_sections_read_the_config_index_as_lookups_do(home: Path) -> None:
-    from shellsso.picker import sections
+    from shellsso.picker.rows import sections
 
     write_config(home, DEMO_CONFIG + "\n[profile nested]\ns3 =\n  max_concurrent_requests = 2\n")
     load_config()
@@ -283,13 +283,13 @@ def test_sections_read_the_config_index_as_lookups_do(home: Path) -> None:
     ("é中\x01\t", ["text:é", "text:中"]),  # other control characters do nothing
 ])
 def test_parse_keys(typed: str, keys: list[str]) -> None:
-    from shellsso.pickerui import parse_keys
+    from shellsso.picker.tui import parse_keys
 
     assert parse_keys(typed) == keys
 
 
 def test_frame_lines_never_wrap() -> None:
-    from shellsso.pickerui import char_width
+    from shellsso.picker.tui import char_width
 
     rows = [Entry("prod-ünïcødé-中中中中中中", "333333333333", "Production", "Admin", "us-east-1"),
             Entry("x" * 300, "1", "", "", "")]

@@ -149,7 +149,7 @@ def one_error_line(result: subprocess.CompletedProcess) -> str:  # type: ignore[
 
 
 def test_credentials_repr_hides_secrets() -> None:
-    from shellsso.rolecreds import Credentials
+    from shellsso.creds.role_credentials import Credentials
 
     creds = Credentials("ASIAABCDEFGHIJKLMNOP", "s3cr3t-value", "tok3n-value", 1e9, "111")
     text = repr(creds) + str(creds)
@@ -158,8 +158,8 @@ def test_credentials_repr_hides_secrets() -> None:
 
 
 def test_role_cache_key_matches_the_cli_examples() -> None:
-    from shellsso.config import SsoTarget
-    from shellsso.rolecreds import role_cache_key
+    from shellsso.awsconfig.model import SsoTarget
+    from shellsso.creds.role_credentials import role_cache_key
 
     session = SsoTarget("dev", "my-sso", START_URL, "us-east-1", None, "111111111111", "Admin")
     legacy = SsoTarget("legacy", None, START_URL, "us-east-1", None, "111111111111", "Admin")
@@ -242,9 +242,9 @@ def test_fresh_cache_imports_no_boto3(aws_env: AwsEnv) -> None:
     write_cli_role_cache(aws_env.home, expires_in=3600)
     script = (
         "import sys\n"
-        "from shellsso.config import load_config\n"
-        "from shellsso.rolecreds import get_role_credentials\n"
-        "from shellsso.exportfmt import format_credentials\n"
+        "from shellsso.awsconfig.model import load_config\n"
+        "from shellsso.creds.role_credentials import get_role_credentials\n"
+        "from shellsso.shell.exports import format_credentials\n"
         "c = get_role_credentials(load_config(), 'dev', interactive=False)\n"
         "format_credentials(c, 'env')\n"
         "print(c.access_key_id, 'boto3' in sys.modules, 'botocore' in sys.modules)\n"

@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import pytest
 
-from shellsso import shells
-from shellsso.errors import ShellssoError
-from shellsso.safety import check_value, hide, value_problem, visible
+from shellsso.core.errors import ShellssoError
+from shellsso.core.safety import check_value, hide, value_problem, visible
+from shellsso.shell import syntax
 
 
-@pytest.mark.parametrize("shell", list(shells.SHELLS))
+@pytest.mark.parametrize("shell", list(syntax.SHELLS))
 def test_every_export_passes_the_check(shell: str) -> None:
-    sh = shells.get(shell)
+    sh = syntax.get(shell)
     with pytest.raises(ShellssoError) as caught:
         sh.export("AWS_PROFILE", "dev\0; touch PWNED")
     assert caught.value.message == "refusing AWS_PROFILE: the value holds a NUL byte"
@@ -46,7 +46,7 @@ def test_visible_shows_controls_as_question_marks() -> None:
 
 
 def test_error_warning_and_info_lines_are_visible_safe(capsys: pytest.CaptureFixture[str]) -> None:
-    from shellsso.output import error, info, warn
+    from shellsso.core.output import error, info, warn
 
     error("profile 'x\x1b]0;t\x07' not found\nsecond")
     warn("name \x1b[2J")
@@ -71,9 +71,9 @@ def test_visible_also_shows_what_reorders_or_breaks_a_line() -> None:
 
 def test_remembered_secrets_are_masked_wherever_a_line_goes(
         capsys: pytest.CaptureFixture[str]) -> None:
-    from shellsso.finding import error as finding
-    from shellsso.output import error, warn
-    from shellsso.safety import mask, remember, remember_parameters
+    from shellsso.core.output import error, warn
+    from shellsso.core.safety import mask, remember, remember_parameters
+    from shellsso.doctor.findings import error as finding
 
     remember("short", "held-secret-0123456789")
     remember_parameters({"codeVerifier": "sent-verifier-0123456789", "clientId": "public-id-0"})

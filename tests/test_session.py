@@ -16,9 +16,9 @@ from typing import Any, Dict
 
 import pytest
 
-from shellsso import session
-from shellsso.config import SsoTarget, load_config
-from shellsso.errors import LoginRequired, NetworkError
+from shellsso.awsconfig.model import SsoTarget, load_config
+from shellsso.core.errors import LoginRequired, NetworkError
+from shellsso.sso import session
 from tests.conftest import START_URL, AwsEnv, run_shellsso, sha1, write_token
 from tests.test_login import TOKEN_FIELDS, control, read_token, token_path
 
@@ -115,7 +115,8 @@ def test_old_utc_timestamps_are_read(aws_env: AwsEnv) -> None:
 
 def test_valid_token_needs_no_network_and_no_boto3(aws_env: AwsEnv) -> None:
     write_token(aws_env.home, "corp", 3600)
-    code = ("import sys; from shellsso import session; from shellsso.config import load_config;"
+    code = ("import sys; from shellsso.sso import session;"
+            "from shellsso.awsconfig.model import load_config;"
             "t = session.get_token(load_config().sso_target('dev'));"
             "print(t.access_token, sorted({m.split('.')[0] for m in sys.modules}"
             " & {'boto3', 'botocore', 'urllib3'}))")
@@ -213,7 +214,7 @@ def test_ensure_token_always_logs_in(
 def test_ensure_token_asks_on_a_terminal(aws_env: AwsEnv) -> None:
     import pexpect
 
-    code = ("from shellsso import session; from shellsso.config import load_config;"
+    code = ("from shellsso.sso import session; from shellsso.awsconfig.model import load_config;"
             "t = session.ensure_token(load_config().sso_target('dev'));"
             "print('GOT', len(t.access_token) > 0)")
     child = pexpect.spawn(sys.executable, ["-c", code], env=dict(os.environ), encoding="utf-8",
@@ -228,8 +229,8 @@ def test_ensure_token_asks_on_a_terminal(aws_env: AwsEnv) -> None:
 def test_ensure_token_answer_no(aws_env: AwsEnv) -> None:
     import pexpect
 
-    code = ("from shellsso.cli import main; from shellsso import session;"
-            "from shellsso.config import load_config;"
+    code = ("from shellsso.cli import main; from shellsso.sso import session;"
+            "from shellsso.awsconfig.model import load_config;"
             "session.ensure_token(load_config().sso_target('dev'))")
     child = pexpect.spawn(sys.executable, ["-c", code], env=dict(os.environ), encoding="utf-8",
                           timeout=20)
@@ -254,7 +255,7 @@ def test_slow_refresh_failure_is_a_warning_not_an_error(aws_env: AwsEnv) -> None
     started = time.monotonic()
     result = run_shellsso("status", "--profile", "dev")  # no refresh in status: file only
     assert result.returncode == 0 and "refreshed silently" in result.stdout
-    code = ("from shellsso import session; from shellsso.config import load_config;"
+    code = ("from shellsso.sso import session; from shellsso.awsconfig.model import load_config;"
             "print(session.get_token(load_config().sso_target('dev')).access_token)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          env=dict(os.environ))

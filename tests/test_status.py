@@ -39,8 +39,8 @@ def status_json(*args: str, env: Any = None) -> Dict[str, Any]:
 
 def write_role_credentials(home: Path, profile: str, expires_in: float) -> Path:
     """A role-credential entry where the AWS CLI caches it."""
-    from shellsso.config import load_config
-    from shellsso.rolecreds import role_cache_path
+    from shellsso.awsconfig.model import load_config
+    from shellsso.creds.role_credentials import role_cache_path
 
     target = load_config().sso_target(profile)
     assert target is not None

@@ -1,4 +1,4 @@
-"""The awsuse back end (shellsso.use) and the shells' quoting, without an interactive shell.
+"""The awsuse back end (shellsso.shell.awsuse) and the shells' quoting, without a terminal.
 
 The code awsuse prints is evaluated by the real shells here, so quoting is
 checked where it matters: hostile values must come back byte for byte.
@@ -17,7 +17,7 @@ from typing import Dict, List
 import pytest
 from conftest import AwsEnv, run_shellsso, write_config, write_token
 
-from shellsso import shells
+from shellsso.shell import syntax
 
 HOSTILE_VALUES = [
     "x; rm -rf ~", "$(touch pwned)", "`touch pwned`", "it's", "a\\'b", 'say "hi"', "\\",
@@ -42,7 +42,7 @@ def use(*args: str, shell: str = "bash", env: Dict[str, str] | None = None,
     import shellsso
 
     pkgdir = os.path.dirname(os.path.dirname(os.path.abspath(shellsso.__file__)))
-    code = ("import sys;sys.path[0]=sys.argv.pop(1);import shellsso.use as u;"
+    code = ("import sys;sys.path[0]=sys.argv.pop(1);import shellsso.shell.awsuse as u;"
             "sys.exit(getattr(u,sys.argv.pop(1))(sys.argv[1:]))")
     return subprocess.run(
         [sys.executable, "-E", "-S", "-c", code, pkgdir, entry, shell, *args],
@@ -63,12 +63,12 @@ def evaluate(shell: str, code: str, env: Dict[str, str], names: List[str]) -> Di
     return dict(zip(names, out.stdout.split("\0")))
 
 
-@pytest.mark.parametrize("shell", list(shells.SHELLS))
+@pytest.mark.parametrize("shell", list(syntax.SHELLS))
 @pytest.mark.parametrize("value", HOSTILE_VALUES)
 def test_quote_round_trips_through_the_real_shell(shell: str, value: str, tmp_path: Path) -> None:
     if shutil.which(shell) is None:
         pytest.skip(f"{shell} is not installed")
-    code = shells.get(shell).export("V", value)
+    code = syntax.get(shell).export("V", value)
     argv = [*SHELL_EVAL[shell], PRINT[shell]] + (["x", code] if shell != "fish" else [code])
     out = subprocess.run(argv, capture_output=True, text=True, cwd=tmp_path, check=True)
     assert out.stdout == value
@@ -84,7 +84,7 @@ def test_unknown_profile_prints_nothing_and_suggests(home: Path) -> None:
         f"awsuse: error: profile 'prdo' not found in {home}/.aws/config (did you mean: prod?)\n")
 
 
-@pytest.mark.parametrize("shell", list(shells.SHELLS))
+@pytest.mark.parametrize("shell", list(syntax.SHELLS))
 def test_switch_sets_profile_and_state(home: Path, shell: str) -> None:
     write_config(home)
     write_token(home, "corp", 3600)
@@ -124,7 +124,7 @@ def test_valid_token_hot_path_imports_no_boto3_argparse_site_or_sha1(home: Path)
 
     pkgdir = os.path.dirname(os.path.dirname(os.path.abspath(shellsso.__file__)))
     # awsuse ends with os._exit on this path (no teardown): report from there too.
-    code = ("import sys,io,os;sys.path[0]=sys.argv.pop(1);import shellsso.use as u;"
+    code = ("import sys,io,os;sys.path[0]=sys.argv.pop(1);import shellsso.shell.awsuse as u;"
             "report=lambda rc:print(rc, sorted(m for m in sys.modules if m.split('.')[0] in "
             "('boto3','botocore','argparse','site','json','dataclasses','_sha1','grp','pwd')));"
             "os._exit=lambda rc:(setattr(sys,'stdout',sys.__stdout__),report(rc),sys.exit(0));"
@@ -296,7 +296,7 @@ def test_preexec_reexports_expired_credentials(aws_env: AwsEnv) -> None:
              "AWS_CREDENTIAL_EXPIRATION", "_SHELLSSO_SET", "_SHELLSSO_PROFILE",
              "_SHELLSSO_CREDS_KEY", "_SHELLSSO_CREDS_EXPIRES", "_SHELLSSO_EXPIRES"]
     env = dict(os.environ, **evaluate("bash", exported.stdout, dict(os.environ), names))
-    for shell in shells.SHELLS:
+    for shell in syntax.SHELLS:
         for entry in (aws_env.home / ".aws" / "cli" / "cache").glob("*.json"):
             entry.unlink()  # as if the cached copy had expired too
         result = use(shell=shell, env=env, entry="preexec_main")
@@ -335,7 +335,7 @@ def test_names_cache_skips_unshowable_names(home: Path) -> None:
 
     pkgdir = os.path.dirname(os.path.dirname(os.path.abspath(shellsso.__file__)))
     subprocess.run([sys.executable, "-E", "-S", "-c",
-                    "import sys;sys.path[0]=sys.argv.pop(1);import shellsso.use as u;"
+                    "import sys;sys.path[0]=sys.argv.pop(1);import shellsso.shell.awsuse as u;"
                     "sys.exit(u.names_main(sys.argv[1:]))", pkgdir, "bash", "KEY"], check=True)
     names = (home / ".cache" / "shellsso" / "names.bash").read_text().splitlines()
     assert names == ["KEY", "$(x)", "ok"]  # as they are, sorted bytewise (binary search)

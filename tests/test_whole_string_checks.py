@@ -12,9 +12,9 @@ from pathlib import Path
 
 from conftest import run_shellsso, write_config, write_token
 
-from shellsso.configure import check_session_name
+from shellsso.awsconfig.regions import is_region_name
+from shellsso.commands.configure import check_session_name
 from shellsso.emulator.org import Account, Organisation
-from shellsso.regions import is_region_name
 from tests.test_populate import start
 
 

@@ -1,0 +1,369 @@
+"""`shellsso populate`: a profile for every account and role an SSO session reaches.
+
+The profiles live in a block that populate owns, between
+`# shellsso populate begin: S` and `# shellsso populate end: S`; the block is
+rewritten as a whole, everything outside it is kept byte for byte, and a name
+that is in use outside it (a profile of the config, a section of the
+credentials file) is skipped with a note, never overwritten. Names come from
+a template, cleaned into one safe word (a shell word and an INI header) and
+made unique. The diff is shown before anything is written.
+
+The block is found in the lines botocore sees, and must be one for botocore
+too: the markers are comment lines of their own, the block holds profiles
+only and no line of a section above it, and the first line after it that is
+no comment or blank line is a header at the start of its line (a header
+whatever came before). Otherwise rewriting it would change what botocore
+reads outside it: it is refused, with one line naming the line to fix.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import string
+import sys
+import time
+from typing import Container, Dict, List, Optional, Sequence, Tuple
+
+from shellsso.awsconfig.edit import ConfigFile, Document, names_in_use
+from shellsso.awsconfig.ini import BLANK, COMMENT, HEADER, profile_name, scan
+from shellsso.core.errors import ExitStatus, ShellssoError
+from shellsso.core.safety import visible
+
+DEFAULT_TEMPLATE = "{account_name}-{role_name}"
+FIELDS = ("account_name", "account_id", "role_name", "session")
+BEGIN = "# shellsso populate begin: {session}"
+END = "# shellsso populate end: {session}"
+_UNSAFE = re.compile(r"[^a-z0-9._-]+")
+
+Profile = Dict[str, str]
+
+
+# --- names -----------------------------------------------------------------------------------
+
+
+def check_template(template: str) -> None:
+    """Refuse a template with unknown fields or broken braces (a usage error)."""
+    try:
+        fields = [f for _, f, _, _ in string.Formatter().parse(template) if f is not None]
+    except ValueError as exc:
+        raise ShellssoError(f"--naming {template!r}: {exc}", ExitStatus.USAGE) from None
+    if any(ord(ch) < 32 for ch in template):
+        raise ShellssoError("--naming must not contain control characters", ExitStatus.USAGE)
+    unknown = [f for f in fields if f not in FIELDS]
+    if unknown:
+        known = ", ".join("{" + f + "}" for f in FIELDS)
+        raise ShellssoError(f"--naming: unknown field {{{unknown[0]}}}; use {known}",
+                            ExitStatus.USAGE)
+    if not fields:
+        raise ShellssoError("--naming must use at least one field, e.g. "
+                            f"{DEFAULT_TEMPLATE}", ExitStatus.USAGE)
+
+
+def clean_name(text: str) -> str:
+    """Lower case; spaces and odd characters to `-`; no leading/trailing punctuation."""
+    name = _UNSAFE.sub("-", text.lower())
+    name = re.sub(r"-{2,}", "-", name).strip("-.")
+    return name
+
+
+def make_name(template: str, session: str, account_id: str, account_name: str,
+              role_name: str) -> str:
+    name = clean_name(template.format(account_name=account_name, account_id=account_id,
+                                      role_name=role_name, session=session))
+    return name or clean_name(f"{account_id}-{role_name}")
+
+
+def free_name(name: str, account_id: str, taken: Container[str], shared: bool = False) -> str:
+    """`name`; or `name-ACCOUNT` (then -2, -3...) when it is taken, `default`, or `shared`
+    by several accounts or roles (none of them gets the bare name)."""
+    if not shared and name not in taken and name != "default":
+        return name
+    name = base = clean_name(f"{name}-{account_id}")
+    number = 2
+    while name in taken:
+        name, number = f"{base}-{number}", number + 1
+    return name
+
+
+# --- the block -------------------------------------------------------------------------------
+
+
+def find_block(doc: Document, session: str, path: str) -> Optional[Tuple[int, int]]:
+    """(begin line, end line) of the session's block, or None; a broken block is an error.
+
+    Broken: markers missing, repeated or out of order, or a block whose
+    rewriting would change what botocore reads outside it.
+    """
+    begin_text, end_text = BEGIN.format(session=session), END.format(session=session)
+    kinds = list(scan(doc.lines))
+    comments = [(i, doc.lines[i].strip()) for i, (kind, *_) in enumerate(kinds)
+                if kind == COMMENT]
+    begins = [i for i, text in comments if text == begin_text]
+    ends = [i for i, text in comments if text == end_text]
+    if not begins and not ends:
+        return None
+    if len(begins) != 1 or len(ends) != 1 or ends[0] < begins[0]:
+        where = begins[0] + 1 if begins else ends[0] + 1
+        raise ShellssoError(
+            f"{path}, line {where}: the markers '{begin_text}' and '{end_text}' must appear "
+            "once each, in that order; fix them by hand (nothing was written)")
+    begin, end = begins[0], ends[0]
+    _check_block(kinds, begin, end, path)
+    return begin, end
+
+
+def _check_block(kinds: List[Tuple[str, int, str, str]], begin: int, end: int,
+                 path: str) -> None:
+    """Refuse a block that is not one for botocore (see the module's docstring)."""
+    def refuse(number: int, what: str) -> ShellssoError:
+        return ShellssoError(f"{path}, line {number + 1}: {what}; move it or fix it by hand "
+                             "(nothing was written)")
+
+    in_section = False
+    for number in range(begin + 1, end):
+        kind, _, name, _ = kinds[number]
+        if kind == HEADER:
+            in_section = True
+            if profile_name(name) is None:
+                raise refuse(number, f"the block holds [{name}], which populate does not write")
+        elif kind not in (BLANK, COMMENT) and not in_section:
+            raise refuse(number, "the block holds a line of the section above it for AWS tools")
+    after = next((n for n in range(end + 1, len(kinds)) if kinds[n][0] not in (BLANK, COMMENT)),
+                 None)
+    if after is not None and (kinds[after][0] != HEADER or kinds[after][1] != 0):
+        raise refuse(after, "the line after the end marker belongs to the section above it for "
+                            "AWS tools")
+
+
+def block_profiles(doc: Document, block: Optional[Tuple[int, int]]) -> Dict[str, Profile]:
+    """The profiles inside the block, in file order."""
+    found: Dict[str, Profile] = {}
+    if block is None:
+        return found
+    for header, start, end in doc.sections():
+        if block[0] < start < block[1]:
+            name = profile_name(header)
+            if name is not None:
+                found[name] = doc.keys(start, min(end, block[1]))
+    return found
+
+
+def render_block(session: str, profiles: Dict[str, Profile], command: str) -> List[str]:
+    lines = [BEGIN.format(session=session),
+             f"# Written by `{command}`; this block is rewritten on every run.", ""]
+    for name, values in profiles.items():
+        lines.append(f"[profile {name}]")
+        lines.extend(f"{k} = {v}" for k, v in values.items())
+        lines.append("")
+    lines.append(END.format(session=session))
+    return lines
+
+
+# --- the plan --------------------------------------------------------------------------------
+
+
+class Plan:
+    """What populate will write, and how it differs from the block as it is."""
+
+    def __init__(self) -> None:
+        self.profiles: Dict[str, Profile] = {}
+        self.added: List[str] = []
+        self.changed: List[str] = []
+        self.removed: List[str] = []
+        self.stale_kept: List[str] = []
+        self.skipped: List[Tuple[str, str, str]] = []  # (name, account and role, where)
+        self.unchanged = 0
+
+    @property
+    def empty(self) -> bool:
+        return not (self.added or self.changed or self.removed)
+
+
+def plan(session: str, reached: Sequence[Tuple[str, str, str]], old: Dict[str, Profile],
+         outside: Dict[str, str], template: str, region: str, prune: bool) -> Plan:
+    """The new block from (account id, account name, role) triples and the old block.
+
+    `outside`: the names in use outside the block, and where (awsconfig.edit.names_in_use).
+    """
+    result = Plan()
+    wanted = {(acc, role) for acc, _, role in reached}
+    stale = {name: values for name, values in old.items()
+             if (values.get("sso_account_id", ""), values.get("sso_role_name", "")) not in wanted
+             and name not in outside}
+    kept_stale = {} if prune else stale
+    taken = set(outside) | set(kept_stale)
+    first: Dict[str, int] = {}
+    names: List[str] = []
+    for acc, acc_name, role in reached:
+        name = make_name(template, session, acc, acc_name, role)
+        names.append(name)
+        first[name] = first.get(name, 0) + 1
+    generated: Dict[str, Profile] = {}
+    for (acc, acc_name, role), name in zip(reached, names):
+        if name in outside:
+            result.skipped.append((name, f"{acc} {role}", outside[name]))
+            continue
+        name = free_name(name, acc, taken, shared=first[name] > 1)
+        taken.add(name)
+        generated[name] = {"sso_session": session, "sso_account_id": acc,
+                           "sso_role_name": role,
+                           # one line, whatever the portal sent: it becomes an INI value
+                           "sso_account_name": " ".join(acc_name.split()) or acc,
+                           "region": region}
+    result.profiles = {**generated, **kept_stale}
+    for name, values in generated.items():
+        if name not in old:
+            result.added.append(name)
+        elif old[name] != values:
+            result.changed.append(name)
+        else:
+            result.unchanged += 1
+    result.removed = [n for n in old if n not in result.profiles]
+    result.stale_kept = [n for n in kept_stale if n not in generated]
+    return result
+
+
+def format_plan(p: Plan, old: Dict[str, Profile], config: str) -> str:
+    lines: List[str] = []
+    for name in p.added:
+        v = p.profiles[name]
+        lines.append(f"+ {name}  ({v['sso_account_id']} {v['sso_role_name']})")
+    for name in p.changed:
+        before, after = old[name], p.profiles[name]
+        keys = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
+        what = ", ".join(f"{k}: {before.get(k, '-')} -> {after.get(k, '-')}" for k in keys)
+        lines.append(f"~ {name}  ({what})")
+    for name in p.removed:
+        v = old[name]
+        lines.append(f"- {name}  ({v.get('sso_account_id', '?')} {v.get('sso_role_name', '?')})")
+    for name in p.stale_kept:
+        lines.append(f"! {name}: its account or role is no longer reachable; kept "
+                     "(--prune removes it)")
+    for name, what, where in p.skipped:
+        place = "outside the populate block" if where == config else f"in {where}"
+        lines.append(f"note: {name} ({what}) skipped: a profile of that name exists {place}")
+    lines.append(f"{len(p.added)} to add, {len(p.changed)} to change, {len(p.removed)} to "
+                 f"remove, {p.unchanged} unchanged"
+                 + (f", {len(p.skipped)} skipped" if p.skipped else ""))
+    # Old values come from the config file, names from the portal: one terminal-safe line each.
+    return "\n".join(visible(line) for line in lines)
+
+
+# --- the command -----------------------------------------------------------------------------
+
+
+def _on_terminal() -> bool:
+    """Someone types at stdin (stdout may be piped into a pager: still ask)."""
+    try:
+        return sys.stdin.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _ask(question: str) -> bool:
+    sys.stdout.flush()
+    sys.stderr.write(question)
+    sys.stderr.flush()
+    answer = sys.stdin.readline()
+    if not answer:
+        sys.stderr.write("\n")
+    return answer.strip().lower() in ("y", "yes")
+
+
+def command_line(args: argparse.Namespace) -> str:
+    words = ["shellsso populate", "--sso-session", args.sso_session]
+    if args.naming != DEFAULT_TEMPLATE:
+        words += ["--naming", args.naming]
+    if args.region:
+        words += ["--region", args.region]
+    import shlex
+
+    return " ".join(words[:1] + [shlex.quote(w) for w in words[1:]])
+
+
+def reach(session_name: str, progress: bool) -> Tuple[List[Tuple[str, str, str]], str, int]:
+    """(account id, account name, role) for everything the session reaches, the SSO
+    region, and how many throttled calls were retried."""
+    from shellsso.awsconfig.model import load_config
+    from shellsso.sso.session import ensure_token
+
+    config = load_config()
+    target = config.session_target(session_name)
+    token = ensure_token(target)
+    from shellsso.sso.portal import Portal
+
+    portal = Portal(target, token.access_token)
+    accounts = portal.accounts()
+    if not accounts:
+        raise ShellssoError(f"{target.label} reaches no accounts: nothing to populate "
+                            "(nothing was written)")
+    show = progress and sys.stderr.isatty()
+
+    def tick(done: int, total: int) -> None:
+        if show and (done == total or done % 10 == 0):
+            sys.stderr.write(f"\rListing roles: {done}/{total} accounts")
+            sys.stderr.flush()
+
+    pairs = portal.all_roles(accounts, tick)
+    if show:
+        sys.stderr.write("\r\033[K")
+    reached = [(a.account_id, a.name, role) for a, roles in pairs for role in roles]
+    return reached, target.region, portal.throttled
+
+
+def run(args: argparse.Namespace) -> int:
+    """`shellsso populate --sso-session S [--naming T] [--region R] [--prune] [--dry-run]
+    [--yes]`."""
+    check_template(args.naming)
+    if args.region:
+        from shellsso.commands.configure import check_region
+
+        problem = check_region(args.region)
+        if problem:
+            raise ShellssoError(f"--region: {problem}", ExitStatus.USAGE)
+    file = ConfigFile()
+    # Refused before any network call: a broken config or block, and (unless nothing is
+    # to be written) a config or folder the writer must not touch.
+    doc, raw = file.read(check_writable=not args.dry_run)
+    if doc.find_session(args.sso_session) is None:
+        from shellsso.awsconfig.model import load_config
+
+        load_config().session_target(args.sso_session)  # the reader's message, close matches
+    block = find_block(doc, args.sso_session, file.path)
+    old = block_profiles(doc, block)
+    outside = names_in_use(doc, file.path, block)
+    started = time.monotonic()
+    reached, sso_region, throttled = reach(args.sso_session, progress=True)
+    elapsed = time.monotonic() - started
+    region = args.region or sso_region
+    result = plan(args.sso_session, reached, old, outside, args.naming, region, args.prune)
+    accounts = len({acc for acc, _, _ in reached})
+    retried = f"; {throttled} throttled calls retried" if throttled else ""
+    print(f"{args.sso_session}: {accounts} accounts, {len(reached)} roles "
+          f"(listed in {elapsed:.1f} s{retried})")
+    print(format_plan(result, old, file.path))
+    if result.empty:
+        print(f"Nothing to change in {file.path}.")
+        return ExitStatus.OK
+    if args.dry_run:
+        print("Dry run: nothing was written.")
+        return ExitStatus.OK
+    if not args.yes and _on_terminal() and not _ask(f"Write these changes to {file.path}? "
+                                                    "[y/N] "):
+        print(f"Nothing was written to {file.path}.")
+        return ExitStatus.OK
+    lines = render_block(args.sso_session, result.profiles, command_line(args))
+
+    def edit(document: Document) -> None:
+        where = find_block(document, args.sso_session, file.path)
+        if where is None:
+            document.append_lines(lines)
+        else:
+            document.replace_lines(where[0], where[1] + 1, lines)
+
+    _, written = file.update(edit, expect=raw, expect_given=True)
+    if written:
+        print(f"Wrote {len(result.profiles)} profiles to {file.path} "
+              f"(previous version: {file.backup}).")
+    return ExitStatus.OK

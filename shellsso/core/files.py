@@ -1,0 +1,310 @@
+"""Safe file primitives: atomic JSON writes, tolerant reads, advisory locks.
+
+Cache folders are 0700 and files 0600. A write goes to a temp file in the same
+folder, is fsync'ed and renamed over the target, so a reader (shellsso, the
+AWS CLI or botocore) sees the old file or the new one, never half of one.
+"""
+
+from __future__ import annotations
+
+import os
+
+from shellsso.core.output import warn
+
+# Temp files are `.shellsso-<pid>-<random>.tmp`: never `<key>.json`, the only name
+# botocore and the AWS CLI look up or sweep, and the pid tells a killed writer's
+# leftover from a write in progress.
+TEMP_PREFIX = ".shellsso-"
+TEMP_SUFFIX = ".tmp"
+STALE_TEMP_AGE = 60  # seconds: no write takes this long, whatever its pid says
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Callable, Optional
+
+
+def ensure_private_dir(path: str) -> None:
+    """A folder only the user controls: created 0700, or checked (trust.private_folder)."""
+    from shellsso.core.trust import private_folder
+
+    private_folder(path)
+
+
+def read_capped(fd: int, limit: int, hint: int = 0) -> Optional[bytes]:
+    """All of an open file, or None when it holds more than `limit` bytes.
+
+    Reads to the end rather than trusting the size (`hint`, from fstat), which
+    a file still growing misstates; never more than limit + 1 bytes, in
+    chunks sized by the hint so that a small file costs one small read.
+    """
+    chunks: list[bytes] = []
+    size = 0
+    while size <= limit:
+        chunk = os.read(fd, min(limit + 1 - size, max(hint + 1 - size, 65536)))
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
+        size += len(chunk)
+    return None
+
+
+def write_atomic(path: str, data: bytes) -> None:
+    """Replace `path` with `data` atomically; the file ends up 0600."""
+    folder = os.path.dirname(path) or "."
+    ensure_private_dir(folder)
+    from shellsso.core import paths
+    # A kill may have hit a write in the other AWS cache folder: sweep both.
+    aws = (paths.sso_cache_dir(), paths.cli_cache_dir())
+    for swept in aws if folder in aws else (folder,):
+        sweep_temp_files(swept)
+    replace_file(path, data, 0o600)
+
+
+def replace_file(path: str, data: bytes, mode: int) -> None:
+    """Put `data` at `path` through a temp file in its folder: fsync, chmod, rename.
+
+    The temp file is created with O_EXCL and O_NOFOLLOW (a planted link is
+    never written through) and named for `sweep_temp_files`; the rename
+    replaces whatever `path` is, a symlink included, without following it.
+    The caller has checked the folder.
+    """
+    import tempfile
+
+    folder = os.path.dirname(path) or "."
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f"{TEMP_PREFIX}{os.getpid()}-",
+                               suffix=TEMP_SUFFIX)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+            os.fchmod(handle.fileno(), mode)
+        os.replace(tmp, path)
+    except BaseException:
+        remove(tmp)
+        raise
+
+
+def _writer_alive(name: str) -> bool:
+    """Might the process that named this temp file still be writing it?"""
+    pid_text = name[len(TEMP_PREFIX):].split("-", 1)[0]
+    if not (pid_text.isascii() and pid_text.isdigit()):
+        return True  # a name from before the pid was part of it: age alone decides
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # it exists (EPERM)
+    return True
+
+
+def sweep_temp_files(folder: str) -> int:
+    """Remove the temp files a killed write left in `folder`; how many were removed.
+
+    A kill -9 between the temp file and the rename leaves a copy of a token or
+    of credentials behind. The next write (or logout) removes it: at once when
+    its writer is gone, after a minute in any case (a pid reused, another host).
+    """
+    import time
+
+    try:
+        names = [n for n in os.listdir(folder)
+                 if n.startswith(TEMP_PREFIX) and n.endswith(TEMP_SUFFIX)]
+    except OSError:
+        return 0
+    removed = 0
+    now = time.time()
+    for name in names:
+        path = os.path.join(folder, name)
+        try:
+            age = now - os.lstat(path).st_mtime
+        except OSError:
+            continue
+        if age > STALE_TEMP_AGE or not _writer_alive(name):
+            try:
+                removed += remove(path)
+            except OSError:
+                pass
+    return removed
+
+
+def write_json(path: str, obj: Any, dumps: Optional[Callable[[Any], str]] = None) -> None:
+    """Write JSON atomically, serialised as the AWS CLI does (default separators)."""
+    if dumps is None:
+        import json
+
+        dumps = json.dumps
+    write_atomic(path, dumps(obj).encode("utf-8"))
+
+
+def read_json(path: str, what: str = "cache file") -> Optional[dict[str, Any]]:
+    """The JSON object in `path`; None when absent, and None with a warning when corrupt.
+
+    A truncated, empty or non-object file must never crash a command: it counts
+    as missing, and the next write replaces it; so does a FIFO, a device, a file
+    over 1 MB or JSON nested too deep. A file or folder that someone else
+    controls is refused (trust.UntrustedPath, one line naming it and the fix).
+    """
+    from shellsso.core.trust import read_cache_file
+
+    raw, problem = read_cache_file(path, what)  # refuses a file or folder others control
+    if raw is None:
+        if problem:
+            warn(f"ignoring {what} {path}: it {problem}")
+        return None
+    from shellsso.core.fast_stdlib import json_loads
+
+    try:
+        data = json_loads(raw.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        warn(f"ignoring corrupt {what} {path} (not valid JSON)")
+        return None
+    if not isinstance(data, dict):
+        warn(f"ignoring corrupt {what} {path} (not a JSON object)")
+        return None
+    return data
+
+
+def remove(path: str) -> bool:
+    """Delete a file if it exists; True when something was removed."""
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        return False
+    return True
+
+
+class locked:  # noqa: N801 - used like a function: `with locked(path) as lock:`
+    """Hold an exclusive advisory lock on `path` (created 0600) for the block.
+
+    Serialises writers across processes: twenty shells refreshing the same
+    session take turns, and the later ones find the first one's result. A
+    waiter says what it waits for (`Waiting for {what}...`, after `quiet_for`
+    seconds) and gives up after `timeout` seconds with one line.
+
+    The lock file also carries the last network failure of a holder: a
+    waiter that finds one noted since it began to wait fails at once with the
+    same line (`failure_since_wait`), instead of trying the dead network again.
+    """
+
+    def __init__(self, path: str, what: Optional[str] = None, *,
+                 timeout: Optional[float] = None, quiet_for: float = 0.0) -> None:
+        self.path = path
+        self.what = what
+        self.timeout = timeout
+        self.quiet_for = quiet_for
+        self.fd = -1
+        self.waited_since: Optional[float] = None  # wall clock, when it had to wait
+        self.failed = False
+
+    def __enter__(self) -> locked:
+        import fcntl
+
+        ensure_private_dir(os.path.dirname(self.path) or ".")
+        # O_NOFOLLOW: a symlink planted in place of a lock file is never followed.
+        try:
+            self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC,
+                              0o600)
+        except OSError as exc:
+            from shellsso.core.trust import refuse_link
+
+            raise refuse_link("lock file", self.path, exc) from None
+        try:
+            try:
+                fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                self._wait()
+        except BaseException:
+            os.close(self.fd)
+            raise
+        return self
+
+    def _wait(self) -> None:
+        import fcntl
+        import time
+
+        self.waited_since = time.time()
+        start = time.monotonic()
+        said = False
+        pause = 0.02
+        while True:
+            waited = time.monotonic() - start
+            if not said and self.what and waited >= self.quiet_for:
+                from shellsso.core.output import info
+
+                info(f"Waiting for {self.what}...")
+                said = True
+            if self.timeout is not None and waited >= self.timeout:
+                from shellsso.core.errors import ShellssoError
+
+                what = self.what or f"the lock {self.path}"
+                raise ShellssoError(f"gave up after {self.timeout:g} s waiting for {what}; "
+                                    "try again in a moment")
+            time.sleep(pause)
+            pause = min(pause * 2, 0.2)
+            try:
+                fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                continue
+
+    def note_failure(self, message: str) -> None:
+        """Tell the processes waiting behind us that the network failed (`message`)."""
+        import json
+        import time
+
+        self.failed = True
+        data = json.dumps({"failedAt": time.time(), "message": message}).encode("utf-8")
+        try:
+            os.ftruncate(self.fd, 0)
+            os.pwrite(self.fd, data, 0)
+        except OSError:
+            pass
+
+    def failure_since_wait(self) -> Optional[str]:
+        """The network failure a holder noted while we waited, or None."""
+        if self.waited_since is None:
+            return None
+        try:
+            raw = os.pread(self.fd, 4096, 0)
+        except OSError:
+            return None
+        if not raw:
+            return None
+        from shellsso.core.fast_stdlib import json_loads
+
+        try:
+            note = json_loads(raw.decode("utf-8"))
+            failed_at, message = float(note["failedAt"]), note["message"]
+        except (ValueError, TypeError, KeyError, UnicodeDecodeError):
+            return None
+        if not isinstance(message, str) or failed_at < self.waited_since:
+            return None
+        return message
+
+    def raise_failure_since_wait(self) -> None:
+        """Fail at once, with the holder's line, when it met a dead network meanwhile."""
+        message = self.failure_since_wait()
+        if message is not None:
+            from shellsso.core.errors import NetworkError
+
+            raise NetworkError(message)
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        import fcntl
+
+        from shellsso.core.errors import NetworkError
+
+        try:
+            if isinstance(exc, NetworkError):
+                self.note_failure(exc.message)
+            elif exc is None and not self.failed and os.fstat(self.fd).st_size:
+                os.ftruncate(self.fd, 0)  # it worked (or had no need of the network)
+        except OSError:
+            pass
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_UN)
+        except OSError:
+            pass
+        os.close(self.fd)

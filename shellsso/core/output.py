@@ -1,0 +1,94 @@
+"""Messages to the user on stderr: warnings, errors, colour rules."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Callable
+
+PROG = "shellsso"
+"""The name messages start with: `awsuse` while the awsuse back end runs."""
+
+
+def use_color(stream: object = None) -> bool:
+    """Colour only on a terminal and never when NO_COLOR is set (no-color.org)."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    target = stream if stream is not None else sys.stderr
+    isatty = getattr(target, "isatty", None)
+    return bool(isatty and isatty())
+
+
+_warned: set[str] = set()
+
+
+def _line(message: str) -> str:
+    """A message as one line a terminal shows as text: names from files and answers from
+    endpoints may hold escapes, and an endpoint may quote a secret it was sent."""
+    from shellsso.core.safety import shown
+
+    return shown(message)
+
+
+def warn(message: str) -> None:
+    """One warning line on stderr, once per process however often the cause is met.
+
+    A corrupt cache file is read by several layers in one command; the user
+    needs to hear about it once.
+    """
+    if message in _warned:
+        return
+    _warned.add(message)
+    sys.stderr.write(f"{PROG}: warning: {_line(message)}\n")
+    sys.stderr.flush()
+
+
+def error(message: str) -> None:
+    """One error line on stderr."""
+    sys.stderr.write(f"{PROG}: error: {_line(message)}\n")
+    sys.stderr.flush()
+
+
+def info(message: str) -> None:
+    """Progress text for people; on stderr so that stdout stays machine-readable.
+
+    Line breaks are kept; other control characters (from config names or a
+    portal's answer) are shown as `?`, and secrets as `<hidden>`.
+    """
+    sys.stderr.write("\n".join(_line(line) for line in message.split("\n")) + "\n")
+    sys.stderr.flush()
+
+
+def guarded(command: Callable[[], int], debug: bool, details_hint: str) -> int:
+    """Run a command the way users must meet failures: one line, never a traceback.
+
+    A ShellssoError prints its message and exits with its status; Ctrl-C exits
+    130; anything unexpected is one line naming it and `details_hint` (how to
+    see the traceback). With `debug`, errors propagate with their traceback.
+    """
+    from shellsso.core.errors import ExitStatus, ShellssoError
+
+    try:
+        return command()
+    except ShellssoError as exc:
+        if not exc.message:  # a quiet exit, such as a picker left with Esc
+            return exc.status
+        if debug:
+            raise
+        error(exc.message)
+        return exc.status
+    except KeyboardInterrupt:
+        if debug:
+            raise
+        sys.stderr.write(f"\n{PROG}: interrupted\n")
+        return ExitStatus.INTERRUPTED
+    except BrokenPipeError:
+        return ExitStatus.ERROR
+    except Exception as exc:  # noqa: BLE001 - the last line of defence
+        if debug:
+            raise
+        error(f"unexpected {type(exc).__name__}: {exc} ({details_hint})")
+        return ExitStatus.ERROR

@@ -1,9 +1,0 @@
-"""bash (4.4 or newer): POSIX quoting; the hook is shells/shellsso.bash."""
-
-from __future__ import annotations
-
-from shellsso.shells.base import PosixShell
-
-
-class Bash(PosixShell):
-    name = "bash"

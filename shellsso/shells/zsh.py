@@ -1,9 +1,0 @@
-"""zsh (5.x): POSIX quoting; the hook is shells/shellsso.zsh."""
-
-from __future__ import annotations
-
-from shellsso.shells.base import PosixShell
-
-
-class Zsh(PosixShell):
-    name = "zsh"
