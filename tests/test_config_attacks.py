@@ -405,7 +405,7 @@ def test_configure_refuses_an_unsafe_folder_before_any_question(home: Path,
 
 def test_many_accounts_names_in_both_files(home: Path) -> None:
     """populate over a bigger organisation with credentials sections that clash and not."""
-    from shellsso.commands.populate import DEFAULT_TEMPLATE, make_name
+    from shellsso.awsconfig.naming import DEFAULT_TEMPLATE, make_name
 
     org = generate(40, 2)
     names = [make_name(DEFAULT_TEMPLATE, "corp", a.account_id, a.name, a.roles[0])

@@ -188,7 +188,7 @@ def _never() -> dict[str, str]:
 
 
 def test_error_text_from_botocore_never_shows_the_token() -> None:
-    from shellsso.core.safety import hide
+    from shellsso.core.secrets import hide
 
     said = "Invalid header value b'abc\\ndef'"
     assert hide(said, "abc\ndef") == "Invalid header value b'<hidden>'"

@@ -18,7 +18,7 @@ from typing import Dict, Iterator, List, Optional
 import pytest
 
 from shellsso.core import timeouts
-from shellsso.sso import session, token_cache
+from shellsso.sso import token_cache
 from tests import killtrials
 from tests.conftest import AwsEnv, write_config, write_token
 from tests.test_login import Cli
@@ -159,7 +159,7 @@ def test_a_bad_timeout_setting_is_one_line(hole: BlackHole, home: Path) -> None:
 def test_a_waiter_says_what_it_waits_for_and_gives_up(aws_env: AwsEnv) -> None:
     write_token(aws_env.home, "corp", -60, refresh_token="r")
     env = dict(os.environ, SHELLSSO_HTTP_TIMEOUT="0.5")  # lock bound: 4 x 0.5 + 2 = 4 s
-    with session.hold_lock(target()):
+    with token_cache.session_lock(target()):
         done, took = timed(killtrials.awsuse_argv("dev"), 4, env)
     assert done.returncode == 0
     assert done.stderr.splitlines() == [

@@ -427,7 +427,7 @@ def test_awsuse_tab_completes_new_profiles_at_once(shell: str, org60: Org) -> No
     ("{account_name} ; rm -rf ~ {role_name}", "data-ml-prod-rm-rf-adminaccess"),
 ])
 def test_names_are_one_safe_word(template: str, expected: str) -> None:
-    from shellsso.commands.populate import make_name
+    from shellsso.awsconfig.naming import make_name
 
     assert make_name(template, "corp", "123456789012", "Data & ML (Prod)",
                      "AdminAccess") == expected

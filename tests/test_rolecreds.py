@@ -243,7 +243,7 @@ def test_fresh_cache_imports_no_boto3(aws_env: AwsEnv) -> None:
     script = (
         "import sys\n"
         "from shellsso.awsconfig.model import load_config\n"
-        "from shellsso.creds.role_credentials import get_role_credentials\n"
+        "from shellsso.creds.resolve import get_role_credentials\n"
         "from shellsso.shell.exports import format_credentials\n"
         "c = get_role_credentials(load_config(), 'dev', interactive=False)\n"
         "format_credentials(c, 'env')\n"

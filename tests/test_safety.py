@@ -8,7 +8,8 @@ from __future__ import annotations
 import pytest
 
 from shellsso.core.errors import ShellssoError
-from shellsso.core.safety import check_value, hide, value_problem, visible
+from shellsso.core.safety import check_value, value_problem, visible
+from shellsso.core.secrets import hide
 from shellsso.shell import syntax
 
 
@@ -72,7 +73,7 @@ def test_visible_also_shows_what_reorders_or_breaks_a_line() -> None:
 def test_remembered_secrets_are_masked_wherever_a_line_goes(
         capsys: pytest.CaptureFixture[str]) -> None:
     from shellsso.core.output import error, warn
-    from shellsso.core.safety import mask, remember, remember_parameters
+    from shellsso.core.secrets import mask, remember, remember_parameters
     from shellsso.doctor.findings import error as finding
 
     remember("short", "held-secret-0123456789")

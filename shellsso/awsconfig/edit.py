@@ -27,7 +27,7 @@ import stat
 
 from shellsso.awsconfig import ini
 from shellsso.awsconfig.ini import HEADER, KEY, MORE
-from shellsso.core import paths
+from shellsso.core import cache_folder, paths
 from shellsso.core.errors import ConfigError, ShellssoError
 
 TYPE_CHECKING = False
@@ -372,7 +372,7 @@ class ConfigFile:
         from shellsso.core.fast_stdlib import sha1_hex
         from shellsso.core.files import locked
 
-        lock = paths.lock_file("aws-config-" + sha1_hex(self.real.encode("utf-8"))[:16])
+        lock = cache_folder.lock_file("aws-config-" + sha1_hex(self.real.encode("utf-8"))[:16])
         with contextlib.ExitStack() as stack:
             try:
                 stack.enter_context(locked(lock))

@@ -17,7 +17,7 @@ Layout (integers little-endian):
 mtime_ns, ctime_ns) or None when absent: the index is used only while both
 files are exactly the files it was made from. It lives in shellsso's cache
 folder and is read only when that folder and the file belong to this user
-and nobody else can write them (paths.own_cache, trust.problem), since a
+and nobody else can write them (cache_folder.own_cache, trust.problem), since a
 planted index could otherwise name another account, or a `credential_process`
 that no config file holds (which the credential code reads again from the
 files anyway). Marshal round-trips every string, NUL bytes included.
@@ -151,7 +151,7 @@ class Index:
 
 def open_index(path: str, sources: Tuple[Source, Source]) -> Optional[Index]:
     """The index at `path` if it is private and made from exactly these sources, else None."""
-    from shellsso.core.paths import own_cache
+    from shellsso.core.cache_folder import own_cache
     from shellsso.core.trust import problem
 
     if own_cache() is None:
@@ -182,7 +182,7 @@ def open_index(path: str, sources: Tuple[Source, Source]) -> Optional[Index]:
 def write_index(path: str, sources: Tuple[Source, Source], profiles: Dict[str, Any],
                 sessions: Dict[str, Any]) -> None:
     """Best effort: no private folder, a read-only or full disk only cost speed."""
-    from shellsso.core.paths import own_cache, write_own_cache
+    from shellsso.core.cache_folder import own_cache, write_own_cache
 
     if own_cache(create=True) is None:
         return

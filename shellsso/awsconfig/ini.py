@@ -27,7 +27,7 @@ from __future__ import annotations
 import os
 
 from shellsso.core.errors import ConfigError
-from shellsso.core.files import read_capped
+from shellsso.core.trust import read_capped
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

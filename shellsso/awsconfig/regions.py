@@ -72,3 +72,10 @@ def unknown_region(region: str, listed: Iterable[str]) -> str | None:
     close = difflib.get_close_matches(region, sorted({*names, *more}), n=3, cutoff=0.6)
     hint = f" (did you mean: {', '.join(close)}?)" if close else ""
     return f"region '{region}' is not an AWS region botocore knows{hint}; set anyway"
+
+
+def check_region(text: str) -> str | None:
+    """Why `text` is no region name (None when it is one): for configure and populate."""
+    if is_region_name(text):
+        return None
+    return f"{text!r} is not an AWS region name (e.g. us-east-1, eu-west-1)"

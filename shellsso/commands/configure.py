@@ -16,7 +16,7 @@ import sys
 from typing import TYPE_CHECKING, Callable, Optional, Sequence, Tuple, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
-from shellsso.awsconfig.regions import is_region_name
+from shellsso.awsconfig.regions import check_region
 from shellsso.core.errors import ExitStatus, ShellssoError
 
 if TYPE_CHECKING:
@@ -77,12 +77,6 @@ def region_of_url(url: str) -> Optional[str]:
         if match:
             return match.group(1)
     return None
-
-
-def check_region(text: str) -> Optional[str]:
-    if is_region_name(text):
-        return None
-    return f"{text!r} is not an AWS region name (e.g. us-east-1, eu-west-1)"
 
 
 def check_session_name(text: str) -> Optional[str]:
@@ -237,7 +231,7 @@ def _profile_name(asker: Asker, file: ConfigFile, session: str, account_id: str,
     the user's static keys through SSO instead), a profile of the config only if the user
     says to replace it; the name offered is one in use nowhere."""
     from shellsso.awsconfig.edit import names_in_use
-    from shellsso.commands.populate import DEFAULT_TEMPLATE, free_name, make_name
+    from shellsso.awsconfig.naming import DEFAULT_TEMPLATE, free_name, make_name
 
     in_use = names_in_use(file.read()[0], file.path)
     suggestion = free_name(make_name(DEFAULT_TEMPLATE, session, account_id, account_name, role),

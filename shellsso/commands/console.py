@@ -21,7 +21,8 @@ from typing import Optional
 from shellsso.awsconfig.model import AwsConfig, active_profile_name, load_config
 from shellsso.core.errors import ExitStatus, ShellssoError
 from shellsso.creds import console_urls
-from shellsso.creds.role_credentials import Credentials, get_role_credentials, has_static_keys
+from shellsso.creds.resolve import get_role_credentials
+from shellsso.creds.role_credentials import Credentials, has_static_keys
 
 SIGNIN_URL_VAR = "SHELLSSO_SIGNIN_URL"
 MIN_MINUTES, MAX_MINUTES = 15, 720

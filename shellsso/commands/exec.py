@@ -19,7 +19,8 @@ from typing import Dict, List, Mapping, Optional
 from shellsso.awsconfig.model import active_profile_name, load_config
 from shellsso.core.clock import format_isoformat
 from shellsso.core.errors import ExitStatus, ShellssoError
-from shellsso.creds.role_credentials import Credentials, get_role_credentials
+from shellsso.creds.resolve import get_role_credentials
+from shellsso.creds.role_credentials import Credentials
 
 PROFILE_VAR = "SHELLSSO_EXEC_PROFILE"
 # For the hooks' prompt in a shell started by exec: the key id exec set (the

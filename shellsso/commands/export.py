@@ -12,7 +12,8 @@ import sys
 
 from shellsso.awsconfig.model import active_profile_name, load_config
 from shellsso.core.errors import ExitStatus, ProfileNotFound
-from shellsso.creds.role_credentials import enter_profile_chain, get_role_credentials
+from shellsso.creds.resolve import get_role_credentials
+from shellsso.creds.role_credentials import enter_profile_chain
 from shellsso.shell.exports import format_credentials
 
 

@@ -47,8 +47,9 @@ def hook_template(hook_file: str) -> str:
     try:
         return str((files("shellsso.shell.hooks") / hook_file).read_text(encoding="utf-8"))
     except (ModuleNotFoundError, FileNotFoundError, NotADirectoryError):
-        here = os.path.dirname(os.path.abspath(__file__))
-        with open(os.path.join(os.path.dirname(here), "shells", hook_file), encoding="utf-8") as f:
+        package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        with open(os.path.join(os.path.dirname(package), "shells", hook_file),
+                  encoding="utf-8") as f:
             return f.read()
 
 
@@ -61,7 +62,7 @@ def completion_spec() -> str:
     """
     import argparse
 
-    from shellsso.cli import build_parser
+    from shellsso.commands.arguments import build_parser
 
     def options(parser: argparse.ArgumentParser) -> List[str]:
         words: List[str] = []

@@ -40,10 +40,9 @@ def _plural(count: int, word: str) -> str:
 def logout_target(target: SsoTarget) -> None:
     """Sign out one session and remove its token and its profiles' role credentials."""
     from shellsso.creds.role_credentials import role_cache_path
-    from shellsso.sso.session import hold_lock
 
     config = load_config()
-    with hold_lock(target):
+    with token_cache.session_lock(target):
         token = token_cache.load_token(target)
         signed_out = False
         if token is not None and token.is_valid():

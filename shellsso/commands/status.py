@@ -15,10 +15,10 @@ import time
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
 from shellsso.awsconfig.model import AwsConfig, SsoTarget, active_profile_name, load_config
-from shellsso.core.clock import describe_remaining, format_timestamp, parse_timestamp
+from shellsso.core.clock import describe_remaining, format_timestamp, parse_timestamp, until_text
 from shellsso.core.errors import ConfigError, ProfileNotFound
 from shellsso.core.safety import visible
-from shellsso.sso.session import token_state, until_text
+from shellsso.sso.session import token_state
 
 if TYPE_CHECKING:
     from shellsso.awsconfig.model import Section

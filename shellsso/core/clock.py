@@ -90,3 +90,13 @@ def describe_remaining(seconds: float) -> str:
         days, hours = divmod(hours, 24)
         return f"{days}d {hours}h"
     return f"{hours}h {minutes:02d}m" if hours else f"{minutes}m"
+
+
+def until_text(epoch: float, now: Optional[float] = None) -> str:
+    """`14:32`, or `14:32 on 2026-11-27` when not today (local time)."""
+    current = time.time() if now is None else now
+    when = time.localtime(epoch)
+    text = time.strftime("%H:%M", when)
+    if time.strftime("%Y-%m-%d", when) != time.strftime("%Y-%m-%d", time.localtime(current)):
+        text += time.strftime(" on %Y-%m-%d", when)
+    return text

@@ -25,7 +25,7 @@ class ShellssoError(Exception):
     """
 
     def __init__(self, message: str, status: int = ExitStatus.ERROR) -> None:
-        from shellsso.core.safety import mask
+        from shellsso.core.secrets import mask
 
         message = mask(message)
         super().__init__(message)

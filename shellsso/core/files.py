@@ -30,24 +30,6 @@ def ensure_private_dir(path: str) -> None:
     private_folder(path)
 
 
-def read_capped(fd: int, limit: int, hint: int = 0) -> Optional[bytes]:
-    """All of an open file, or None when it holds more than `limit` bytes.
-
-    Reads to the end rather than trusting the size (`hint`, from fstat), which
-    a file still growing misstates; never more than limit + 1 bytes, in
-    chunks sized by the hint so that a small file costs one small read.
-    """
-    chunks: list[bytes] = []
-    size = 0
-    while size <= limit:
-        chunk = os.read(fd, min(limit + 1 - size, max(hint + 1 - size, 65536)))
-        if not chunk:
-            return b"".join(chunks)
-        chunks.append(chunk)
-        size += len(chunk)
-    return None
-
-
 def write_atomic(path: str, data: bytes) -> None:
     """Replace `path` with `data` atomically; the file ends up 0600."""
     folder = os.path.dirname(path) or "."

@@ -5,17 +5,16 @@ byte, which no quoting can hold: bash drops it, zsh keeps it and fish ends
 the string there, so that the rest of the line runs as code. Credentials are
 held to what AWS issues (printable ASCII), so anything else is refused where
 it comes in (a `credential_process`, a cache file, the portal's answer) and
-again where it would be evaluated. The secrets a process loads, receives or
-sends are remembered, and every line it prints about an error passes through
-`shown`, which hides them: an endpoint may quote a request back.
-Hot path: no imports beyond shellsso.core.errors.
+again where it would be evaluated. Every line printed about an error passes
+through `shown`, which also hides the secrets the process holds (secrets.py).
+Hot path: no imports beyond shellsso.core.errors and shellsso.core.secrets.
 """
 
 from __future__ import annotations
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Iterable
 
 # The environment variables that hold credentials (or their key id, for the hooks).
 CREDENTIAL_VARS = frozenset({
@@ -94,58 +93,9 @@ def visible(text: str) -> str:
     return "".join("?" if is_control(ch) or ch in _DISPLAY_TRICKS else ch for ch in text)
 
 
-def hide(text: str, *secrets: str | None) -> str:
-    """`text` with each secret (as itself or as Python would escape it) shown as `<hidden>`.
-
-    For messages that quote what a library said: botocore's errors may repeat
-    a header or a parameter, and a secret must never reach an error line.
-    Longer secrets go first, so that one holding another is hidden whole.
-    """
-    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
-        for form in {secret, repr(secret)[1:-1], repr(secret.encode("utf-8", "replace"))[2:-1]}:
-            text = text.replace(form, "<hidden>")
-    return text
-
-
-# --- the secrets this process holds -----------------------------------------------------------
-
-MIN_SECRET = 8
-"""Shorter values are not remembered: hiding them would mangle ordinary words, and no
-token, client secret, device code or code verifier AWS issues is that short."""
-
-# The request parameters of the SSO and OIDC APIs that carry a secret.
-SECRET_PARAMETERS = ("accessToken", "refreshToken", "clientSecret", "deviceCode", "code",
-                     "codeVerifier")
-
-_held: set[str] = set()
-
-
-def remember(*values: str | None) -> None:
-    """Note secrets as they are loaded, received or sent, so that `mask` hides them.
-
-    An endpoint may quote a request back in its error message (a rogue one
-    on purpose); whatever path that message takes to the screen, it passes
-    through `mask` first.
-    """
-    for value in values:
-        if isinstance(value, str) and len(value) >= MIN_SECRET:
-            _held.add(value)
-
-
-def remember_parameters(params: Mapping[str, object], **_: object) -> None:
-    """botocore `provide-client-params` handler: remember the secrets a request will carry."""
-    for name in SECRET_PARAMETERS:
-        value = params.get(name)
-        if isinstance(value, str):
-            remember(value)
-
-
-def mask(text: str) -> str:
-    """`text` with every secret this process holds shown as `<hidden>`."""
-    return hide(text, *_held) if _held else text
-
-
 def shown(text: str) -> str:
     """The one step before anything reaches a terminal or a report: secrets hidden, and
-    control characters made visible (`mask`, then `visible`)."""
+    control characters made visible (`secrets.mask`, then `visible`)."""
+    from shellsso.core.secrets import mask
+
     return visible(mask(text))

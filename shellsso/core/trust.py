@@ -132,6 +132,24 @@ def _make_folders(path: str) -> None:
     os.chmod(path, 0o700)
 
 
+def read_capped(fd: int, limit: int, hint: int = 0) -> Optional[bytes]:
+    """All of an open file, or None when it holds more than `limit` bytes.
+
+    Reads to the end rather than trusting the size (`hint`, from fstat), which
+    a file still growing misstates; never more than limit + 1 bytes, in
+    chunks sized by the hint so that a small file costs one small read.
+    """
+    chunks: list[bytes] = []
+    size = 0
+    while size <= limit:
+        chunk = os.read(fd, min(limit + 1 - size, max(hint + 1 - size, 65536)))
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
+        size += len(chunk)
+    return None
+
+
 def read_cache_file(
     path: str, what: str, limit: int = CACHE_FILE_LIMIT
 ) -> Tuple[Optional[bytes], Optional[str]]:
@@ -141,7 +159,6 @@ def read_cache_file(
     regular file of at most `limit` bytes is read (a FIFO or a device is never
     opened for reading, so nothing hangs).
     """
-    from shellsso.core.files import read_capped
 
     folder = os.path.dirname(path)
     if not check_folder(folder):

@@ -18,11 +18,12 @@ import time
 from typing import Any, Dict, List, Optional, Tuple
 
 from shellsso.awsconfig.model import AwsConfig, SsoTarget, profile_from_files, setting
-from shellsso.core import paths
+from shellsso.core import cache_folder, paths
 from shellsso.core.clock import format_timestamp, parse_timestamp
 from shellsso.core.errors import ConfigError, LoginRequired, NetworkError, ShellssoError
 from shellsso.core.fast_stdlib import Record, sha1_hex
-from shellsso.core.safety import check_credential_fields, credential_problem, remember
+from shellsso.core.safety import check_credential_fields, credential_problem
+from shellsso.core.secrets import remember
 
 EXPIRY_WINDOW = 15 * 60  # the CLI's CachedCredentialFetcher reuse margin
 PROFILE_CHAIN_VAR = "_AWS_CLI_PROFILE_CHAIN"  # the CLI's credential_process recursion guard
@@ -114,7 +115,8 @@ def cache_lock(key: str, profile: str = "") -> Any:
 
     what = f"another shellsso process fetching credentials for profile '{profile}'" if (
         profile) else "another shellsso process fetching the same credentials"
-    return locked(paths.lock_file(f"cred-{key}"), what, timeout=lock_wait(), quiet_for=QUIET_WAIT)
+    return locked(cache_folder.lock_file(f"cred-{key}"), what, timeout=lock_wait(),
+                  quiet_for=QUIET_WAIT)
 
 
 def read_cache_entry(path: str) -> tuple[Optional[Dict[str, Any]], Optional[str]]:
@@ -453,18 +455,3 @@ def base_credentials(
         hint = " (it names an SSO session but no sso_account_id and sso_role_name)"
     raise ConfigError(f"profile '{profile_name}' has no SSO, role or static credentials{hint}")
 
-
-def get_role_credentials(
-    config: AwsConfig, profile_name: str, *, interactive: Optional[bool] = None
-) -> Credentials:
-    """Usable credentials for a profile, cached as the AWS CLI v2 caches them.
-
-    `interactive` None means "ask for a login only when stdin and stderr are a
-    terminal"; False never asks (LoginRequired instead).
-    """
-    values = config.get(profile_name)
-    if "role_arn" in values:
-        from shellsso.creds.assume import assume_role_credentials
-
-        return assume_role_credentials(config, profile_name, interactive=interactive)
-    return base_credentials(config, profile_name, interactive=interactive)

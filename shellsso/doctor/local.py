@@ -20,11 +20,10 @@ from typing import Any, List, Optional, Tuple
 from shellsso.awsconfig.ini import read_text
 from shellsso.awsconfig.model import AwsConfig, load_config, parse_ini
 from shellsso.core import paths
-from shellsso.core.clock import describe_remaining
+from shellsso.core.clock import describe_remaining, until_text
 from shellsso.core.errors import ConfigError, ShellssoError
 from shellsso.core.trust import read_cache_file
 from shellsso.doctor.findings import Context, Finding, error, info, ok, warning
-from shellsso.sso.session import until_text
 
 ENV_CREDENTIALS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
                    "AWS_SECURITY_TOKEN", "AWS_CREDENTIAL_EXPIRATION")

@@ -14,9 +14,8 @@ import subprocess
 import time
 from typing import Any, List, Optional, Tuple
 
-from shellsso.core.clock import describe_remaining
+from shellsso.core.clock import describe_remaining, until_text
 from shellsso.doctor.findings import Context, Finding, error, info, ok, warning
-from shellsso.sso.session import until_text
 
 TIMEOUT = 5.0  # seconds for one request or one `aws --version`
 SKEW_WARNING = 5 * 60  # beyond a few minutes, role-credential expiry is misjudged

@@ -11,24 +11,15 @@ exits 130. The shell is untouched in both cases.
 
 from __future__ import annotations
 
-import os
 import sys
 
 from shellsso.core.errors import ExitStatus, ShellssoError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    import argparse
     from collections.abc import Mapping
 
     from shellsso.picker.rows import Entry
-
-
-class Cancelled(ShellssoError):
-    """No profile chosen: no message, and the shell stays as it was."""
-
-    def __init__(self, status: int = ExitStatus.ERROR) -> None:
-        super().__init__("", status)
 
 
 def active_name(env: Mapping[str, str]) -> str:
@@ -66,38 +57,10 @@ def choose(env: Mapping[str, str], query: str = "") -> str:
 
         return run_fzf(fzf, rows, query)
     from shellsso.core.output import use_color
-    from shellsso.picker.tui import CANCEL, run
+    from shellsso.picker.tui import CANCEL, Cancelled, run
 
     color = use_color(sys.stderr) and not env.get("NO_COLOR")
     outcome, entry = run(rows, query, color=color)
     if entry is None:
         raise Cancelled(ExitStatus.ERROR if outcome == CANCEL else ExitStatus.INTERRUPTED)
     return entry.name
-
-
-def run_pick(args: argparse.Namespace) -> int:
-    """`shellsso pick`: print the chosen name, the code to switch to it, or the matches."""
-    from shellsso.core.safety import visible
-
-    query = " ".join(args.query)
-    if args.filter:
-        from shellsso.picker.rows import filter_entries
-
-        # Names are text for people (a name from the config may hold escape sequences).
-        names = [visible(entry.name) for entry in filter_entries(load_entries(os.environ), query)]
-        sys.stdout.write("".join(name + "\n" for name in names))
-        return ExitStatus.OK if names else ExitStatus.ERROR
-    name = choose(os.environ, query)
-    if args.switch:
-        from shellsso.shell import syntax
-        from shellsso.shell.awsuse import Request, switch
-
-        request = Request()
-        request.profile = name
-        # Code for eval: exact, every value quoted by shellsso.shell.syntax.
-        code = switch(syntax.get(args.switch), request, os.environ)
-        text = "".join(line + "\n" for line in code if line)
-    else:
-        text = visible(name) + "\n"
-    sys.stdout.buffer.write(text.encode("utf-8", "surrogateescape"))
-    return ExitStatus.OK

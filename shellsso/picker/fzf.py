@@ -33,7 +33,7 @@ def run(fzf: str, rows: Sequence[Entry], query: str = "") -> str:
     """The name chosen in fzf; Cancelled on Esc or Ctrl-C (fzf 130) or no match (fzf 1)."""
     import subprocess
 
-    from shellsso.picker.choose import Cancelled
+    from shellsso.picker.tui import Cancelled
 
     argv = [fzf, f"--height={HEIGHT}", "--layout=reverse", "--no-sort", "--exact", "-i",
             "--delimiter=\t", "--with-nth=2..", "--prompt=> ", f"--query={query}"]

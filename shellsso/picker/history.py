@@ -7,7 +7,7 @@ shell's. Once the file passes HISTORY_LIMIT bytes it is rewritten atomically
 with each name once, most recent last. Names are escaped (`\\` and newlines)
 so that every name, however odd, is exactly one line. Losing the file only
 loses the order. It lives in shellsso's cache folder and is written and read
-only while that folder is the user's alone (paths.own_cache), never through a
+only while that folder is the user's alone (cache_folder.own_cache), never through a
 symlink, and read only when it is the user's regular file.
 """
 
@@ -58,7 +58,7 @@ _APPEND = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK
 
 def record(name: str) -> None:
     """Note a switch to `name` (best effort: a read-only or refused cache only loses the order)."""
-    from shellsso.core.paths import own_cache
+    from shellsso.core.cache_folder import own_cache
 
     if own_cache(create=True) is None:
         return
@@ -110,7 +110,7 @@ def _writable(fd: int, path: str) -> bool:
 
 def read(path: str | None = None) -> list[str]:
     """Names from the oldest switch to the latest, each once (at its latest place)."""
-    from shellsso.core.paths import read_own_cache
+    from shellsso.core.cache_folder import read_own_cache
 
     data = read_own_cache(path or history_path(), WHAT)
     if data is None:
@@ -136,7 +136,7 @@ def ranks(path: str | None = None) -> dict[str, int]:
 
 def compact(path: str | None = None) -> None:
     """Rewrite the file with each name once, the KEEP most recent, atomically."""
-    from shellsso.core.paths import write_own_cache
+    from shellsso.core.cache_folder import write_own_cache
 
     target = path or history_path()
     write_own_cache(target, _encode(read(target)[-KEEP:]))

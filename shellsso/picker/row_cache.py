@@ -7,7 +7,7 @@ file is valid while the config and credentials files keep the identity the
 config index checks (awsconfig.index.source_identity); it holds no secret (the fields are
 what `awsuse` lists). Losing it costs one slower opening. It is read and
 written only while shellsso's cache folder and the file are the user's alone
-(paths.own_cache): rows planted by someone else could show `prod` as a sandbox.
+(cache_folder.own_cache): rows planted by someone else could show `prod` as a sandbox.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import marshal
 import os
 
 from shellsso.awsconfig.index import source_identity
-from shellsso.core import paths
+from shellsso.core import cache_folder, paths
 from shellsso.core.fast_stdlib import sha1_hex
 from shellsso.picker.rows import Entry, config_rows
 
@@ -41,7 +41,7 @@ def load_rows() -> tuple[list[Entry], str]:
     credentials_path = paths.credentials_file()
     signature = (source_identity(config_path), source_identity(credentials_path))
     path = cache_path(config_path, credentials_path)
-    data = paths.read_own_cache(path, WHAT, LIMIT)
+    data = cache_folder.read_own_cache(path, WHAT, LIMIT)
     try:
         cached: Any = marshal.loads(data) if data else None
         if cached and cached[0] == VERSION and cached[1] == signature:
@@ -54,6 +54,6 @@ def load_rows() -> tuple[list[Entry], str]:
     config = load_config()
     rows = config_rows(config)
     if signature != (None, None):
-        paths.write_own_cache(path, marshal.dumps((VERSION, signature,
+        cache_folder.write_own_cache(path, marshal.dumps((VERSION, signature,
                                                    [row.fields() for row in rows])))
     return rows, config.source

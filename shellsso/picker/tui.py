@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 
+from shellsso.core.errors import ExitStatus, ShellssoError
 from shellsso.core.safety import visible
 from shellsso.picker.rows import Entry, Filter
 
@@ -36,6 +37,13 @@ _KEYS = {
     "\x7f": "backspace", "\x08": "backspace", "\x15": "clear", "\x17": "word",
     "\x04": "eof",
 }
+
+
+class Cancelled(ShellssoError):
+    """No profile chosen: no message, and the shell stays as it was."""
+
+    def __init__(self, status: int = ExitStatus.ERROR) -> None:
+        super().__init__("", status)
 
 
 def char_width(ch: str) -> int:

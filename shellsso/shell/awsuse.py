@@ -231,7 +231,8 @@ def touch_stamp() -> str:
     made. Returns the stamps folder as the hook named it when the hooks may
     write and trust stamps there too, else "".
     """
-    from shellsso.core.paths import own_cache, own_cache_dir
+    from shellsso.core.cache_folder import own_cache
+    from shellsso.core.paths import own_cache_dir
 
     path = os.environ.get("_SHELLSSO_STAMP", "")
     folder, name = os.path.split(path)
@@ -314,7 +315,7 @@ def export_code(shell: Shell, config: AwsConfig, profile: str) -> list[str]:
     """
     enable_site()
     from shellsso.core.clock import format_isoformat
-    from shellsso.creds.role_credentials import get_role_credentials
+    from shellsso.creds.resolve import get_role_credentials
 
     with AskingTerminal():
         creds = get_role_credentials(config, profile, interactive=None)
@@ -550,8 +551,8 @@ def names_code(shell: Shell, args: list[str], env: Mapping[str, str]) -> list[st
     starts no Python; they call this again only when a config file is newer.
     """
     from shellsso.awsconfig.model import load_config
+    from shellsso.core.cache_folder import check_own_cache
     from shellsso.core.files import write_atomic
-    from shellsso.core.paths import check_own_cache
 
     check_own_cache(create=True)  # a refusal is the answer: the hook then reads nothing
     key = args[0] if args else ""

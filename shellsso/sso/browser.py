@@ -113,8 +113,8 @@ def write_page(url: str) -> str:
     import html
     import secrets
 
+    from shellsso.core.cache_folder import check_own_cache
     from shellsso.core.files import write_atomic
-    from shellsso.core.paths import check_own_cache
 
     folder = check_own_cache(_PAGES, create=True) or page_folder()
     sweep_pages(folder)

@@ -21,11 +21,11 @@ import time
 from typing import Any, Dict, Optional, TextIO
 
 from shellsso.awsconfig.model import SsoTarget, active_profile_name, load_config
+from shellsso.core.clock import until_text
 from shellsso.core.errors import ExitStatus, ShellssoError
 from shellsso.core.output import info, warn
 from shellsso.core.safety import visible
 from shellsso.sso import browser, token_cache
-from shellsso.sso.session import hold_lock, until_text
 from shellsso.sso.token_cache import Token
 
 FRESH_MARGIN = 60  # a token another terminal just wrote must have at least this left
@@ -100,7 +100,7 @@ def login(
         headless = browser.is_headless()
         device = use_device_code or target.session_name is None or headless
         token = Flow(target, no_browser=no_browser or headless).run(device)
-        with hold_lock(target):
+        with token_cache.session_lock(target):
             token_cache.save_token(target, token)
     info(f"Logged in to {describe(target)}, token valid until {until_text(token.expires_at)}")
     return token

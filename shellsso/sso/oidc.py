@@ -67,9 +67,9 @@ def watch(client: Any) -> Any:
     """`client`, remembering the secrets each of its requests carries before it is sent.
 
     An endpoint may quote the request back in an error; every line shellsso
-    prints then shows `<hidden>` in their place (safety.mask).
+    prints then shows `<hidden>` in their place (secrets.mask).
     """
-    from shellsso.core.safety import remember_parameters
+    from shellsso.core.secrets import remember_parameters
 
     client.meta.events.register("provide-client-params", remember_parameters)
     return client

@@ -22,7 +22,6 @@ if TYPE_CHECKING:
     from typing import Optional, Tuple
 
     from shellsso.awsconfig.model import SsoTarget
-    from shellsso.core.files import locked
 
 WRITTEN_SINCE_MARGIN = 60  # a token another process just wrote must have this much left
 STATES = ("valid", "expiring", "refreshable", "expired", "none")
@@ -63,11 +62,6 @@ def get_token(target: SsoTarget) -> Optional[Token]:
     return None
 
 
-def hold_lock(target: SsoTarget) -> locked:
-    """The session lock (token_cache.session_lock), bounded and never held across a question."""
-    return token_cache.session_lock(target)
-
-
 def _written_since(current: Token, seen: Optional[Token]) -> bool:
     """Did another process write a new, usable token after we read `seen`?
 
@@ -96,7 +90,7 @@ def refresh(target: SsoTarget, seen: Optional[Token] = None) -> Optional[Token]:
     old token is still valid, and is a NetworkError once it is not; processes
     waiting for the lock meanwhile meet the same line at once.
     """
-    with hold_lock(target) as lock:
+    with token_cache.session_lock(target) as lock:
         current = load_token(target)
         if current is None or current.is_valid(margin=REFRESH_WINDOW):
             return current
@@ -224,13 +218,3 @@ def _login_since(target: SsoTarget, seen: Optional[float]) -> Token:
     # No file then: any token file found under the lock is one written since (-1 never
     # equals an mtime, and the token must still be valid to be used).
     return _login(target, baseline=seen if seen is not None else -1.0)
-
-
-def until_text(epoch: float, now: Optional[float] = None) -> str:
-    """`14:32`, or `14:32 on 2026-11-27` when not today (local time)."""
-    current = time.time() if now is None else now
-    when = time.localtime(epoch)
-    text = time.strftime("%H:%M", when)
-    if time.strftime("%Y-%m-%d", when) != time.strftime("%Y-%m-%d", time.localtime(current)):
-        text += time.strftime(" on %Y-%m-%d", when)
-    return text

@@ -12,11 +12,12 @@ from __future__ import annotations
 import os
 import time
 
-from shellsso.core import paths
+from shellsso.core import cache_folder, paths
 from shellsso.core.clock import format_timestamp, parse_timestamp
 from shellsso.core.fast_stdlib import Record, sha1_hex
 from shellsso.core.files import locked, read_json, remove, write_json
-from shellsso.core.safety import printable_ascii, remember
+from shellsso.core.safety import printable_ascii
+from shellsso.core.secrets import remember
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -140,7 +141,7 @@ def lock_path(target: SsoTarget) -> str:
     It is held for a refresh or a write, never while a person is asked or a
     browser awaited: a login takes login_lock for that.
     """
-    return paths.lock_file("sso-" + target.cache_key)
+    return cache_folder.lock_file("sso-" + target.cache_key)
 
 
 def session_lock(target: SsoTarget) -> locked:
@@ -159,7 +160,7 @@ def login_lock(target: SsoTarget) -> locked:
     """
     from shellsso.core.timeouts import LOGIN_WAIT
 
-    return locked(paths.lock_file("login-" + target.cache_key),
+    return locked(cache_folder.lock_file("login-" + target.cache_key),
                   f"the login to {target.label} running in another terminal",
                   timeout=LOGIN_WAIT)
 
