@@ -104,7 +104,7 @@ def write_token(
     client_secret: str = "test-secret",
     registration_expires_in: float = 86400,
 ) -> Path:
-    """A token file as the AWS CLI v2 writes it (PROTOCOL §2.3)."""
+    """A token file as the AWS CLI v2 writes it (docs/protocol.md §2.3)."""
     cache = home / ".aws" / "sso" / "cache"
     cache.mkdir(parents=True, exist_ok=True)
     fmt = "%Y-%m-%dT%H:%M:%SZ"

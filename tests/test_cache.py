@@ -101,7 +101,7 @@ def test_corrupt_token_counts_as_none_with_one_warning(
 
 
 def test_registration_key_and_reuse_rule(home: Path) -> None:
-    # Key examples verified against files the AWS CLI v2 wrote (PROTOCOL §2.4).
+    # Key examples verified against files the AWS CLI v2 wrote (docs/protocol.md §3).
     my_sso = SsoTarget("p", "my-sso", START_URL, "us-east-1", ("sso:account:access",), None, None)
     legacy = SsoTarget("p", None, START_URL, "us-east-1", None, None, None)
     assert Path(registration_path(my_sso)).name == "a8343d65418848d0bc13a5f25cbb32508ceec5d1.json"

@@ -487,7 +487,7 @@ def test_state_survives_a_restart(tmp_path: Path) -> None:
         assert fresh["refreshToken"]
         assert start_device(oidc, reg)["deviceCode"]  # the registration is still known
 
-    with Emulator() as emu:  # without persistence the client is forgotten (PROTOCOL §8.2)
+    with Emulator() as emu:  # without persistence the client is forgotten (docs/protocol.md §3.4)
         oidc = client(emu, "sso-oidc")
         with pytest.raises(oidc.exceptions.InvalidClientException):
             start_device(oidc, reg)

@@ -1,7 +1,7 @@
 """A login by either side serves the other: shellsso and botocore share one cache.
 
 botocore runs in its own process with HOME set before it is imported (its
-cache folder is computed at import time, PROTOCOL §2.1).
+cache folder is computed at import time, docs/protocol.md §2.1).
 """
 
 from __future__ import annotations

@@ -83,7 +83,7 @@ def role_cache_file(home: Path, key: Dict[str, str] = DEV_KEY) -> Path:
 def write_cli_role_cache(
     home: Path, expires_in: float, key_id: str = "ASIACLIWROTETHIS0001"
 ) -> Path:
-    """A role-credential entry exactly as the AWS CLI v2 writes it (PROTOCOL §3)."""
+    """A role-credential entry exactly as the AWS CLI v2 writes it (docs/protocol.md §6)."""
     path = role_cache_file(home)
     path.parent.mkdir(parents=True, exist_ok=True)
     entry = {

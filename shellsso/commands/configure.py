@@ -3,7 +3,7 @@
 It asks for the SSO session (or offers the one the config has, skipping what
 is known), logs in with shellsso's own login (PKCE or device code, headless
 rules included), lists the accounts and then the roles of the chosen one,
-and writes what `aws configure sso` writes (PROTOCOL §1.3). Nothing is
+and writes what `aws configure sso` writes (docs/protocol.md §1.7). Nothing is
 written before the last answer: Ctrl-C or Ctrl-D at any question leaves the
 config as it was.
 """
@@ -30,7 +30,7 @@ DEFAULT_REGION = "us-east-1"
 OUTPUTS = ("json", "yaml", "yaml-stream", "text", "table")
 SHOWN = 15  # list entries shown at once; longer lists are filtered by typing
 
-# Hosts the AWS CLI accepts without resolving them (PROTOCOL §5.1).
+# Hosts the AWS CLI accepts without resolving them (docs/protocol.md §4.9).
 _AWS_SUFFIXES = (".awsapps.com", ".app.aws", ".portal.amazonaws.com", ".awsapps.cn",
                  ".portal.amazonaws.com.cn", ".app.amazonwebservices.com.cn",
                  ".portal.amazonaws.eu", ".api.amazonwebservices.eu")

@@ -3,7 +3,7 @@
 The profile's temporary credentials (from the CLI cache when fresh, as
 `export` gets them) go to the federation endpoint's getSigninToken; the
 sign-in token it answers becomes the login URL that opens the console
-(PROTOCOL §9.1). That URL signs in once within 15 minutes: it is shown only
+(docs/protocol.md §9). That URL signs in once within 15 minutes: it is shown only
 when asked for (--print) or when no browser can be opened here, never in an
 error or a log, and it reaches the browser through a page only the user can
 read, never through a command line, which every local user can see.
@@ -108,7 +108,7 @@ def _host(endpoint: str) -> str:
 def get_signin_token(
     endpoint: str, creds: Credentials, session_duration: Optional[int], profile: str
 ) -> str:
-    """Step 1 of PROTOCOL §9.1, POSTed so that the keys stay out of URLs and proxy logs."""
+    """Step 1 of docs/protocol.md §9.1, POSTed so that the keys stay out of URLs and proxy logs."""
     import socket
     import urllib.error
     import urllib.request

@@ -45,7 +45,7 @@ COLORS = {"ok": "32", "info": "36", "warning": "33", "error": "31"}
 
 
 def selected_profile(explicit: Optional[str]) -> Tuple[str, str]:
-    """(profile, what selected it), in the AWS CLI v2's order (PROTOCOL §1.1)."""
+    """(profile, what selected it), in the AWS CLI v2's order (docs/protocol.md §1.2)."""
     if explicit:
         return explicit, "--profile"
     for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE"):

@@ -4,7 +4,7 @@ shellsso replaces itself with the command (execvpe), so the command keeps
 the terminal, receives signals sent to this process id, and its exit status
 is the one the caller sees. The keys travel in the environment only, never
 in argv. Everything that would shadow them or point tools elsewhere
-(AWS_PROFILE, AWS_DEFAULT_PROFILE, AWS_SECURITY_TOKEN, ... PROTOCOL §9.2)
+(AWS_PROFILE, AWS_DEFAULT_PROFILE, AWS_SECURITY_TOKEN, ... docs/protocol.md §8.5)
 is removed, and so is awsuse's state, which described the parent shell.
 """
 

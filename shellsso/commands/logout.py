@@ -2,7 +2,7 @@
 
 One session (by profile or sso-session name) loses its token file and the
 role credentials its profiles cached in ~/.aws/cli/cache. `--all` does what
-`aws sso logout` does (PROTOCOL §5.5): every token file of any tool, every
+`aws sso logout` does (docs/protocol.md §5.5): every token file of any tool, every
 `ProviderType: sso` credential file. Client registrations always stay: they
 are not secrets of a sign-in and the next login reuses them.
 """

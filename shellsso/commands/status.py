@@ -31,7 +31,7 @@ def _text(values: Section, key: str) -> Optional[str]:
 
 
 def profile_kind(values: Section) -> str:
-    """How botocore would get credentials for the profile (PROTOCOL §7 order)."""
+    """How botocore would get credentials for the profile (docs/protocol.md §8 order)."""
     if "role_arn" in values:
         return "web-identity" if "web_identity_token_file" in values else "assume-role"
     if "sso_session" in values or "sso_account_id" in values or "sso_role_name" in values:

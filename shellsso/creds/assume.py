@@ -1,11 +1,11 @@
 """Profiles with `role_arn`: chains of STS AssumeRole calls, cached as the AWS CLI does.
 
-The chain is resolved with botocore's rules (PROTOCOL §1.4, §7): a profile
+The chain is resolved with botocore's rules (docs/protocol.md §1.8, §8.3): a profile
 uses `source_profile` or `credential_source`, never both; a source profile
 with static keys (or without `role_arn`) supplies its own credentials, which may
 be SSO; a profile may name itself as source when it holds static keys; any
 other revisit is a cycle. Each AssumeRole result is cached in `~/.aws/cli/cache`
-under the CLI's key with the raw STS response (PROTOCOL §3), reused while 15
+under the CLI's key with the raw STS response (docs/protocol.md §6), reused while 15
 minutes or more remain.
 """
 

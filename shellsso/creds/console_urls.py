@@ -1,8 +1,8 @@
 """The URLs of a console sign-in: partitions, sign-in and console hosts, destinations.
 
 Pure functions, no I/O: the region decides the partition (`cn-*` is aws-cn,
-`us-gov-*` aws-us-gov, anything else aws), the partition the hosts (PROTOCOL
-§9.1). A region goes into a host name, so it is checked before it is used.
+`us-gov-*` aws-us-gov, anything else aws), the partition the hosts (docs/protocol.md
+§9.3). A region goes into a host name, so it is checked before it is used.
 """
 
 from __future__ import annotations
@@ -141,7 +141,7 @@ def _destination_problem(url: str, console_host: str) -> Optional[str]:
 
 
 def login_url(endpoint: str, issuer: str, destination: str, signin_token: str) -> str:
-    """Step 2 of PROTOCOL §9.1: a credential for 15 minutes, usable once."""
+    """Step 2 of docs/protocol.md §9.2: a credential for 15 minutes, usable once."""
     query = urlencode([("Action", "login"), ("Issuer", issuer),
                        ("Destination", destination), ("SigninToken", signin_token)])
     return f"{endpoint}?{query}"

@@ -1,12 +1,12 @@
 """Temporary credentials for a profile, shared with the AWS CLI v2 cache (`~/.aws/cli/cache`).
 
-The key and JSON of SSO role credentials are the CLI's own (PROTOCOL §3), so
+The key and JSON of SSO role credentials are the CLI's own (docs/protocol.md §6), so
 credentials fetched by either tool serve the other, and `aws sso logout`
 sweeps ours too. A cached entry with 15 minutes or more left is used without
 touching the network or importing boto3: that is `shellsso export`'s hot path.
 
-Which credentials a profile has follows botocore's provider order (PROTOCOL
-§7): `role_arn` (assume.py), then SSO, then static keys, then `credential_process`.
+Which credentials a profile has follows botocore's provider order (docs/protocol.md
+§8): `role_arn` (assume.py), then SSO, then static keys, then `credential_process`.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """`shellsso doctor` checks that read only the environment and files.
 
-In the order botocore meets things (PROTOCOL §7): credentials in the
+In the order botocore meets things (docs/protocol.md §8): credentials in the
 environment, the config and credentials files, the profile and its
 `source_profile` chain, then the SSO token cache. Each check is one small
 function taking the shared Context and returning findings; a later check
@@ -103,7 +103,7 @@ def _env_web_identity(ctx: Context) -> List[Finding]:
 
 
 def check_env_profiles(ctx: Context) -> List[Finding]:
-    """The CLI v2 reads AWS_PROFILE first, boto3 AWS_DEFAULT_PROFILE (PROTOCOL §1.1)."""
+    """The CLI v2 reads AWS_PROFILE first, boto3 AWS_DEFAULT_PROFILE (docs/protocol.md §1.2)."""
     first, second = os.environ.get("AWS_PROFILE"), os.environ.get("AWS_DEFAULT_PROFILE")
     if not first or not second or first == second:
         return []
@@ -473,7 +473,7 @@ def _token_state(ctx: Context, token: Any) -> List[Finding]:
 
 
 def _no_refresh_finding(ctx: Context, token: Any) -> List[Finding]:
-    """An sso-session token without a refresh token ends in a login (PROTOCOL §8.3)."""
+    """An sso-session token without a refresh token ends in a login (docs/protocol.md §4.8)."""
     target = ctx.target
     if target is None or target.session_name is None or token.refresh_token:
         return []

@@ -1,7 +1,7 @@
 """A local AWS IAM Identity Center emulator for tests and the first-run demo.
 
 AWS has no offline Identity Center and moto does not mock sso-oidc/portal, so
-shellsso ships this stdlib-only server (SPEC §6, PROTOCOL §4).
+shellsso ships this stdlib-only server (docs/protocol.md §12, §4).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Service errors rendered exactly like the real endpoints render them.
 
 botocore picks the exception class from the `x-amzn-ErrorType` header; an OAuth
-body alone becomes a generic ClientError and breaks CLI polling (PROTOCOL §4.1).
+body alone becomes a generic ClientError and breaks CLI polling (docs/protocol.md §4.2).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 getSigninToken takes the session JSON of credentials this emulator issued
 and refuses unknown or expired ones, a malformed SessionDuration, and any
-SessionDuration for role-chained credentials, as the service does (PROTOCOL
+SessionDuration for role-chained credentials, as the service does (docs/protocol.md
 §9.1). `login` spends the single-use sign-in token and, where the real
 endpoint would redirect to the console, answers with a landing page that
 names the account, the role and the destination.

@@ -16,7 +16,7 @@ START_URL = "https://d-1234567890.awsapps.com/start"
 REGION = "us-east-1"
 
 REFRESH_SCOPE = "sso:account:access"
-"""Clients registered with this scope get refresh tokens (PROTOCOL §8.3)."""
+"""Clients registered with this scope get refresh tokens (docs/protocol.md §4.8)."""
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """Server state of the emulator, guarded by one lock and optionally persisted.
 
 Persistence exists because a restarted Identity Center that forgets clients and
-refresh tokens breaks cached CLI registrations (PROTOCOL §8.2); tests and the
+refresh tokens breaks cached CLI registrations (docs/protocol.md §3.4); tests and the
 demo need to restart the emulator without that failure mode.
 """
 

@@ -1,7 +1,7 @@
 """Credentials rendered for a shell or a program, as `aws configure export-credentials`.
 
 Pure functions, no I/O. The variable names, their order and the timestamp
-form are the AWS CLI v2's (PROTOCOL §6); unlike the CLI, every value is quoted
+form are the AWS CLI v2's (docs/protocol.md §7.1); unlike the CLI, every value is quoted
 for the shell that will evaluate it, so even a hostile value stays a value.
 """
 

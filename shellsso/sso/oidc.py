@@ -3,7 +3,7 @@
 Clients come from a plain `boto3.session.Session()`, so the endpoint overrides
 every AWS tool honours (`AWS_ENDPOINT_URL_SSO_OIDC`, `AWS_ENDPOINT_URL`,
 `[services]`) apply here too. Registrations are cached and reused with the AWS
-CLI v2's key and rule (PROTOCOL §2.4), so either tool can reuse the other's.
+CLI v2's key and rule (docs/protocol.md §3), so either tool can reuse the other's.
 Every botocore failure becomes one ShellssoError line that names what failed
 and never carries a token or a secret: each client remembers the secrets its
 requests carry (`watch`), and ShellssoError hides them in any message.
@@ -207,7 +207,7 @@ def registration_scopes(target: SsoTarget, auth_code: bool) -> Optional[List[str
     PKCE: the configured scopes or `sso:account:access`, as the CLI sends.
     Device code: the configured scopes; an sso-session without configured scopes
     still asks for `sso:account:access` so that its tokens can be refreshed
-    (the CLI sends none and gets an unrefreshable token, PROTOCOL §8.3); legacy
+    (the CLI sends none and gets an unrefreshable token, docs/protocol.md §4.8); legacy
     profiles send none, as the CLI does.
     """
     if target.scopes:

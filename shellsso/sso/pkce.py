@@ -1,6 +1,6 @@
 """PKCE pieces of the authorization-code login: verifier, challenge, URL, loopback.
 
-The authorize URL is built exactly as the AWS CLI v2 builds it (PROTOCOL §4.2),
+The authorize URL is built exactly as the AWS CLI v2 builds it (docs/protocol.md §4.5),
 against the sso-oidc endpoint the client resolved, so endpoint overrides send
 the browser to the same place as the API calls. The loopback server listens on
 127.0.0.1 only (a random port) and runs in its own thread: the browser may be

@@ -2,7 +2,7 @@
 
 ListAccounts and ListAccountRoles are paginated, and the portal answers
 TooManyRequestsException when called too fast (large organisations hit it,
-PROTOCOL §9.4). Role lists are fetched by a bounded pool of threads sharing
+docs/protocol.md §5.2). Role lists are fetched by a bounded pool of threads sharing
 one client (botocore clients are thread-safe); a throttled call is retried
 with capped exponential backoff and full jitter, as botocore's standard retry
 mode does, but without its retry quota, which a burst of throttles exhausts.

@@ -2,7 +2,7 @@
 
 The cheap part (token_state, and get_token while more than 15 minutes are
 left) reads one file and never imports boto3: it sits on the `awsuse` path.
-Refresh follows botocore (PROTOCOL §2.5) so that a token either tool wrote
+Refresh follows botocore (docs/protocol.md §2.5) so that a token either tool wrote
 keeps working in the other, but under the session lock and re-reading the
 file first, so twenty shells refresh once, not twenty times.
 """

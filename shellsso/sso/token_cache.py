@@ -3,7 +3,7 @@
 `~/.aws/sso/cache/<sha1>.json`: the key is sha1 of the sso-session name (or
 of the legacy start URL); the token file holds the eight fields the CLI writes,
 timestamps as `...Z`, `refreshToken` only when one was issued. Registrations
-live in the same folder under the CLI's key (PROTOCOL §2.4), so a login by
+live in the same folder under the CLI's key (docs/protocol.md §3), so a login by
 either tool serves the other.
 """
 
@@ -75,7 +75,7 @@ class Token(Record):
         return self.remaining(now) > margin
 
     def can_refresh(self, now: Optional[float] = None) -> bool:
-        """True when botocore's refresh conditions hold (PROTOCOL §2.5)."""
+        """True when botocore's refresh conditions hold (docs/protocol.md §2.5)."""
         current = time.time() if now is None else now
         return bool(
             self.refresh_token
