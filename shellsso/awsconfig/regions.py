@@ -75,7 +75,18 @@ def unknown_region(region: str, listed: Iterable[str]) -> str | None:
 
 
 def check_region(text: str) -> str | None:
-    """Why `text` is no region name (None when it is one): for configure and populate."""
+    """Why `text` is no region name (None when it is one): the one rule for every region
+    a command is given (configure's answers, populate's and console's --region)."""
     if is_region_name(text):
         return None
     return f"{text!r} is not an AWS region name (e.g. us-east-1, eu-west-1)"
+
+
+def require_region(text: str, option: str = "") -> str:
+    """`text` when it is a region name, else a usage error (`--region: ...` with `option`)."""
+    problem = check_region(text)
+    if problem is None:
+        return text
+    from shellsso.core.errors import ExitStatus, ShellssoError
+
+    raise ShellssoError(f"{option}: {problem}" if option else problem, ExitStatus.USAGE)

@@ -19,6 +19,7 @@ import sys
 from typing import Optional
 
 from shellsso.awsconfig.model import AwsConfig, active_profile_name, load_config
+from shellsso.awsconfig.regions import require_region
 from shellsso.core.errors import ExitStatus, ShellssoError
 from shellsso.creds import console_urls
 from shellsso.creds.resolve import get_role_credentials
@@ -49,7 +50,7 @@ def console_region(requested: Optional[str], values: dict[str, object]) -> str:
     """--region, else the region botocore would use (environment, profile), else us-east-1."""
     region = (requested or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
               or profile_region(values) or "us-east-1")
-    return console_urls.check_region(region.strip())
+    return require_region(region.strip())
 
 
 def is_role_chain(config: AwsConfig, profile: str) -> bool:

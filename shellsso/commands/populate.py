@@ -26,7 +26,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 from shellsso.awsconfig.edit import ConfigFile, Document, names_in_use
 from shellsso.awsconfig.ini import BLANK, COMMENT, HEADER, profile_name, scan
 from shellsso.awsconfig.naming import DEFAULT_TEMPLATE, check_template, free_name, make_name
-from shellsso.awsconfig.regions import check_region
+from shellsso.awsconfig.regions import require_region
 from shellsso.core.errors import ExitStatus, ShellssoError
 from shellsso.core.safety import visible
 
@@ -267,9 +267,7 @@ def run(args: argparse.Namespace) -> int:
     [--yes]`."""
     check_template(args.naming)
     if args.region:
-        problem = check_region(args.region)
-        if problem:
-            raise ShellssoError(f"--region: {problem}", ExitStatus.USAGE)
+        require_region(args.region, "--region")
     file = ConfigFile()
     # Refused before any network call: a broken config or block, and (unless nothing is
     # to be written) a config or folder the writer must not touch.

@@ -11,7 +11,6 @@ import re
 from typing import NamedTuple, Optional
 from urllib.parse import urlencode
 
-from shellsso.awsconfig.regions import is_region_name
 from shellsso.core.errors import ExitStatus, ShellssoError
 from shellsso.core.safety import is_control
 
@@ -49,13 +48,6 @@ SERVICE_ALIASES = {
 
 def _usage(message: str) -> ShellssoError:
     return ShellssoError(message, ExitStatus.USAGE)
-
-
-def check_region(region: str) -> str:
-    """The region, or a usage error when it does not look like one (it becomes a host name)."""
-    if not is_region_name(region):
-        raise _usage(f"'{region}' is not an AWS region name (such as us-east-1 or eu-west-2)")
-    return region
 
 
 def partition(region: str) -> Partition:
