@@ -26,8 +26,9 @@ from types import FrameType
 from typing import Callable, Dict, Iterator, List, Mapping, Optional, Tuple
 
 from shellsso.core.errors import ExitStatus, ShellssoError
+from shellsso.shell import syntax
+from shellsso.shell.base import Shell
 
-SHELLS = ("bash", "zsh", "fish")
 SCRIPT_TIMEOUT = 300.0
 """Upper bound for the whole --script tour: a hung step must not hang CI."""
 
@@ -95,93 +96,6 @@ def tour_steps(env: Mapping[str, str]) -> Tuple[Tuple[Optional[str], str], ...]:
 TAB = "<TAB>"
 """A step command ending in this is typed and completed, not run: the transcript shows
 `awsuse st<TAB>` and then the candidates the shell's completion offers."""
-
-# How each shell's tour completes a line without a terminal, as `__demo_complete
-# NARRATION LINE`; __demo_candidates (bash, zsh) prints them or stops the tour.
-_CANDIDATES_SH = r"""__demo_candidates() {
-    local line=$1 out='' c
-    shift
-    if [ "$#" -eq 0 ]; then
-        printf 'shellsso demo: step failed (no completions): %s<TAB>\n' "$line" >&2
-        exit 1
-    fi
-    for c in "$@"; do out="$out${out:+  }$c"; done
-    printf '%s\n' "$out"
-}"""
-
-# bash: what readline does on TAB. Split the line into COMP_WORDS, set COMP_LINE,
-# COMP_POINT, COMP_CWORD, and call the function `complete -p` registered with the
-# command, the word being completed and the word before it; COMPREPLY holds the answer.
-_COMPLETE_BASH = _CANDIDATES_SH + r"""
-__demo_complete() {
-    [ -n "$1" ] && printf '\n# %s\n' "$1"
-    __demo_prompt; printf '%s<TAB>\n' "$2"
-    local spec fn COMP_LINE="$2" COMP_POINT=${#2} COMP_TYPE=9 COMP_KEY=9 COMP_CWORD
-    local -a COMP_WORDS COMPREPLY
-    spec=$(complete -p "${2%% *}" 2>/dev/null)
-    case $spec in
-        *' -F '*) fn=${spec##* -F }; fn=${fn%% *} ;;
-        *) printf 'shellsso demo: step failed (no completion function): %s\n' "${2%% *}" >&2
-           exit 1 ;;
-    esac
-    read -ra COMP_WORDS <<<"$2"
-    [[ $2 == *' ' ]] && COMP_WORDS+=('')
-    COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
-    "$fn" "${COMP_WORDS[0]}" "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD - 1]}" 2>&1
-    __demo_candidates "$2" "${COMPREPLY[@]}"
-}"""
-
-# zsh runs completion widgets only inside its line editor, on a terminal. The tour
-# runs compinit (so the hook's compdef registers as in the interactive demo), then
-# calls the function registered for the command itself, with words/CURRENT/PREFIX set
-# as the editor sets them and compadd replaced by a stand-in that keeps what compadd
-# would list (the words that start with PREFIX); the transcript says so.
-_COMPLETE_ZSH = _CANDIDATES_SH + r"""
-__demo_complete() {
-    [ -n "$1" ] && printf '\n# %s\n# %s\n' "$1" \
-        "(zsh's TAB needs a terminal: this runs the hook's completion with a stand-in compadd)"
-    __demo_prompt; printf '%s<TAB>\n' "$2"
-    local -a words __demo_found
-    words=(${(z)2})
-    [[ $2 == *' ' ]] && words+=('')
-    local CURRENT=${#words} PREFIX=${words[-1]} fn=${_comps[${words[1]}]-}
-    if [[ -z $fn ]]; then
-        printf 'shellsso demo: step failed (no completion function): %s\n' "${words[1]}" >&2
-        exit 1
-    fi
-    compadd() {
-        local -a given
-        while (( $# )); do
-            case $1 in
-                -a) shift; given+=("${(@P)1}") ;;
-                --) shift; given+=("$@"); break ;;
-            esac
-            shift
-        done
-        __demo_found+=(${(M)given:#$PREFIX*})
-    }
-    "$fn" 2>&1
-    unfunction compadd
-    __demo_candidates "$2" "${__demo_found[@]}"
-}"""
-
-# fish completes without a terminal: `complete -C LINE` prints what TAB would offer
-# (a tab and the description after some candidates).
-_COMPLETE_FISH = r"""function __demo_complete
-    test -n "$argv[1]"; and printf '\n# %s\n' $argv[1]
-    __demo_prompt; printf '%s<TAB>\n' $argv[2]
-    set -l found (complete -C $argv[2] | string replace -r '\t.*' '')
-    if test (count $found) -eq 0
-        printf 'shellsso demo: step failed (no completions): %s<TAB>\n' $argv[2] >&2
-        exit 1
-    end
-    string join '  ' -- $found
-end"""
-
-_ZSH_COMPINIT = 'autoload -Uz compinit && compinit -u -d "$HOME/.zcompdump"'
-
-_COMPLETE = {"bash": _COMPLETE_BASH, "zsh": _COMPLETE_ZSH, "fish": _COMPLETE_FISH}
-
 
 @dataclass
 class DemoHome:
@@ -284,139 +198,33 @@ def remove_home(home: DemoHome) -> None:
         sys.stderr.write(f"shellsso demo: could not remove {home.root}\n")
 
 
-# --- the shells -------------------------------------------------------------------
+# --- the shells (each shell's module in shellsso.shell knows its syntax) ------------
 
 
-def fish_quote(text: str) -> str:
-    """Quote for fish: inside single quotes only \\ and ' are special."""
-    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-
-def _init_command(shell: str) -> str:
+def _init_command(shell: Shell) -> str:
     """`shellsso init SHELL` run by this interpreter, quoted for `shell`."""
-    command = python_command() + ["init", shell]
-    if shell == "fish":
-        return " ".join(fish_quote(part) for part in command)
-    return shlex.join(command)
+    return shell.command_line(python_command() + ["init", shell.name])
 
 
-def _init_line(shell: str) -> str:
-    """The rc-file line, as a user writes it, but with this interpreter."""
-    if shell == "fish":
-        return f"{_init_command(shell)} | source"
-    return f'eval "$({_init_command(shell)})"'
-
-
-def rc_text(shell: str) -> str:
+def rc_text(shell: Shell) -> str:
     """The rc file of the interactive demo shell: a plain prompt, then the hook."""
-    if shell == "bash":
-        return (
-            "# shellsso demo: read instead of your ~/.bashrc\n"
-            "PS1='\\[\\e[1m\\]demo\\[\\e[0m\\] \\W \\$ '\n"
-            f"{_init_line(shell)}\n"
-        )
-    if shell == "zsh":
-        return (
-            "# shellsso demo: read instead of your ~/.zshrc\n"
-            f"{_ZSH_COMPINIT}\n"
-            "PROMPT='%Bdemo%b %1~ %# '\n"
-            f"{_init_line(shell)}\n"
-        )
-    return (
-        "# shellsso demo: read instead of your config.fish\n"
-        "set -g fish_greeting ''\n"
-        "function fish_prompt\n"
-        "    set_color --bold; printf demo; set_color normal\n"
-        "    printf ' %s > ' (prompt_pwd)\n"
-        "end\n"
-        f"{_init_line(shell)}\n"
-    )
+    return shell.demo_rc(shell.init_line(_init_command(shell)))
 
 
-def write_rc(home: DemoHome, shell: str) -> Path:
+def write_rc(home: DemoHome, shell: Shell) -> Path:
     """Write the rc file where the shell will read it and return its path."""
-    if shell == "zsh":
-        path = home.root / ".zshrc"  # ZDOTDIR is the temp HOME
-    elif shell == "fish":
-        path = home.root / "demo.fish"
-        # With this folder present, fish's first start does not spawn a background job
-        # that fills it from the man pages (and races the removal of the temp HOME).
-        (home.root / ".local" / "share" / "fish" / "generated_completions").mkdir(parents=True)
-    else:
-        path = home.root / ".bashrc"
+    path = shell.demo_rc_path(home.root)
     path.write_text(rc_text(shell), encoding="utf-8")
     return path
 
 
-def interactive_argv(shell: str, executable: str, rc: Path) -> List[str]:
-    """How to start `shell` interactively with the demo rc file and nothing else."""
-    if shell == "bash":
-        return [executable, "--noprofile", "--rcfile", str(rc), "-i"]
-    if shell == "zsh":
-        return [executable, "-i"]  # reads $ZDOTDIR/.zshrc
-    # Not --no-config: that would also skip fish's own share/config.fish (key bindings).
-    # The user's config.fish is not read anyway: XDG_CONFIG_HOME is in the temp HOME.
-    return [executable, "-i", "--init-command", f"source {fish_quote(str(rc))}"]
-
-
-def script_text(shell: str, steps: Tuple[Tuple[Optional[str], str], ...] = SCRIPT_STEPS) -> str:
+def script_text(shell_name: str,
+                steps: Tuple[Tuple[Optional[str], str], ...] = SCRIPT_STEPS) -> str:
     """The non-interactive tour: each step is printed after the current prompt text, run
     with its stderr merged into the transcript, and stops the tour if it fails."""
-    if shell == "fish":
-        lines = [
-            f"{_init_command(shell)} >$HOME/.demo-hook.fish",
-            "or begin",
-            "    printf 'shellsso demo: step failed: shellsso init fish\\n' >&2; exit 1",
-            "end",
-            "source $HOME/.demo-hook.fish",
-            "function __demo_prompt",
-            "    set -l p",
-            "    functions -q shellsso_prompt_info; and set p (shellsso_prompt_info)",
-            "    if test -n \"$p\"; printf '%s $ ' \"$p\"; else; printf '$ '; end",
-            "end",
-            "function __demo_step",
-            "    test -n \"$argv[1]\"; and printf '\\n# %s\\n' $argv[1]",
-            "    __demo_prompt; printf '%s\\n' $argv[2]",
-            "    eval $argv[2] 2>&1",
-            "    set -l st $status",
-            "    if test $st -ne 0",
-            "        printf 'shellsso demo: step failed (exit %s): %s\\n' $st $argv[2] >&2",
-            "        exit 1",
-            "    end",
-            "end",
-        ]
-        lines.append(_COMPLETE[shell])
-        for narration, command in steps:
-            lines.append(_step_line(narration, command, fish_quote))
-        return "\n".join(lines) + "\n"
-    # zsh: compinit first, as in the interactive demo, so that the hook's compdef runs.
-    lines = [_ZSH_COMPINIT] if shell == "zsh" else []
-    lines += [
-        f"__demo_hook=$({_init_command(shell)}) || {{",
-        f"    printf 'shellsso demo: step failed: shellsso init {shell}\\n' >&2; exit 1",
-        "}",
-        'eval "$__demo_hook"',
-        "__demo_prompt() {",
-        "    local p=",
-        "    if typeset -f shellsso_prompt_info >/dev/null 2>&1; then",
-        "        p=$(shellsso_prompt_info)",
-        "    fi",
-        "    if [ -n \"$p\" ]; then printf '%s $ ' \"$p\"; else printf '$ '; fi",
-        "}",
-        "__demo_step() {",
-        "    [ -n \"$1\" ] && printf '\\n# %s\\n' \"$1\"",
-        "    __demo_prompt; printf '%s\\n' \"$2\"",
-        "    eval \"$2\" 2>&1",
-        "    local st=$?",
-        "    if [ \"$st\" -ne 0 ]; then",
-        "        printf 'shellsso demo: step failed (exit %s): %s\\n' \"$st\" \"$2\" >&2",
-        "        exit 1",
-        "    fi",
-        "}",
-        _COMPLETE[shell],
-    ]
-    for narration, command in steps:
-        lines.append(_step_line(narration, command, shlex.quote))
+    shell = syntax.get(shell_name)
+    lines = shell.tour_lines(_init_command(shell))
+    lines += [_step_line(narration, command, shell.quote) for narration, command in steps]
     return "\n".join(lines) + "\n"
 
 
@@ -427,13 +235,9 @@ def _step_line(narration: Optional[str], command: str, quote: Callable[[str], st
     return f"__demo_step {quote(narration or '')} {quote(command)}"
 
 
-def script_argv(shell: str, executable: str, script: Path) -> List[str]:
-    """Run `script` in `shell` without reading any startup file."""
-    if shell == "bash":
-        return [executable, "--noprofile", "--norc", str(script)]
-    if shell == "zsh":
-        return [executable, "-f", str(script)]
-    return [executable, "--no-config", str(script)]
+def script_argv(shell_name: str, executable: str, script: Path) -> List[str]:
+    """Run `script` in the shell without reading any startup file."""
+    return syntax.get(shell_name).script_argv(executable, script)
 
 
 def default_shell() -> str:
@@ -445,14 +249,14 @@ def default_shell() -> str:
         name = str(shellingham.detect_shell()[0])
     except Exception:  # noqa: BLE001 - ShellDetectionFailure, or no /proc: fall back
         name = os.path.basename(os.environ.get("SHELL", ""))
-    return name if name in SHELLS else "bash"
+    return name if name in syntax.NAMES else syntax.DEFAULT
 
 
 def find_shell(shell: str) -> str:
     """The executable of `shell`, or a clear error naming the alternatives."""
     path = shutil.which(shell)
     if path is None:
-        others = [s for s in SHELLS if s != shell and shutil.which(s)]
+        others = [s for s in syntax.NAMES if s != shell and shutil.which(s)]
         hint = f"; try --shell {others[0]}" if others else ""
         raise ShellssoError(f"{shell} is not installed (not found on PATH){hint}")
     return path
@@ -489,23 +293,23 @@ class _Signals:
             signal.signal(signum, handler)  # type: ignore[arg-type]
 
 
-def _run_interactive(home: DemoHome, shell: str, url: str, signals: _Signals) -> int:
+def _run_interactive(home: DemoHome, name: str, url: str, signals: _Signals) -> int:
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise ShellssoError(
             "the interactive demo needs a terminal; `shellsso demo --script` runs the tour "
             "without one", ExitStatus.USAGE,
         )
-    executable = find_shell(shell)
+    executable = find_shell(name)
+    shell = syntax.get(name)
     rc = write_rc(home, shell)
-    env = dict(home.env)
-    if shell == "zsh":
-        env["ZDOTDIR"] = str(home.root)
+    env = {**home.env, **shell.demo_env(home.root)}
     sys.stdout.write(TOUR.format(url=url) + "\n")
     sys.stdout.flush()
     # Ctrl-C belongs to the shell now; the demo only waits (a Python handler, not
     # SIG_IGN, so that the shell and its commands start with the default action).
     signals.set(signal.SIGINT, _ignore)
-    child = subprocess.Popen(interactive_argv(shell, executable, rc), env=env)  # noqa: S603
+    child = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
+        shell.interactive_argv(executable, rc), env=env)
     try:
         child.wait()
     except _Stop:
@@ -576,7 +380,7 @@ def run(args: argparse.Namespace) -> int:
     """Entry point of `shellsso demo`: emulator, temporary HOME, tour, cleanup."""
     from shellsso.emulator import Emulator
 
-    shell = args.shell or ("bash" if args.script else default_shell())
+    shell = args.shell or (syntax.DEFAULT if args.script else default_shell())
     signals = _Signals()
     emulator = Emulator(port=0, interval=1)
     home: Optional[DemoHome] = None

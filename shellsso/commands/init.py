@@ -30,11 +30,11 @@ def detect_shell() -> str:
     except shellingham.ShellDetectionFailure:
         name = ""
     name = os.path.basename(str(name)).lower()
-    if name not in syntax.SHELLS:
+    if name not in syntax.NAMES:
         found = f" (found {name!r})" if name else ""
         raise ShellssoError(
             f"cannot detect a supported shell{found}; name it: "
-            f"shellsso init {'|'.join(syntax.SHELLS)}",
+            f"shellsso init {'|'.join(syntax.NAMES)}",
             ExitStatus.USAGE,
         )
     return name

@@ -1,8 +1,13 @@
-"""What every shell needs from Python: quoting, export/unset syntax, the hook file.
+"""What every shell needs from Python: quoting, export/unset syntax, the hook, the demo.
 
 `shellsso init` and the awsuse back end print code that the shell evaluates;
-every value in it goes through `quote` of the shell at hand, and nothing else
-in shellsso knows a shell's syntax.
+every value in it goes through `quote` of the shell at hand. Each shell's
+syntax lives in its own module (bash.py, zsh.py, fish.py, on the classes
+here), next to its hook in `shells/`: nothing else in shellsso knows a
+shell's syntax or branches on a shell's name.
+
+The awsuse back end imports this module on its fast path: standard library
+cores only (no pathlib, no shlex), and the demo's texts are plain constants.
 """
 
 from __future__ import annotations
@@ -11,7 +16,8 @@ from shellsso.core.safety import CREDENTIAL_VARS, check_value, is_control
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Iterable, Mapping, Sequence
+    from pathlib import Path
 
 
 def check_printable(value: str, what: str) -> None:
@@ -35,11 +41,15 @@ class Shell:
     """One shell's syntax. Subclasses set `name` and override what differs."""
 
     name = ""
+    # How code printed for eval calls a builtin, so that no alias or function can stand in.
+    builtin = "\\builtin"
 
     @property
     def hook_file(self) -> str:
         """The hook's file name in `shells/` (package `shellsso.shell.hooks`)."""
         return f"shellsso.{self.name}"
+
+    # --- values and variables --------------------------------------------------------
 
     def quote(self, value: str) -> str:
         """`value` as one literal word of this shell (a NUL byte is refused: none can hold it)."""
@@ -51,7 +61,7 @@ class Shell:
         raise NotImplementedError
 
     def export(self, name: str, value: str) -> str:
-        """Set and export an environment variable (`name` is a fixed identifier).
+        """Code for the hook's eval: set and export `name` (a fixed identifier).
 
         The value passes safety.check_value first (credentials: printable ASCII
         only), so a refusal names the variable rather than "a value".
@@ -60,7 +70,19 @@ class Shell:
         return self.export_quoted(name, self.quote_word(value))
 
     def export_quoted(self, name: str, word: str) -> str:
-        """The shell's code setting and exporting `name` to the quoted `word`."""
+        """The eval'd code setting and exporting `name` to the quoted `word`."""
+        return f"{self.builtin} {self.plain_export(name, word)}"
+
+    def export_line(self, name: str, value: str) -> str:
+        """What `shellsso export` prints for one variable: the plain form a user pastes.
+
+        Checked as `export` checks (`shellsso export | source` evaluates it too).
+        """
+        check_value(name, value, credential=name in CREDENTIAL_VARS)
+        return self.plain_export(name, self.quote_word(value))
+
+    def plain_export(self, name: str, word: str) -> str:
+        """The shell's statement setting and exporting `name` to the quoted `word`."""
         raise NotImplementedError
 
     def unset(self, names: Iterable[str]) -> str:
@@ -74,7 +96,9 @@ class Shell:
     def print_lines(self, lines: Iterable[str]) -> str:
         """Code that prints `lines` on the shell's stdout (so `awsuse | less` works)."""
         words = " ".join(self.quote(line) for line in lines)
-        return f"\\builtin printf '%s\\n' {words}" if words else ""
+        return f"{self.builtin} printf '%s\\n' {words}" if words else ""
+
+    # --- the hook ----------------------------------------------------------------------
 
     def render(self, template: str, values: Mapping[str, str]) -> str:
         """The hook text with each `'::KEY::'` placeholder replaced by the quoted value."""
@@ -85,17 +109,112 @@ class Shell:
             template = template.replace(placeholder, self.quote(value))
         return template
 
+    def command_line(self, words: Sequence[str]) -> str:
+        """`words` as one command line of this shell, each quoted."""
+        return " ".join(self.quote(word) for word in words)
+
+    def init_line(self, command: str) -> str:
+        """The rc file's line that loads the hook `command` prints."""
+        raise NotImplementedError
+
+    # --- what `shellsso demo` needs ------------------------------------------------------
+
+    def demo_rc(self, init_line: str) -> str:
+        """The demo shell's rc file: a plain prompt, then the hook."""
+        raise NotImplementedError
+
+    def demo_rc_path(self, home: Path) -> Path:
+        """Where the demo shell reads its rc file, with what it needs there made."""
+        raise NotImplementedError
+
+    def demo_env(self, home: Path) -> dict[str, str]:
+        """Variables the interactive demo shell needs to find its rc file in `home`."""
+        return {}
+
+    def interactive_argv(self, executable: str, rc: Path) -> list[str]:
+        """How to start the shell interactively with the demo rc file and nothing else."""
+        raise NotImplementedError
+
+    def script_argv(self, executable: str, script: Path) -> list[str]:
+        """How to run a script in the shell without reading any startup file."""
+        raise NotImplementedError
+
+    def tour_lines(self, init_command: str) -> list[str]:
+        """The scripted tour's set-up: load the hook, define __demo_prompt,
+        __demo_step NARRATION COMMAND and __demo_complete NARRATION LINE, each of
+        which prints the transcript and stops the tour at the first failure."""
+        raise NotImplementedError
+
+
+# The scripted tour's steps in bash and zsh (see Shell.tour_lines).
+_POSIX_TOUR = r"""__demo_prompt() {
+    local p=
+    if typeset -f shellsso_prompt_info >/dev/null 2>&1; then
+        p=$(shellsso_prompt_info)
+    fi
+    if [ -n "$p" ]; then printf '%s $ ' "$p"; else printf '$ '; fi
+}
+__demo_step() {
+    [ -n "$1" ] && printf '\n# %s\n' "$1"
+    __demo_prompt; printf '%s\n' "$2"
+    eval "$2" 2>&1
+    local st=$?
+    if [ "$st" -ne 0 ]; then
+        printf 'shellsso demo: step failed (exit %s): %s\n' "$st" "$2" >&2
+        exit 1
+    fi
+}
+__demo_candidates() {
+    local line=$1 out='' c
+    shift
+    if [ "$#" -eq 0 ]; then
+        printf 'shellsso demo: step failed (no completions): %s<TAB>\n' "$line" >&2
+        exit 1
+    fi
+    for c in "$@"; do out="$out${out:+  }$c"; done
+    printf '%s\n' "$out"
+}"""
+
 
 class PosixShell(Shell):
-    """bash and zsh: single quotes, `export`, `unset`."""
+    """bash and zsh: single quotes, `export`, `unset`, `eval "$(...)"`."""
+
+    # The demo: its completion driver `__demo_complete NARRATION LINE`, which hands the
+    # candidates to __demo_candidates, and what its rc file and tour run first.
+    demo_completion = ""
+    demo_setup: tuple[str, ...] = ()
+    # The options that keep a script's shell from reading any startup file.
+    script_options: tuple[str, ...] = ()
 
     def quote_word(self, value: str) -> str:
         """Single quotes, each `'` written as `'\\''`: nothing inside is special."""
         return "'" + value.replace("'", "'\\''") + "'"
 
-    def export_quoted(self, name: str, word: str) -> str:
-        return f"\\builtin export {name}={word}"
+    def plain_export(self, name: str, word: str) -> str:
+        return f"export {name}={word}"
+
+    def assignment_line(self, name: str, value: str) -> str:
+        """`NAME='value'` without export (`shellsso export --format env-no-export`)."""
+        check_value(name, value, credential=name in CREDENTIAL_VARS)
+        return f"{name}={self.quote_word(value)}"
 
     def unset(self, names: Iterable[str]) -> str:
         listed = " ".join(names)
-        return f"\\builtin unset {listed}" if listed else ""
+        return f"{self.builtin} unset {listed}" if listed else ""
+
+    def init_line(self, command: str) -> str:
+        return f'eval "$({command})"'
+
+    def script_argv(self, executable: str, script: Path) -> list[str]:
+        return [executable, *self.script_options, str(script)]
+
+    def tour_lines(self, init_command: str) -> list[str]:
+        return [
+            *self.demo_setup,
+            f"__demo_hook=$({init_command}) || {{",
+            f"    printf 'shellsso demo: step failed: shellsso init {self.name}\\n' >&2; exit 1",
+            "}",
+            'eval "$__demo_hook"',
+            _POSIX_TOUR,
+            self.demo_completion,
+        ]

@@ -2,7 +2,8 @@
 
 Pure functions, no I/O. The variable names, their order and the timestamp
 form are the AWS CLI v2's (docs/protocol.md §7.1); unlike the CLI, every value is quoted
-for the shell that will evaluate it, so even a hostile value stays a value.
+for the shell that will evaluate it (each shell's module in shellsso.shell writes its
+lines), so even a hostile value stays a value.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ from typing import TYPE_CHECKING, Callable, Dict, List, Tuple
 
 from shellsso.core.clock import format_isoformat
 from shellsso.core.errors import ShellssoError
-from shellsso.core.safety import check_value
-from shellsso.shell import syntax
+from shellsso.shell.base import PosixShell
+from shellsso.shell.fish import Fish
+from shellsso.shell.powershell import PowerShell
 
 if TYPE_CHECKING:
     from shellsso.creds.role_credentials import Credentials
@@ -34,30 +36,11 @@ def env_pairs(creds: Credentials) -> List[Tuple[str, str]]:
     return pairs
 
 
-# Quoting for the shells comes from the shell registry, the one place that knows it.
-quote_posix = syntax.get("bash").quote
-quote_fish = syntax.get("fish").quote
+def _lines(line: Callable[[str, str], str]) -> Callable[[Credentials], str]:
+    """A format of one line a variable; `line` checks each value (safety.check_value)."""
 
-# PowerShell treats the typographic quotes like `"` and the backtick as escape.
-_PS_SPECIAL = frozenset('`"$\u201c\u201d\u201e')
-
-
-def quote_powershell(value: str) -> str:
-    """A double-quoted PowerShell string: backtick-escape `, ", $ and smart quotes."""
-    return '"' + "".join("`" + ch if ch in _PS_SPECIAL else ch for ch in value) + '"'
-
-
-def _check(pairs: List[Tuple[str, str]]) -> None:
-    """The check every evaluated value passes (safety.check_value): refuse, never truncate."""
-    for name, value in pairs:
-        check_value(name, value, credential=True)
-
-
-def _lines(template: Callable[[str, str], str]) -> Callable[[Credentials], str]:
     def render(creds: Credentials) -> str:
-        pairs = env_pairs(creds)
-        _check(pairs)
-        return "".join(template(name, value) + "\n" for name, value in pairs)
+        return "".join(line(name, value) + "\n" for name, value in env_pairs(creds))
 
     return render
 
@@ -82,10 +65,11 @@ def env_json(creds: Credentials) -> str:
 
 
 _RENDERERS: Dict[str, Callable[[Credentials], str]] = {
-    "env": _lines(lambda n, v: f"export {n}={quote_posix(v)}"),
-    "env-no-export": _lines(lambda n, v: f"{n}={quote_posix(v)}"),
-    "fish": _lines(lambda n, v: f"set -gx {n} {quote_fish(v)}"),
-    "powershell": _lines(lambda n, v: f"$Env:{n}={quote_powershell(v)}"),
+    # "env" is POSIX sh, whichever shell sources it.
+    "env": _lines(PosixShell().export_line),
+    "env-no-export": _lines(PosixShell().assignment_line),
+    "fish": _lines(Fish().export_line),
+    "powershell": _lines(PowerShell().export_line),
     "json": env_json,
     "process": credential_process_json,
 }

@@ -12,6 +12,10 @@ from shellsso.shell.base import Shell
 # awsuse back end needs one shell, and every import costs start-up time).
 _CLASSES = {"bash": ("bash", "Bash"), "zsh": ("zsh", "Zsh"), "fish": ("fish", "Fish")}
 _MADE: dict[str, Shell] = {}
+NAMES = tuple(_CLASSES)
+"""The supported shells' names, for argument choices and messages."""
+DEFAULT = "bash"
+"""The shell to use when none is named or detected (the demo's scripted tour)."""
 
 
 def get(name: str) -> Shell:
