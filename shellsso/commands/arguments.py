@@ -10,9 +10,9 @@ from __future__ import annotations
 import argparse
 
 from shellsso import __version__
+from shellsso.shell.syntax import NAMES as SHELLS
 
 EXPORT_FORMATS = ("env", "env-no-export", "fish", "powershell", "json", "process")
-SHELLS = ("bash", "zsh", "fish")
 
 DESCRIPTION = """\
 AWS IAM Identity Center (AWS SSO) in your shell.
