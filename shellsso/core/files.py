@@ -120,31 +120,47 @@ def write_json(path: str, obj: Any, dumps: Optional[Callable[[Any], str]] = None
     write_atomic(path, dumps(obj).encode("utf-8"))
 
 
-def read_json(path: str, what: str = "cache file") -> Optional[dict[str, Any]]:
-    """The JSON object in `path`; None when absent, and None with a warning when corrupt.
+NOT_JSON = "is not valid JSON"
+NOT_OBJECT = "is not a JSON object"
 
-    A truncated, empty or non-object file must never crash a command: it counts
-    as missing, and the next write replaces it; so does a FIFO, a device, a file
-    over 1 MB or JSON nested too deep. A file or folder that someone else
-    controls is refused (trust.UntrustedPath, one line naming it and the fix).
+
+def read_json_object(path: str, what: str) -> tuple[Optional[dict[str, Any]], Optional[str]]:
+    """(object, None); (None, None) when absent; (None, why) when it is no JSON object.
+
+    `why` completes `the file ...`: NOT_JSON, NOT_OBJECT, or what
+    trust.read_cache_file says of a FIFO, a device or a file over 1 MB. The
+    text is UTF-8, as botocore reads it: a BOM or UTF-16 is no cache entry for
+    it either. A file or folder that someone else controls is refused
+    (trust.UntrustedPath, one line naming it and the fix).
     """
     from shellsso.core.trust import read_cache_file
 
-    raw, problem = read_cache_file(path, what)  # refuses a file or folder others control
+    raw, problem = read_cache_file(path, what)
     if raw is None:
-        if problem:
-            warn(f"ignoring {what} {path}: it {problem}")
-        return None
+        return None, problem
     from shellsso.core.fast_stdlib import json_loads
 
     try:
         data = json_loads(raw.decode("utf-8"))
     except (ValueError, UnicodeDecodeError, RecursionError):
-        warn(f"ignoring corrupt {what} {path} (not valid JSON)")
-        return None
+        return None, NOT_JSON
     if not isinstance(data, dict):
-        warn(f"ignoring corrupt {what} {path} (not a JSON object)")
-        return None
+        return None, NOT_OBJECT
+    return data, None
+
+
+def read_json(path: str, what: str = "cache file") -> Optional[dict[str, Any]]:
+    """The JSON object in `path`; None when absent, and None with a warning when corrupt.
+
+    A truncated, empty or non-object file must never crash a command: it counts
+    as missing, and the next write replaces it; so does a FIFO, a device, a file
+    over 1 MB or JSON nested too deep (read_json_object).
+    """
+    data, problem = read_json_object(path, what)
+    if problem in (NOT_JSON, NOT_OBJECT):
+        warn(f"ignoring corrupt {what} {path} ({problem[len('is '):]})")
+    elif problem is not None:
+        warn(f"ignoring {what} {path}: it {problem}")
     return data
 
 

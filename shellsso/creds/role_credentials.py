@@ -28,6 +28,8 @@ from shellsso.core.secrets import remember
 EXPIRY_WINDOW = 15 * 60  # the CLI's CachedCredentialFetcher reuse margin
 PROFILE_CHAIN_VAR = "_AWS_CLI_PROFILE_CHAIN"  # the CLI's credential_process recursion guard
 MAX_PROCESS_DEPTH = 4
+CACHE_FILE = "credential cache file"
+NO_CREDENTIALS = "has no usable Credentials"  # an entry of the CLI cache without them
 
 
 class Credentials(Record):
@@ -119,22 +121,6 @@ def cache_lock(key: str, profile: str = "") -> Any:
                   quiet_for=QUIET_WAIT)
 
 
-def read_cache_entry(path: str) -> tuple[Optional[Dict[str, Any]], Optional[str]]:
-    """(JSON object, None), (None, None) when absent, or (None, why) when corrupt."""
-    from shellsso.core.trust import read_cache_file
-
-    raw, problem = read_cache_file(path, "credential cache file")
-    if raw is None:
-        return None, problem and f"it {problem}"
-    try:  # UTF-8 text, as botocore reads it: a BOM or UTF-16 is no cache entry for it either
-        data = json.loads(raw.decode("utf-8"))
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        return None, "it is not valid JSON"
-    if not isinstance(data, dict):
-        return None, "it is not a JSON object"
-    return data, None
-
-
 def credentials_from_entry(data: Dict[str, Any]) -> Optional[Credentials]:
     """Credentials from a CLI cache entry (SSO or assume-role), None when malformed."""
     body = data.get("Credentials")
@@ -157,10 +143,13 @@ def credentials_from_entry(data: Dict[str, Any]) -> Optional[Credentials]:
 
 def load_cached(path: str, *, quiet: bool = False) -> Optional[Credentials]:
     """The credentials cached in `path`, fresh or not; a corrupt entry counts as none."""
-    data, problem = read_cache_entry(path)
+    from shellsso.core.files import read_json_object
+
+    data, problem = read_json_object(path, CACHE_FILE)
+    problem = problem and f"it {problem}"
     creds = credentials_from_entry(data) if data is not None else None
     if data is not None and creds is None:
-        problem = "it has no usable Credentials"
+        problem = f"it {NO_CREDENTIALS}"
     if creds is not None:
         problem = credential_problem(creds.fields())  # never evaluated, never passed on
         creds = None if problem else creds

@@ -11,7 +11,6 @@ earlier finding already explains the failure.
 from __future__ import annotations
 
 import difflib
-import json
 import os
 import shlex
 import stat
@@ -22,7 +21,7 @@ from shellsso.awsconfig.model import AwsConfig, load_config, parse_ini
 from shellsso.core import paths
 from shellsso.core.clock import describe_remaining, until_text
 from shellsso.core.errors import ConfigError, ShellssoError
-from shellsso.core.trust import read_cache_file
+from shellsso.core.files import read_json_object
 from shellsso.doctor.findings import Context, Finding, error, info, ok, warning
 
 ENV_CREDENTIALS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
@@ -498,18 +497,9 @@ def _registration_finding(ctx: Context, token: Any) -> List[Finding]:
 def _read_json(path: str) -> Tuple[Optional[Any], Optional[str]]:
     """(object, None), (None, None) when absent, (None, why) when unreadable."""
     try:
-        raw, problem = read_cache_file(path, "SSO token cache file")
+        return read_json_object(path, "SSO token cache file")
     except ShellssoError:
         return None, "is refused: someone else can write it (see the cache findings)"
-    if raw is None:
-        return None, problem
-    try:
-        data = json.loads(raw.decode("utf-8"))
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        return None, "is not valid JSON"
-    if not isinstance(data, dict):
-        return None, "is not a JSON object"
-    return data, None
 
 
 def check_cache_permissions(ctx: Context) -> List[Finding]:

@@ -91,18 +91,20 @@ def check_portal(ctx: Context) -> List[Finding]:
     target = ctx.target
     if target is None or not target.account_id or not target.role_name:
         return []
+    from shellsso.core.files import read_json_object
     from shellsso.creds.role_credentials import (
+        CACHE_FILE,
+        NO_CREDENTIALS,
         credentials_from_entry,
-        read_cache_entry,
         role_cache_path,
     )
 
     where = f"account {target.account_id}, role {target.role_name}"
     path = role_cache_path(target)
-    entry, problem = read_cache_entry(path)
+    entry, problem = read_json_object(path, CACHE_FILE)
     cached = credentials_from_entry(entry) if entry is not None else None
     if entry is not None and cached is None:
-        problem = "has no usable Credentials"
+        problem = NO_CREDENTIALS
     if cached is not None and cached.fresh(ctx.now) and cached.expiration is not None:
         return [ok("portal.ok", f"role credentials for {where} are cached until "
                    f"{until_text(cached.expiration, ctx.now)}: no call needed")]
@@ -115,7 +117,6 @@ def check_portal(ctx: Context) -> List[Finding]:
 
 
 def _corrupt_cache(path: str, problem: str, replaced: bool) -> Finding:
-    problem = problem[3:] if problem.startswith("it ") else problem  # "it is not valid JSON"
     what = f"the role-credential cache file {path} {problem}"
     if replaced:
         return info("cache.corrupt", f"{what}; replaced with the credentials just fetched")
