@@ -17,10 +17,10 @@ import sys
 from typing import Dict, List, Mapping, Optional
 
 from shellsso.awsconfig.model import active_profile_name, load_config
-from shellsso.core.clock import format_isoformat
 from shellsso.core.errors import ExitStatus, ShellssoError
 from shellsso.creds.resolve import get_role_credentials
 from shellsso.creds.role_credentials import Credentials
+from shellsso.shell.exports import env_pairs
 
 PROFILE_VAR = "SHELLSSO_EXEC_PROFILE"
 # For the hooks' prompt in a shell started by exec: the key id exec set (the
@@ -41,13 +41,9 @@ def child_environment(
     """The command's environment: `env` without what shadows the keys, plus the keys."""
     child = {k: v for k, v in env.items()
              if k not in CLEARED and not k.startswith("_SHELLSSO_")}
-    child["AWS_ACCESS_KEY_ID"] = creds.access_key_id
-    child["AWS_SECRET_ACCESS_KEY"] = creds.secret_access_key
-    if creds.session_token:
-        child["AWS_SESSION_TOKEN"] = creds.session_token
+    child.update(env_pairs(creds))
     child[KEY_VAR] = creds.access_key_id
     if creds.expiration is not None:
-        child["AWS_CREDENTIAL_EXPIRATION"] = format_isoformat(creds.expiration)
         child[EXPIRES_VAR] = str(int(creds.expiration))
     if region:
         child["AWS_REGION"] = child["AWS_DEFAULT_REGION"] = region
