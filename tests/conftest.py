@@ -19,6 +19,8 @@ from typing import Dict, Iterator, Optional
 
 import pytest
 
+from shellsso.emulator import Emulator
+
 START_URL = "https://d-1234567890.awsapps.com/start"
 SSO_REGION = "us-east-1"
 
@@ -61,9 +63,33 @@ _CLEARED = ("BROWSER", "DISPLAY", "WAYLAND_DISPLAY", "NO_COLOR", "XDG_CACHE_HOME
             "PROMPT_COMMAND", "_AWS_CLI_PROFILE_CHAIN")
 
 
+REPO = Path(__file__).resolve().parent.parent
+"""The checkout: hooks in shells/, scripts/, install.sh."""
+
+
 def in_ci() -> bool:
-    """CI must have every shell: a missing one fails there instead of skipping."""
+    """CI installs every tool the tests use: a missing one fails there instead of skipping."""
     return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def require(tool: str) -> None:
+    """A missing program (a shell, shellcheck, fzf...) skips the test on a developer's machine
+    and fails it in CI, which installs every one."""
+    import shutil
+
+    if shutil.which(tool) is None:
+        if in_ci():
+            pytest.fail(f"{tool} is not installed (required in CI)")
+        pytest.skip(f"{tool} is not installed")
+
+
+def require_root() -> None:
+    """Playing a second local user (chown, setuid to 65534) needs root: a skip on a
+    developer's machine, a failure in CI, which runs as root."""
+    if os.geteuid() != 0:
+        if in_ci():
+            pytest.fail("playing another local user needs root (CI runs as root)")
+        pytest.skip("playing another local user needs root")
 
 
 def sha1(text: str) -> str:
@@ -156,20 +182,18 @@ class AwsEnv:
 
     home: Path
     config: Path
-    emulator: object
+    emulator: Emulator
 
     @property
     def url(self) -> str:
-        return str(self.emulator.url)  # type: ignore[attr-defined]
+        return self.emulator.url
 
     def counters(self) -> Dict[str, int]:
-        return dict(self.emulator.counters)  # type: ignore[attr-defined]
+        return dict(self.emulator.counters)
 
 
 @pytest.fixture
-def emulator() -> Iterator[object]:
-    from shellsso.emulator import Emulator
-
+def emulator() -> Iterator[Emulator]:
     emu = Emulator(interval=1)
     emu.start()
     try:
@@ -179,9 +203,9 @@ def emulator() -> Iterator[object]:
 
 
 @pytest.fixture
-def aws_env(home: Path, emulator: object, monkeypatch: pytest.MonkeyPatch) -> AwsEnv:
+def aws_env(home: Path, emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> AwsEnv:
     config = write_config(home)
-    url = emulator.url  # type: ignore[attr-defined]
+    url = emulator.url
     monkeypatch.setenv("AWS_ENDPOINT_URL_SSO_OIDC", url)
     monkeypatch.setenv("AWS_ENDPOINT_URL_SSO", url)
     monkeypatch.setenv("BROWSER", browser_command())

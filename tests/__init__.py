@@ -1,0 +1,1 @@
+"""The test suite, one folder per concept; fixtures in tests/conftest.py."""
