@@ -103,9 +103,9 @@ def test_static_keys_leave_out_token_and_expiration() -> None:
 
 
 def test_powershell_escaping() -> None:
-    from shellsso.shell.exports import quote_powershell
+    from shellsso.shell.powershell import PowerShell
 
-    assert quote_powershell('a"b$c`d\u201ce') == '"a`"b`$c``d`\u201ce"'
+    assert PowerShell().quote('a"b$c`d\u201ce') == '"a`"b`$c``d`\u201ce"'
 
 
 def test_nul_byte_is_refused() -> None:
