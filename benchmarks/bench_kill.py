@@ -23,8 +23,8 @@ from pathlib import Path
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from shellsso.emulator import Emulator  # noqa: E402
-from tests import killtrials  # noqa: E402
 from tests.conftest import DEMO_CONFIG  # noqa: E402
+from tests.corpus import killtrials  # noqa: E402
 
 
 def main() -> int:

@@ -26,9 +26,9 @@ from typing import Dict, List
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from tests import killtrials  # noqa: E402
 from tests.conftest import DEMO_CONFIG, write_token  # noqa: E402
-from tests.test_network import BlackHole  # noqa: E402
+from tests.corpus import killtrials  # noqa: E402
+from tests.sso.test_network import BlackHole  # noqa: E402
 
 
 def timed(argv: List[str], env: Dict[str, str]) -> tuple[float, str]:

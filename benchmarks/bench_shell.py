@@ -77,7 +77,7 @@ def hook(shell: str, python: str) -> str:
 
 def session(shell: str, env: Dict[str, str], python: str) -> object:
     """An interactive shell under a pty with the hook loaded from a file."""
-    from shellharness import ShellSession
+    from tests.shell.harness import ShellSession
 
     home = Path(env["HOME"])
     path = home / f"hook.{shell}"
