@@ -18,6 +18,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from shellsso.awsconfig.regions import check_region
 from shellsso.core.errors import ExitStatus, ShellssoError
+from shellsso.core.questions import hint, yes_or_no
 
 if TYPE_CHECKING:
     from shellsso.awsconfig.edit import ConfigFile
@@ -118,11 +119,11 @@ class Asker:
             print(f"  {problem}")
 
     def yes(self, question: str, default: bool = False) -> bool:
-        hint = "Y/n" if default else "y/N"
-        answer = self.ask(f"{question} ({hint})", "y" if default else "n",
-                          lambda a: None if a.lower() in ("y", "yes", "n", "no") else
+        """A yes/no question of the dialogue, read as every other (questions.yes_or_no)."""
+        answer = self.ask(f"{question} ({hint(default)})", "y" if default else "n",
+                          lambda a: None if yes_or_no(a, default) is not None else
                           "answer y or n")
-        return answer.lower() in ("y", "yes")
+        return yes_or_no(answer, default) is True
 
 
 def matches(words: Sequence[str], text: str) -> bool:

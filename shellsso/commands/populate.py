@@ -28,6 +28,7 @@ from shellsso.awsconfig.ini import BLANK, COMMENT, HEADER, profile_name, scan
 from shellsso.awsconfig.naming import DEFAULT_TEMPLATE, check_template, free_name, make_name
 from shellsso.awsconfig.regions import require_region
 from shellsso.core.errors import ExitStatus, ShellssoError
+from shellsso.core.questions import ask_yes, terminal_at
 from shellsso.core.safety import visible
 
 BEGIN = "# shellsso populate begin: {session}"
@@ -203,24 +204,6 @@ def format_plan(p: Plan, old: Dict[str, Profile], config: str) -> str:
 # --- the command -----------------------------------------------------------------------------
 
 
-def _on_terminal() -> bool:
-    """Someone types at stdin (stdout may be piped into a pager: still ask)."""
-    try:
-        return sys.stdin.isatty()
-    except (AttributeError, ValueError):
-        return False
-
-
-def _ask(question: str) -> bool:
-    sys.stdout.flush()
-    sys.stderr.write(question)
-    sys.stderr.flush()
-    answer = sys.stdin.readline()
-    if not answer:
-        sys.stderr.write("\n")
-    return answer.strip().lower() in ("y", "yes")
-
-
 def command_line(args: argparse.Namespace) -> str:
     words = ["shellsso populate", "--sso-session", args.sso_session]
     if args.naming != DEFAULT_TEMPLATE:
@@ -295,8 +278,9 @@ def run(args: argparse.Namespace) -> int:
     if args.dry_run:
         print("Dry run: nothing was written.")
         return ExitStatus.OK
-    if not args.yes and _on_terminal() and not _ask(f"Write these changes to {file.path}? "
-                                                    "[y/N] "):
+    # Someone types at stdin (stdout may be piped into a pager: still ask).
+    if not args.yes and terminal_at(sys.stdin) and not ask_yes(
+            f"Write these changes to {file.path}?", default=False):
         print(f"Nothing was written to {file.path}.")
         return ExitStatus.OK
     lines = render_block(args.sso_session, result.profiles, command_line(args))

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import time
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -225,44 +224,17 @@ def _fetch_and_cache(target: SsoTarget, path: str, access_token: str) -> Optiona
 
 
 def _login_again(target: SsoTarget, interactive: Optional[bool]) -> Any:
-    """The portal rejected a token that looked valid (signed out, revoked): log in again.
-
-    Same rules as session.ensure_token: SHELLSSO_AUTO_LOGIN=always logs in,
-    never refuses, ask asks only on a terminal; otherwise a LoginRequired line.
-    """
+    """The portal rejected a token that looked valid (signed out, revoked): log in again,
+    as SHELLSSO_AUTO_LOGIN says (session.may_log_in); otherwise a LoginRequired line."""
     from shellsso.sso import session
-    hint = (
-        f"the portal no longer accepts the token of {target.label} (signed out or "
-        f"revoked); run: shellsso login --profile {target.profile}"
-    )
-    mode = (os.environ.get("SHELLSSO_AUTO_LOGIN") or "ask").strip().lower()
-    if mode == "never":
-        raise LoginRequired(hint)
-    if mode != "always":
-        on_terminal = _on_terminal() if interactive is None else interactive
-        if not on_terminal or not _ask_yes(
-            f"The token of {target.label} is no longer accepted. Log in again now? [Y/n] "
-        ):
-            raise LoginRequired(hint)
+
+    question = f"The token of {target.label} is no longer accepted. Log in again now?"
+    if not session.may_log_in(question, interactive):
+        raise LoginRequired(
+            f"the portal no longer accepts the token of {target.label} (signed out or "
+            f"revoked); run: shellsso login --profile {target.profile}"
+        )
     return session.login(target, force=True)
-
-
-def _on_terminal() -> bool:
-    try:
-        return sys.stdin.isatty() and sys.stderr.isatty()
-    except (AttributeError, ValueError):
-        return False
-
-
-def _ask_yes(question: str) -> bool:
-    """Ask on stderr, read the answer from stdin; Enter means yes, EOF means no."""
-    sys.stderr.write(question)
-    sys.stderr.flush()
-    answer = sys.stdin.readline()
-    if not answer:
-        sys.stderr.write("\n")
-        return False
-    return answer.strip().lower() in ("", "y", "yes")
 
 
 def fetch_role_credentials(target: SsoTarget, access_token: str) -> Credentials:

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 WRITTEN_SINCE_MARGIN = 60  # a token another process just wrote must have this much left
 STATES = ("valid", "expiring", "refreshable", "expired", "none")
-ASK_PROMPT = "Log in to {label} now? [Y/n] "
+ASK_PROMPT = "Log in to {label} now?"
 
 
 def token_state(target: SsoTarget, now: Optional[float] = None) -> Tuple[str, Optional[Token]]:
@@ -169,29 +169,20 @@ def login_required_message(target: SsoTarget) -> str:
     return f"{what}; run: {hint}"
 
 
-def _ask(question: str) -> bool:
-    """Ask on stderr, read the answer from the terminal; Enter means yes."""
-    sys.stderr.write(question)
-    sys.stderr.flush()
-    try:
-        if sys.stdin is not None and sys.stdin.isatty():
-            answer = sys.stdin.readline()
-        else:
-            with open("/dev/tty", encoding="utf-8", errors="replace") as tty:
-                answer = tty.readline()
-    except OSError:
-        answer = ""
-    if not answer:  # EOF: nobody there to say yes
-        sys.stderr.write("\n")
-        return False
-    return answer.strip().lower() in ("", "y", "yes")
+def may_log_in(question: str, interactive: Optional[bool]) -> bool:
+    """Whether a login may start now, as SHELLSSO_AUTO_LOGIN says.
 
+    `always`: yes; `never`: no; `ask` (the default): the user's answer to
+    `question` (Enter means yes), asked only when someone is at a terminal
+    (`interactive`, or stdin and stderr both terminals).
+    """
+    mode = (os.environ.get("SHELLSSO_AUTO_LOGIN") or "ask").strip().lower()
+    if mode in ("always", "never"):
+        return mode == "always"
+    from shellsso.core.questions import ask_yes, terminal_at
 
-def _on_terminal() -> bool:
-    try:
-        return sys.stdin.isatty() and sys.stderr.isatty()
-    except (AttributeError, ValueError):
-        return False
+    can_ask = terminal_at(sys.stdin, sys.stderr) if interactive is None else interactive
+    return can_ask and ask_yes(question, default=True)
 
 
 def ensure_token(target: SsoTarget, *, interactive: Optional[bool] = None) -> Token:
@@ -200,13 +191,7 @@ def ensure_token(target: SsoTarget, *, interactive: Optional[bool] = None) -> To
     token = get_token(target)
     if token is not None:
         return token
-    mode = (os.environ.get("SHELLSSO_AUTO_LOGIN") or "ask").strip().lower()
-    if mode == "always":
-        return _login_since(target, seen)
-    if mode == "never":
-        raise LoginRequired(login_required_message(target))
-    can_ask = _on_terminal() if interactive is None else interactive
-    if not can_ask or not _ask(ASK_PROMPT.format(label=target.label)):
+    if not may_log_in(ASK_PROMPT.format(label=target.label), interactive):
         raise LoginRequired(login_required_message(target))
     return _login_since(target, seen)
 
