@@ -49,6 +49,13 @@ def _text(values: Section, key: str, where: str = "") -> Optional[str]:
 setting = _text  # for the values read from the files outside this module (static keys)
 
 
+def setting_text(values: Mapping[str, object], key: str) -> Optional[str]:
+    """A setting to show or report: its one-line value, None when unset, blank or a nested
+    block (`key =` and indented lines), where `setting` refuses the block."""
+    value = values.get(key)
+    return value if isinstance(value, str) and value else None
+
+
 def build_maps(
     config_sections: List[Tuple[str, Section]], credential_sections: List[Tuple[str, Section]],
     hide_secrets: bool = True,

@@ -14,7 +14,13 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
-from shellsso.awsconfig.model import AwsConfig, SsoTarget, active_profile_name, load_config
+from shellsso.awsconfig.model import (
+    AwsConfig,
+    SsoTarget,
+    active_profile_name,
+    load_config,
+    setting_text,
+)
 from shellsso.core.clock import describe_remaining, format_timestamp, parse_timestamp, until_text
 from shellsso.core.errors import ConfigError, ProfileNotFound
 from shellsso.core.safety import visible
@@ -22,12 +28,6 @@ from shellsso.sso.session import token_state
 
 if TYPE_CHECKING:
     from shellsso.awsconfig.model import Section
-
-
-def _text(values: Section, key: str) -> Optional[str]:
-    """A plain string value (nested `key =` blocks and blanks count as unset)."""
-    value = values.get(key)
-    return value if isinstance(value, str) and value else None
 
 
 def profile_kind(values: Section) -> str:
@@ -71,7 +71,7 @@ def _region(name: str, values: Section) -> Optional[str]:
         env = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
         if env:
             return env
-    return _text(values, "region")
+    return setting_text(values, "region")
 
 
 def _token_info(target: SsoTarget, now: float) -> Dict[str, Any]:
@@ -107,17 +107,17 @@ def describe_profile(config: AwsConfig, name: str, now: Optional[float] = None) 
         "profile": name,
         "active": name == active_profile_name(),
         "kind": kind,
-        "accountId": _text(values, "sso_account_id"),
-        "roleName": _text(values, "sso_role_name"),
+        "accountId": setting_text(values, "sso_account_id"),
+        "roleName": setting_text(values, "sso_role_name"),
         "region": _region(name, values),
     }
     if "role_arn" in values:
-        account, role = _role_from_arn(_text(values, "role_arn") or "")
-        info.update(accountId=account, roleName=role, roleArn=_text(values, "role_arn"),
-                    sourceProfile=_text(values, "source_profile"),
-                    credentialSource=_text(values, "credential_source"))
+        account, role = _role_from_arn(setting_text(values, "role_arn") or "")
+        info.update(accountId=account, roleName=role, roleArn=setting_text(values, "role_arn"),
+                    sourceProfile=setting_text(values, "source_profile"),
+                    credentialSource=setting_text(values, "credential_source"))
     if kind == "credential-process":
-        program, arguments = program_of(_text(values, "credential_process") or "")
+        program, arguments = program_of(setting_text(values, "credential_process") or "")
         info.update(credentialProgram=program, credentialArguments=arguments)
     try:
         target = config.sso_target(name)
@@ -235,11 +235,11 @@ def list_rows(config: AwsConfig, now: Optional[float] = None) -> List[Dict[str, 
         kind = profile_kind(values)
         row: Dict[str, Any] = {
             "name": name, "active": name == active, "kind": kind,
-            "ssoSession": _text(values, "sso_session"),
+            "ssoSession": setting_text(values, "sso_session"),
             "startUrl": None,
-            "accountId": _text(values, "sso_account_id"),
-            "roleName": _text(values, "sso_role_name"),
-            "region": _text(values, "region"),
+            "accountId": setting_text(values, "sso_account_id"),
+            "roleName": setting_text(values, "sso_role_name"),
+            "region": setting_text(values, "region"),
             "token": None,
         }
         if kind in ("sso", "sso-legacy"):
@@ -256,8 +256,9 @@ def list_rows(config: AwsConfig, now: Optional[float] = None) -> List[Dict[str, 
                     states[session] = token_state(target, current)[0]
                 row["token"] = states[session]
         elif kind in ("assume-role", "web-identity"):
-            row["accountId"], row["roleName"] = _role_from_arn(_text(values, "role_arn") or "")
-            row["sourceProfile"] = _text(values, "source_profile")
+            arn = setting_text(values, "role_arn") or ""
+            row["accountId"], row["roleName"] = _role_from_arn(arn)
+            row["sourceProfile"] = setting_text(values, "source_profile")
         rows.append(row)
     return rows
 

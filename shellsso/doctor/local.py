@@ -17,7 +17,7 @@ import stat
 from typing import Any, List, Optional, Tuple
 
 from shellsso.awsconfig.ini import read_text
-from shellsso.awsconfig.model import AwsConfig, load_config, parse_ini
+from shellsso.awsconfig.model import AwsConfig, load_config, parse_ini, setting_text
 from shellsso.core import paths
 from shellsso.core.clock import describe_remaining, until_text
 from shellsso.core.errors import ConfigError, ShellssoError
@@ -34,11 +34,6 @@ REFRESH_WINDOW = 15 * 60
 ONE_VALUE_KEYS = ("sso_session", "sso_start_url", "sso_region", "sso_account_id", "sso_role_name",
                   "region", "source_profile", "credential_source", "role_arn", "credential_process",
                   "aws_access_key_id", "aws_secret_access_key", "aws_session_token")
-
-
-def _text(values: Any, key: str) -> Optional[str]:
-    value = values.get(key)
-    return value if isinstance(value, str) and value else None
 
 
 def _q(path: str) -> str:
@@ -251,7 +246,8 @@ def walk_chain(config: AwsConfig, name: str) -> Tuple[Optional[str], Optional[Fi
     while True:
         values = config.get(current)
         roles.append(current)
-        source, cs = _text(values, "source_profile"), _text(values, "credential_source")
+        source = setting_text(values, "source_profile")
+        cs = setting_text(values, "credential_source")
         if values.get("web_identity_token_file"):
             return None, None, roles
         if source and cs:
@@ -330,7 +326,7 @@ def check_profile_sso(ctx: Context) -> List[Finding]:
 
 
 def _sso_session_problem(config: AwsConfig, base: str, values: Any) -> Optional[Finding]:
-    name = _text(values, "sso_session")
+    name = setting_text(values, "sso_session")
     if name is None:
         return None
     if name not in config.sessions:
@@ -340,13 +336,13 @@ def _sso_session_problem(config: AwsConfig, base: str, values: Any) -> Optional[
                      f"add [sso-session {name}] with sso_start_url and sso_region, or correct "
                      "sso_session")
     session = config.sessions[name]
-    missing = [k for k in ("sso_start_url", "sso_region") if not _text(session, k)]
+    missing = [k for k in ("sso_start_url", "sso_region") if not setting_text(session, k)]
     if missing:
         return error("profile.sso-session-incomplete",
                      f"[sso-session {name}] is missing {', '.join(missing)}",
                      f"add {' and '.join(missing)} under [sso-session {name}]")
     for key in ("sso_start_url", "sso_region"):
-        mine, theirs = _text(values, key), _text(session, key)
+        mine, theirs = setting_text(values, key), setting_text(session, key)
         if mine is not None and mine != theirs:
             return error("profile.sso-inconsistent",
                          f"{key} of profile '{base}' ({mine}) differs from [sso-session "
@@ -356,10 +352,10 @@ def _sso_session_problem(config: AwsConfig, base: str, values: Any) -> Optional[
 
 
 def _sso_keys_problem(config: AwsConfig, base: str, values: Any) -> Optional[Finding]:
-    account, role = _text(values, "sso_account_id"), _text(values, "sso_role_name")
-    session = _text(values, "sso_session")
-    if session is None and (account or role or _text(values, "sso_start_url")):
-        missing = [k for k in ("sso_start_url", "sso_region") if not _text(values, k)]
+    account, role = setting_text(values, "sso_account_id"), setting_text(values, "sso_role_name")
+    session = setting_text(values, "sso_session")
+    if session is None and (account or role or setting_text(values, "sso_start_url")):
+        missing = [k for k in ("sso_start_url", "sso_region") if not setting_text(values, k)]
         if missing:
             return error("profile.sso-incomplete",
                          f"profile '{base}' is configured to use SSO but is missing "
@@ -371,8 +367,8 @@ def _sso_keys_problem(config: AwsConfig, base: str, values: Any) -> Optional[Fin
         return error("profile.sso-incomplete",
                      f"profile '{base}' is configured to use SSO but is missing {missing_key}",
                      f"add {missing_key} under [profile {base}]")
-    if not account and (session or _text(values, "sso_start_url")) and not (
-            _has_static(values) or _text(values, "credential_process")):
+    if not account and (session or setting_text(values, "sso_start_url")) and not (
+            _has_static(values) or setting_text(values, "credential_process")):
         return error("profile.no-role",
                      f"profile '{base}' names an SSO session but no sso_account_id and "
                      "sso_role_name: it can log in, but gets no credentials",
@@ -384,9 +380,9 @@ def _sso_keys_problem(config: AwsConfig, base: str, values: Any) -> Optional[Fin
 def _other_credentials(base: str, values: Any) -> Finding:
     if _has_static(values):
         return ok("profile.ok", f"profile '{base}' uses static access keys")
-    if _text(values, "credential_process"):
+    if setting_text(values, "credential_process"):
         return ok("profile.ok", f"profile '{base}' uses credential_process")
-    if values.get("web_identity_token_file") or _text(values, "credential_source"):
+    if values.get("web_identity_token_file") or setting_text(values, "credential_source"):
         return ok("profile.ok", f"profile '{base}' gets its credentials from the host")
     return error("profile.no-credentials",
                  f"profile '{base}' has no SSO role, keys, role_arn or credential_process: "
@@ -398,7 +394,7 @@ def check_region(ctx: Context) -> List[Finding]:
     """boto3 reads AWS_DEFAULT_REGION or the profile's region; the CLI v2 AWS_REGION too."""
     if ctx.values is None:
         return []
-    if os.environ.get("AWS_DEFAULT_REGION") or _text(ctx.values, "region"):
+    if os.environ.get("AWS_DEFAULT_REGION") or setting_text(ctx.values, "region"):
         return []
     fix = (f"add `region = REGION` under [profile {ctx.profile}]   (or `awsuse {ctx.profile} "
            "--region REGION`)")

@@ -12,6 +12,7 @@ never spans two fields. Order: most recently switched to first, then by name.
 
 from __future__ import annotations
 
+from shellsso.awsconfig.model import setting_text
 from shellsso.core.safety import visible
 
 TYPE_CHECKING = False
@@ -54,11 +55,6 @@ class Entry:
         return f"Entry({self.name!r})"
 
 
-def _text(values: Mapping[str, object], key: str) -> str:
-    value = values.get(key)
-    return value if isinstance(value, str) else ""
-
-
 def from_role_arn(arn: str) -> tuple[str, str]:
     """(account id, role name) of `arn:aws:iam::123456789012:role/path/Name`; blanks otherwise."""
     parts = arn.split(":", 5)
@@ -75,7 +71,7 @@ def entry_for(name: str, values: Mapping[str, object], active: bool = False) -> 
     account_name = values.get("sso_account_name", "")
     region = values.get("region", "")
     if not (account and role) and "role_arn" in values:
-        arn_account, arn_role = from_role_arn(_text(values, "role_arn"))
+        arn_account, arn_role = from_role_arn(setting_text(values, "role_arn") or "")
         account = account or arn_account
         role = role or arn_role
     # A nested value (`s3 =` and indented lines) where text belongs shows as nothing.
