@@ -160,16 +160,8 @@ class Flow:
 
     def run(self, device: bool) -> Token:
         response, registration = self.device_flow() if device else self.pkce_flow()
-        return Token(
-            start_url=self.target.start_url,
-            region=self.target.region,
-            access_token=response["accessToken"],
-            expires_at=float(int(time.time() + float(response["expiresIn"]))),
-            client_id=registration.client_id,
-            client_secret=registration.client_secret,
-            registration_expires_at=registration.expires_at,
-            refresh_token=response.get("refreshToken") or None,
-        )
+        return self.oidc.created_token(self.target, response, registration.client_id,
+                                       registration.client_secret, registration.expires_at)
 
     def _hint(self) -> str:
         return self.oidc.login_hint(self.target)

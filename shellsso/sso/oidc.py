@@ -24,7 +24,7 @@ from shellsso.awsconfig.model import SsoTarget
 from shellsso.core import timeouts
 from shellsso.core.errors import LoginRequired, NetworkError, ShellssoError
 from shellsso.sso import token_cache
-from shellsso.sso.token_cache import Registration
+from shellsso.sso.token_cache import Registration, Token
 
 DEFAULT_SCOPE = "sso:account:access"
 CLIENT_NAME_PREFIX = "botocore-client"
@@ -196,6 +196,28 @@ def call(client: Any, operation: str, target: SsoTarget, func: Callable[[], T],
 def cause_code(err: ShellssoError) -> str:
     """The service error code behind a translated error ('' when none)."""
     return error_code(err.__cause__) if err.__cause__ is not None else ""
+
+
+# --- tokens ---------------------------------------------------------------------------
+
+
+def created_token(target: SsoTarget, answer: Dict[str, Any], client_id: Optional[str],
+                  client_secret: Optional[str], registration_expires_at: Optional[float]) -> Token:
+    """The Token a CreateToken answer gives, from a login or a refresh.
+
+    Its expiry is whole seconds from now, as the CLI writes it; a refresh token
+    is kept only when the answer holds one (the old one is spent).
+    """
+    return Token(
+        start_url=target.start_url,
+        region=target.region,
+        access_token=answer["accessToken"],
+        expires_at=float(int(time.time() + float(answer["expiresIn"]))),
+        client_id=client_id,
+        client_secret=client_secret,
+        registration_expires_at=registration_expires_at,
+        refresh_token=answer.get("refreshToken") or None,
+    )
 
 
 # --- registration -----------------------------------------------------------------------

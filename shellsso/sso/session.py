@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 
 from shellsso.core.errors import LoginRequired, NetworkError, ShellssoError
 from shellsso.sso import token_cache
@@ -136,16 +135,8 @@ def _create_token(target: SsoTarget, current: Token) -> Token:
     response = oidc.call(client, "CreateToken", target, lambda: client.create_token(
         grantType="refresh_token", clientId=client_id, clientSecret=secret,
         refreshToken=refresh_token))
-    return Token(
-        start_url=target.start_url,
-        region=target.region,
-        access_token=response["accessToken"],
-        expires_at=float(int(time.time() + float(response["expiresIn"]))),
-        client_id=current.client_id,
-        client_secret=current.client_secret,
-        registration_expires_at=current.registration_expires_at,
-        refresh_token=response.get("refreshToken") or None,
-    )
+    return oidc.created_token(target, response, client_id, secret,
+                              current.registration_expires_at)
 
 
 def login(
