@@ -83,12 +83,8 @@ def names_in_use(document: Document, config: str,
     a name would change what the user's own profile resolves to.
     """
     names = credential_names()
-    for header, start, _ in document.sections():
-        if skip is not None and skip[0] < start < skip[1]:
-            continue
-        name = ini.profile_name(header)
-        if name is not None:
-            names.setdefault(name, config)
+    for name in document.profile_names(skip):
+        names.setdefault(name, config)
     return names
 
 
@@ -151,8 +147,12 @@ class Document:
         matches = [s for s in self.sections() if ini.session_name(s[0]) == name]
         return matches[-1] if matches else None
 
-    def profile_names(self) -> List[str]:
-        return [n for n in (ini.profile_name(s[0]) for s in self.sections()) if n is not None]
+    def profile_names(self, skip: Optional[Tuple[int, int]] = None) -> List[str]:
+        """The profiles botocore reads from the headers, but those strictly between the
+        lines `skip`."""
+        names = [ini.profile_name(header) for header, start, _ in self.sections()
+                 if skip is None or not skip[0] < start < skip[1]]
+        return [name for name in names if name is not None]
 
     def _keys(self, start: int, end: int) -> List[Tuple[str, str, int, int]]:
         """(key, first value line, first line, end line exclusive) of the section at `start`.

@@ -37,16 +37,13 @@ def _missing(start_url: Optional[str], region: Optional[str]) -> List[str]:
     return [k for k, v in (("sso_start_url", start_url), ("sso_region", region)) if not v]
 
 
-def _text(values: Section, key: str, where: str = "") -> Optional[str]:
+def setting(values: Section, key: str, where: str = "") -> Optional[str]:
     """A plain string setting or None; a nested block where one value belongs is an error."""
     value = values.get(key)
     if value is None or isinstance(value, str):
         return value
     raise ConfigError(f"{where or 'a profile'} has '{key}' as a nested block of indented "
                       "lines; it takes one value")
-
-
-setting = _text  # for the values read from the files outside this module (static keys)
 
 
 def setting_text(values: Mapping[str, object], key: str) -> Optional[str]:
@@ -246,7 +243,7 @@ class AwsConfig:
 
     def text(self, name: str, key: str) -> Optional[str]:
         """A profile's one-line setting, or None; a nested block there is a ConfigError."""
-        return _text(self.get(name), key, f"profile '{name}' in {self.source}")
+        return setting(self.get(name), key, f"profile '{name}' in {self.source}")
 
     def not_found_message(self, name: str) -> str:
         """`profile 'prdo' not found in FILE (did you mean: prod?)`."""
@@ -273,7 +270,7 @@ class AwsConfig:
             target = self._direct_sso_target(current, values)
             if target is not None or "role_arn" not in values:
                 return target
-            source = _text(values, "source_profile", f"profile '{current}' in {self.source}")
+            source = setting(values, "source_profile", f"profile '{current}' in {self.source}")
             if not source:
                 return None
             if source not in self.profiles:  # as export says it, not "profile 'gone' not found"
@@ -283,7 +280,7 @@ class AwsConfig:
 
     def _direct_sso_target(self, name: str, values: Section) -> Optional[SsoTarget]:
         where = f"profile '{name}' in {self.source}"
-        session_name = _text(values, "sso_session", where)
+        session_name = setting(values, "sso_session", where)
         if session_name is not None:
             if session_name not in self.sessions:
                 raise ConfigError(
@@ -292,8 +289,8 @@ class AwsConfig:
                 )
             session = self.sessions[session_name]
             at = f"[sso-session {session_name}] in {self.source}"
-            start_url = _text(session, "sso_start_url", at)
-            region = _text(session, "sso_region", at)
+            start_url = setting(session, "sso_start_url", at)
+            region = setting(session, "sso_region", at)
             missing = _missing(start_url, region)
             if missing:
                 raise ConfigError(
@@ -306,13 +303,13 @@ class AwsConfig:
                 session_name=session_name,
                 start_url=start_url,
                 region=region,
-                scopes=parse_scopes(_text(session, "sso_registration_scopes", at)),
-                account_id=_text(values, "sso_account_id", where),
-                role_name=_text(values, "sso_role_name", where),
+                scopes=parse_scopes(setting(session, "sso_registration_scopes", at)),
+                account_id=setting(values, "sso_account_id", where),
+                role_name=setting(values, "sso_role_name", where),
             )
         if "sso_start_url" in values or "sso_account_id" in values or "sso_role_name" in values:
-            start_url = _text(values, "sso_start_url", where)
-            region = _text(values, "sso_region", where)
+            start_url = setting(values, "sso_start_url", where)
+            region = setting(values, "sso_region", where)
             missing = _missing(start_url, region)
             if missing:
                 raise ConfigError(
@@ -327,8 +324,8 @@ class AwsConfig:
                 start_url=start_url,
                 region=region,
                 scopes=None,
-                account_id=_text(values, "sso_account_id", where),
-                role_name=_text(values, "sso_role_name", where),
+                account_id=setting(values, "sso_account_id", where),
+                role_name=setting(values, "sso_role_name", where),
             )
         return None
 
@@ -370,23 +367,11 @@ class AwsConfig:
         return names
 
 
-# The parser is needed only when the index is stale: not imported on the hot path.
-def parse_ini(text: str, path: str) -> List[Tuple[str, Section]]:
-    """Sections of a config or credentials file as botocore reads them (shellsso.awsconfig.ini)."""
-    from shellsso.awsconfig import ini
-    return ini.parse_ini(text, path)
-
-
-def read_text(path: str) -> Optional[str]:
-    """A config file's text, None when absent; errors name the file (shellsso.awsconfig.ini)."""
-    from shellsso.awsconfig import ini
-    return ini.read_text(path)
-
-
-_read_text = read_text  # the older name
-
-
 def _parse_files() -> Tuple[List[Tuple[str, Section]], List[Tuple[str, Section]]]:
+    """The sections of the config and credentials files, as botocore reads them."""
+    # The parser is needed only when the index is stale: not imported on the hot path.
+    from shellsso.awsconfig.ini import parse_ini, read_text
+
     config_path, credentials_path = paths.config_file(), paths.credentials_file()
     config_text = read_text(config_path)
     credentials_text = read_text(credentials_path)

@@ -26,7 +26,6 @@ class Partition(NamedTuple):
 AWS = Partition("aws", "signin.aws.amazon.com", "console.aws.amazon.com")
 AWS_CN = Partition("aws-cn", "signin.amazonaws.cn", "console.amazonaws.cn")
 AWS_US_GOV = Partition("aws-us-gov", "signin.amazonaws-us-gov.com", "console.amazonaws-us-gov.com")
-PARTITIONS = (AWS, AWS_CN, AWS_US_GOV)
 
 _SERVICE = re.compile(r"[a-z0-9][a-z0-9-]{0,40}")
 

@@ -23,9 +23,6 @@ if TYPE_CHECKING:
     from shellsso.awsconfig.model import AwsConfig, Section, SsoTarget
     from shellsso.sso.token_cache import Token
 
-LEVELS = ("ok", "info", "warning", "error")
-
-
 class Finding:
     """One result of one check (a plain class: `dataclasses` costs 8 ms to import)."""
 

@@ -16,8 +16,8 @@ import shlex
 import stat
 from typing import Any, List, Optional, Tuple
 
-from shellsso.awsconfig.ini import read_text
-from shellsso.awsconfig.model import AwsConfig, load_config, parse_ini, setting_text
+from shellsso.awsconfig.ini import parse_ini, read_text
+from shellsso.awsconfig.model import AwsConfig, load_config, setting_text
 from shellsso.core import paths
 from shellsso.core.clock import describe_remaining, until_text
 from shellsso.core.errors import ConfigError, ShellssoError

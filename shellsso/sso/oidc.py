@@ -148,9 +148,9 @@ def translate(exc: BaseException, client: Any, operation: str, target: SsoTarget
         return ShellssoError(f"{operation} failed with {code or status}{suffix}")
     if is_network_error(exc):
         return NetworkError(
-            f"cannot reach the {service} endpoint {endpoint_of(client)}: {_short(exc)}"
+            f"cannot reach the {service} endpoint {endpoint_of(client)}: {short(exc)}"
         )
-    return ShellssoError(f"{operation} failed: {_short(exc)}")
+    return ShellssoError(f"{operation} failed: {short(exc)}")
 
 
 def is_network_error(exc: BaseException) -> bool:
@@ -160,12 +160,8 @@ def is_network_error(exc: BaseException) -> bool:
 
 
 def short(exc: BaseException) -> str:
-    """A network failure in a few words (`timed out`, `Connection refused`)."""
-    return _short(exc)
-
-
-def _short(exc: BaseException) -> str:
-    """botocore's message without the repeated URL noise, on one line."""
+    """A failure in a few words (`timed out`, `Connection refused`): botocore's message
+    without the repeated URL noise, on one line."""
     text = " ".join(str(exc).split())
     if isinstance(exc, botocore.exceptions.EndpointConnectionError):
         reason = str(getattr(exc, "kwargs", {}).get("error", ""))

@@ -23,7 +23,6 @@ if TYPE_CHECKING:
     from shellsso.awsconfig.model import SsoTarget
 
 WRITTEN_SINCE_MARGIN = 60  # a token another process just wrote must have this much left
-STATES = ("valid", "expiring", "refreshable", "expired", "none")
 ASK_PROMPT = "Log in to {label} now?"
 
 

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from shellsso.awsconfig.model import AwsConfig, build_maps, load_config, parse_ini
+from shellsso.awsconfig.ini import parse_ini
+from shellsso.awsconfig.model import AwsConfig, build_maps, load_config
 from shellsso.core.errors import ConfigError, ProfileNotFound
 from tests.conftest import DEMO_CONFIG, sha1, write_config
 
