@@ -178,7 +178,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(*route(self, query, body))
         except ServiceError as err:
             self._send(*err.render())
-        except Exception:  # a bug in the emulator: answer like the service would
+        except Exception:  # noqa: BLE001 - a bug in the emulator: answer like the service would
             if self.emu.verbose:
                 traceback.print_exc()
             bug = ServiceError("oidc" if service == "oidc" else "portal",
