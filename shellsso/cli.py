@@ -11,10 +11,12 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-from typing import Callable, List, Optional
 
-from shellsso.commands.arguments import build_parser
 from shellsso.core.errors import ExitStatus
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # `typing` costs milliseconds at start-up: annotations only
+    from typing import Callable, List, Optional
 
 # Hidden commands used by the shell hooks, dispatched without argparse for speed.
 HIDDEN = {
@@ -40,6 +42,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     end = own_words(args_list)
     debug = "--debug" in args_list[:end]
     args_list = [arg for arg in args_list[:end] if arg != "--debug"] + args_list[end:]
+    from shellsso.commands.quick import namespace
+
+    quick = namespace(args_list) if "_ARGCOMPLETE" not in os.environ else None
+    if quick is not None:  # no argparse for what SDKs and prompts run once per process
+        return guarded(lambda: _call(quick.handler, quick), debug, "run with --debug for details")
     return guarded(lambda: _run(args_list), debug, "run with --debug for details")
 
 
@@ -67,6 +74,8 @@ def own_words(args: List[str]) -> int:
 
 
 def _run(args_list: List[str]) -> int:
+    from shellsso.commands.arguments import build_parser
+
     parser = build_parser()
     if "_ARGCOMPLETE" in os.environ:
         import argcomplete

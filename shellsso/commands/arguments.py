@@ -10,9 +10,8 @@ from __future__ import annotations
 import argparse
 
 from shellsso import __version__
+from shellsso.commands.quick import DEFAULT_FORMAT, EXPORT_FORMATS
 from shellsso.shell.syntax import NAMES as SHELLS
-
-EXPORT_FORMATS = ("env", "env-no-export", "fish", "powershell", "json", "process")
 
 DESCRIPTION = """\
 AWS IAM Identity Center (AWS SSO) in your shell.
@@ -112,8 +111,8 @@ def _add_export(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
         ),
     )
     _add_profile_option(p, "profile (default: the active one)")
-    p.add_argument("--format", "-f", choices=EXPORT_FORMATS, default="env",
-                   help="output format (default: env)")
+    p.add_argument("--format", "-f", choices=EXPORT_FORMATS, default=DEFAULT_FORMAT,
+                   help=f"output format (default: {DEFAULT_FORMAT})")
     p.set_defaults(handler=("shellsso.commands.export", "run_export"))
 
 

@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
-from shellsso.awsconfig.model import AwsConfig
-from shellsso.creds.assume import assume_role_credentials
 from shellsso.creds.role_credentials import Credentials, base_credentials
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Optional
+
+    from shellsso.awsconfig.model import AwsConfig
 
 
 def get_role_credentials(
@@ -20,5 +22,8 @@ def get_role_credentials(
     """
     values = config.get(profile_name)
     if "role_arn" in values:
+        # Only chains pay for the chain's module (dataclasses, STS).
+        from shellsso.creds.assume import assume_role_credentials
+
         return assume_role_credentials(config, profile_name, interactive=interactive)
     return base_credentials(config, profile_name, interactive=interactive)
