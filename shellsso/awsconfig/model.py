@@ -389,6 +389,18 @@ def profile_from_files(name: str) -> Section:
     return profiles.get(name, {})
 
 
+def profile_in_each_file(name: str) -> Tuple[Section, Section]:
+    """One profile as (the config file has it, the credentials file has it), secrets included.
+
+    botocore reads static keys from the credentials file before it runs a
+    `credential_process`, and from the config file after (docs/protocol.md §8).
+    """
+    config_sections, credential_sections = _parse_files()
+    in_config, _ = build_maps(config_sections, [], hide_secrets=False)
+    in_credentials, _ = build_maps([], credential_sections, hide_secrets=False)
+    return in_config.get(name, {}), in_credentials.get(name, {})
+
+
 def load_config(use_index: bool = True) -> AwsConfig:
     """Read the config and credentials files (a missing file means no profiles)."""
     from shellsso.awsconfig import index as config_index

@@ -6,7 +6,8 @@ sweeps ours too. A cached entry with 15 minutes or more left is used without
 touching the network or importing boto3: that is `shellsso export`'s hot path.
 
 Which credentials a profile has follows botocore's provider order (docs/protocol.md
-§8): `role_arn` (assume.py), then SSO, then static keys, then `credential_process`.
+§8): `role_arn` (assume.py), then SSO, then the credentials file's static keys, then
+`credential_process`, then the config file's static keys.
 """
 
 from __future__ import annotations
@@ -14,15 +15,24 @@ from __future__ import annotations
 import json
 import os
 import time
-from typing import Any, Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
-from shellsso.awsconfig.model import AwsConfig, SsoTarget, profile_from_files, setting
+from shellsso.awsconfig.model import (
+    AwsConfig,
+    SsoTarget,
+    profile_from_files,
+    profile_in_each_file,
+    setting,
+)
 from shellsso.core import cache_folder, paths
 from shellsso.core.clock import format_timestamp, parse_timestamp
 from shellsso.core.errors import ConfigError, LoginRequired, NetworkError, ShellssoError
 from shellsso.core.fast_stdlib import Record, sha1_hex
 from shellsso.core.safety import check_credential_fields, credential_problem
 from shellsso.core.secrets import remember
+
+if TYPE_CHECKING:
+    from shellsso.awsconfig.model import Section
 
 EXPIRY_WINDOW = 15 * 60  # the CLI's CachedCredentialFetcher reuse margin
 PROFILE_CHAIN_VAR = "_AWS_CLI_PROFILE_CHAIN"  # the CLI's credential_process recursion guard
@@ -300,13 +310,15 @@ def has_static_keys(values: Dict[str, str]) -> bool:
     return _STATIC_ID in values or _STATIC_SECRET in values
 
 
-def static_credentials(profile_name: str) -> Optional[Credentials]:
+def static_credentials(profile_name: str, values: Optional[Section] = None
+                       ) -> Optional[Credentials]:
     """The static keys of a profile, read from the files themselves.
 
     The config index holds "(hidden)" for secrets, so the files are parsed
-    again here; credentials-file keys win, as in botocore.
+    again here: `values` is what one of them holds, by default both merged
+    (credentials-file keys win, as in botocore).
     """
-    values = profile_from_files(profile_name)
+    values = profile_from_files(profile_name) if values is None else values
     where = f"profile '{profile_name}'"
     key, secret = setting(values, _STATIC_ID, where), setting(values, _STATIC_SECRET, where)
     if not key and not secret:
@@ -319,6 +331,20 @@ def static_credentials(profile_name: str) -> Optional[Credentials]:
     account = setting(values, "aws_account_id", where) or None
     return Credentials(key, secret, token, None, account).checked(
         f"the static keys of profile '{profile_name}'")
+
+
+def _static_in(profile_name: str, values: Section) -> Optional[Credentials]:
+    """The static keys one file holds for the profile, None when it holds none."""
+    return static_credentials(profile_name, values) if has_static_keys(values) else None
+
+
+def _process_command(profile_name: str, values: Section) -> Optional[str]:
+    """The profile's `credential_process` command line, None when it has none."""
+    command = values.get("credential_process")
+    if command is not None and not isinstance(command, str):
+        raise ConfigError(f"profile '{profile_name}' has 'credential_process' as a nested "
+                          "block of indented lines; it takes one command line")
+    return command or None
 
 
 def enter_profile_chain(profile_name: str) -> str:
@@ -400,17 +426,17 @@ def base_credentials(
     target = _sso_target(config, profile_name)
     if target is not None:
         return get_sso_credentials(target, interactive=interactive)
-    static = static_credentials(profile_name) if has_static_keys(values) else None
-    if static is not None:
-        return static
-    # What runs comes from the config file itself, never from the index.
-    command = values.get("credential_process") and profile_from_files(profile_name).get(
-        "credential_process")
-    if command and not isinstance(command, str):
-        raise ConfigError(f"profile '{profile_name}' has 'credential_process' as a nested "
-                          "block of indented lines; it takes one command line")
-    if command:
-        return process_credentials(profile_name, command)
+    if has_static_keys(values) or "credential_process" in values:
+        # Read from the files themselves, never from the index (which hides secrets), in
+        # botocore's order: the credentials file's keys, credential_process, the config's keys.
+        in_config, in_credentials = profile_in_each_file(profile_name)
+        found = _static_in(profile_name, in_credentials)
+        if found is None:
+            command = _process_command(profile_name, {**in_config, **in_credentials})
+            found = process_credentials(profile_name, command) if command else _static_in(
+                profile_name, in_config)
+        if found is not None:
+            return found
     hint = ""
     if "sso_session" in values or "sso_start_url" in values:
         hint = " (it names an SSO session but no sso_account_id and sso_role_name)"

@@ -338,6 +338,38 @@ def test_static_keys_half_present(home: Path) -> None:
     assert "no aws_secret_access_key" in line
 
 
+BOTOCORE_KEY = textwrap.dedent(
+    """
+    import sys
+    from botocore.session import Session
+    print(Session(profile=sys.argv[1]).get_credentials().get_frozen_credentials().access_key)
+    """
+)
+
+
+@pytest.mark.parametrize(("keys_in", "expected"), [
+    ("credentials", "AKIASTATICKEY0000001"),  # the credentials file's keys come first
+    ("config", "AKIAFROMPROCESS00001"),  # credential_process before the config file's keys
+])
+def test_static_keys_and_credential_process_resolve_as_botocore(
+        home: Path, keys_in: str, expected: str) -> None:
+    """A profile with both static keys and a credential_process: the source botocore picks
+    depends on the file that holds the keys, and shellsso must pick the same."""
+    script = home / "process.py"
+    script.write_text("print('{\"Version\": 1, \"AccessKeyId\": \"AKIAFROMPROCESS00001\", "
+                      "\"SecretAccessKey\": \"from-process\"}')\n")
+    keys = "aws_access_key_id = AKIASTATICKEY0000001\naws_secret_access_key = static\n"
+    config = f"[profile both]\ncredential_process = {sys.executable} {script}\n"
+    write_config(home, config + keys if keys_in == "config" else config)
+    if keys_in == "credentials":
+        (home / ".aws" / "credentials").write_text("[both]\n" + keys)
+    botocore = subprocess.run([sys.executable, "-c", BOTOCORE_KEY, "both"], capture_output=True,
+                              text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert botocore.returncode == 0, botocore.stderr
+    assert botocore.stdout.strip() == expected
+    assert export_json("--profile", "both")["AWS_ACCESS_KEY_ID"] == expected
+
+
 def test_revoked_token_on_a_terminal_offers_login(aws_env: AwsEnv) -> None:
     pexpect = pytest.importorskip("pexpect")
     emulator_login(aws_env)
