@@ -11,6 +11,7 @@ import string
 from typing import Container
 
 from shellsso.core.errors import ExitStatus, ShellssoError
+from shellsso.core.safety import is_control
 
 DEFAULT_TEMPLATE = "{account_name}-{role_name}"
 FIELDS = ("account_name", "account_id", "role_name", "session")
@@ -23,7 +24,7 @@ def check_template(template: str) -> None:
         fields = [f for _, f, _, _ in string.Formatter().parse(template) if f is not None]
     except ValueError as exc:
         raise ShellssoError(f"--naming {template!r}: {exc}", ExitStatus.USAGE) from None
-    if any(ord(ch) < 32 for ch in template):
+    if any(is_control(ch) for ch in template):
         raise ShellssoError("--naming must not contain control characters", ExitStatus.USAGE)
     unknown = [f for f in fields if f not in FIELDS]
     if unknown:
