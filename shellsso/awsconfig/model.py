@@ -421,6 +421,8 @@ def load_config(use_index: bool = True) -> AwsConfig:
     return AwsConfig(profiles, sessions, config_path)
 
 
-def active_profile_name() -> str:
-    """The profile the AWS CLI v2 would use: AWS_PROFILE, AWS_DEFAULT_PROFILE, `default`."""
-    return os.environ.get("AWS_PROFILE") or os.environ.get("AWS_DEFAULT_PROFILE") or "default"
+def active_profile_name(env: Optional[Mapping[str, str]] = None) -> str:
+    """The profile the AWS CLI v2 would use: AWS_PROFILE, AWS_DEFAULT_PROFILE, `default`
+    (in `env`, by default this process's environment)."""
+    env = os.environ if env is None else env
+    return env.get("AWS_PROFILE") or env.get("AWS_DEFAULT_PROFILE") or "default"

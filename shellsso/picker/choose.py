@@ -23,8 +23,10 @@ if TYPE_CHECKING:
 
 
 def active_name(env: Mapping[str, str]) -> str:
-    """The profile the listing marks (as `awsuse` without arguments does)."""
-    return env.get("AWS_PROFILE") or env.get("AWS_DEFAULT_PROFILE") or "default"
+    """The profile the listing marks: the one AWS tools use (model.active_profile_name)."""
+    from shellsso.awsconfig.model import active_profile_name
+
+    return active_profile_name(env)
 
 
 def load_entries(env: Mapping[str, str]) -> list[Entry]:
