@@ -23,7 +23,9 @@ from shellsso.awsconfig.model import (
 )
 from shellsso.core.clock import describe_remaining, format_timestamp, parse_timestamp, until_text
 from shellsso.core.errors import ConfigError, ProfileNotFound
+from shellsso.core.output import columns
 from shellsso.core.safety import visible
+from shellsso.picker.rows import from_role_arn
 from shellsso.sso.session import token_state
 
 if TYPE_CHECKING:
@@ -57,12 +59,10 @@ def program_of(command: str) -> tuple[str, bool]:
     return (words[0], len(words) > 1) if words else ("", False)
 
 
-def _role_from_arn(arn: str) -> tuple[Optional[str], Optional[str]]:
-    """(account, role name) of `arn:aws:iam::123456789012:role/path/Name`."""
-    parts = arn.split(":", 5)
-    if len(parts) != 6 or not parts[5].startswith("role/"):
-        return None, None
-    return parts[4] or None, parts[5].rsplit("/", 1)[-1] or None
+def _role_from_arn(values: Section) -> tuple[Optional[str], Optional[str]]:
+    """(account, role name) that the profile's role_arn names, None for what it lacks."""
+    account, role = from_role_arn(setting_text(values, "role_arn") or "")
+    return account or None, role or None
 
 
 def _region(name: str, values: Section) -> Optional[str]:
@@ -112,7 +112,7 @@ def describe_profile(config: AwsConfig, name: str, now: Optional[float] = None) 
         "region": _region(name, values),
     }
     if "role_arn" in values:
-        account, role = _role_from_arn(setting_text(values, "role_arn") or "")
+        account, role = _role_from_arn(values)
         info.update(accountId=account, roleName=role, roleArn=setting_text(values, "role_arn"),
                     sourceProfile=setting_text(values, "source_profile"),
                     credentialSource=setting_text(values, "credential_source"))
@@ -256,8 +256,7 @@ def list_rows(config: AwsConfig, now: Optional[float] = None) -> List[Dict[str, 
                     states[session] = token_state(target, current)[0]
                 row["token"] = states[session]
         elif kind in ("assume-role", "web-identity"):
-            arn = setting_text(values, "role_arn") or ""
-            row["accountId"], row["roleName"] = _role_from_arn(arn)
+            row["accountId"], row["roleName"] = _role_from_arn(values)
             row["sourceProfile"] = setting_text(values, "source_profile")
         rows.append(row)
     return rows
@@ -276,19 +275,15 @@ def _session_cell(row: Dict[str, Any]) -> str:
 
 
 def format_list(rows: List[Dict[str, Any]]) -> str:
-    """Aligned columns, the active profile marked with `*`."""
-    header = ["", "PROFILE", "SESSION", "ACCOUNT", "ROLE", "REGION", "TOKEN"]
+    """Aligned columns as `awsuse` lists profiles (output.columns), the active one `*`."""
+    header = ["PROFILE", "SESSION", "ACCOUNT", "ROLE", "REGION", "TOKEN"]
     table = [header] + [
-        [visible(cell) for cell in (
-            "*" if r["active"] else "", r["name"], _session_cell(r), r["accountId"] or "-",
-            r["roleName"] or "-", r["region"] or "-", r["token"] or "-")]
+        [visible(cell or "") for cell in (
+            r["name"], _session_cell(r), r["accountId"], r["roleName"], r["region"], r["token"])]
         for r in rows
     ]
-    widths = [max(len(line[i]) for line in table) for i in range(len(header))]
-    return "\n".join(
-        " ".join(cell.ljust(widths[i]) for i, cell in enumerate(line)).rstrip()
-        for line in table
-    )
+    marks = [" "] + ["*" if r["active"] else " " for r in rows]
+    return "\n".join(f"{mark} {line}" for mark, line in zip(marks, columns(table, limit=None)))
 
 
 def run_list(args: argparse.Namespace) -> int:

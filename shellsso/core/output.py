@@ -1,4 +1,4 @@
-"""Messages to the user on stderr: warnings, errors, colour rules."""
+"""Messages to the user on stderr: warnings, errors, colour rules; listings in columns."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import sys
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Callable
+    from typing import Callable, Optional
 
 PROG = "shellsso"
 """The name messages start with: `awsuse` while the awsuse back end runs."""
@@ -20,6 +20,21 @@ def use_color(stream: object = None) -> bool:
     target = stream if stream is not None else sys.stderr
     isatty = getattr(target, "isatty", None)
     return bool(isatty and isatty())
+
+
+def columns(rows: list[list[str]], limit: Optional[int] = 40) -> list[str]:
+    """Rows as aligned columns, two spaces apart: every listing of profiles prints so.
+
+    A column empty in every row is left out; an empty cell elsewhere shows as
+    `-`. A cell longer than `limit` overflows its own line only, so that one
+    long name does not push every other line to the right.
+    """
+    kept = [i for i in range(len(rows[0])) if any(row[i] for row in rows)] if rows else []
+    table = [[row[i] or "-" for i in kept] for row in rows]
+    widest = [max(len(row[i]) for row in table) for i in range(len(kept))]
+    widths = widest if limit is None else [min(width, limit) for width in widest]
+    return ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip()
+            for row in table]
 
 
 _warned: set[str] = set()
