@@ -279,6 +279,7 @@ class AwsConfig:
             current = source
 
     def _direct_sso_target(self, name: str, values: Section) -> Optional[SsoTarget]:
+        """The profile's own SSO login: through its sso-session, or legacy keys of its own."""
         where = f"profile '{name}' in {self.source}"
         session_name = setting(values, "sso_session", where)
         if session_name is not None:
@@ -287,47 +288,29 @@ class AwsConfig:
                     f"profile '{name}' names sso_session '{session_name}', but {self.source} "
                     f"has no [sso-session {session_name}] section"
                 )
-            session = self.sessions[session_name]
-            at = f"[sso-session {session_name}] in {self.source}"
-            start_url = setting(session, "sso_start_url", at)
-            region = setting(session, "sso_region", at)
-            missing = _missing(start_url, region)
-            if missing:
-                raise ConfigError(
-                    f"[sso-session {session_name}] in {self.source} is missing {', '.join(missing)}"
-                )
-            assert start_url is not None and region is not None
-            self._known_digest(session_name)
-            return SsoTarget(
-                profile=name,
-                session_name=session_name,
-                start_url=start_url,
-                region=region,
-                scopes=parse_scopes(setting(session, "sso_registration_scopes", at)),
-                account_id=setting(values, "sso_account_id", where),
-                role_name=setting(values, "sso_role_name", where),
-            )
-        if "sso_start_url" in values or "sso_account_id" in values or "sso_role_name" in values:
-            start_url = setting(values, "sso_start_url", where)
-            region = setting(values, "sso_region", where)
-            missing = _missing(start_url, region)
-            if missing:
-                raise ConfigError(
-                    f"profile '{name}' in {self.source} is missing {', '.join(missing)} "
-                    "(or an sso_session)"
-                )
-            assert start_url is not None and region is not None
-            self._known_digest(start_url)
-            return SsoTarget(
-                profile=name,
-                session_name=None,
-                start_url=start_url,
-                region=region,
-                scopes=None,
-                account_id=setting(values, "sso_account_id", where),
-                role_name=setting(values, "sso_role_name", where),
-            )
-        return None
+            keys, at, alternative = (self.sessions[session_name],
+                                     f"[sso-session {session_name}] in {self.source}", "")
+        elif "sso_start_url" in values or "sso_account_id" in values or "sso_role_name" in values:
+            keys, at, alternative = values, where, " (or an sso_session)"
+        else:
+            return None
+        start_url = setting(keys, "sso_start_url", at)
+        region = setting(keys, "sso_region", at)
+        missing = _missing(start_url, region)
+        if missing:
+            raise ConfigError(f"{at} is missing {', '.join(missing)}{alternative}")
+        assert start_url is not None and region is not None
+        self._known_digest(session_name if session_name is not None else start_url)
+        return SsoTarget(
+            profile=name,
+            session_name=session_name,
+            start_url=start_url,
+            region=region,
+            scopes=None if session_name is None else parse_scopes(
+                setting(keys, "sso_registration_scopes", at)),
+            account_id=setting(values, "sso_account_id", where),
+            role_name=setting(values, "sso_role_name", where),
+        )
 
     def _known_digest(self, text: str) -> None:
         """Tell sha1_hex the token file's name if the index has it (no sha1 module load)."""
