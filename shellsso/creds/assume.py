@@ -44,46 +44,60 @@ class RoleChain:
     source: str  # profile name or credential_source value
 
 
+class BrokenChain(ConfigError):
+    """A role chain botocore cannot follow; `kind` says why, for a caller that says it its way.
+
+    kind: `web-identity`, `both` (source_profile and credential_source),
+    `credential_source` (not one botocore knows: `value`), `neither`, `missing`
+    (the source_profile `value` does not exist), `cycle` (back to `value`).
+    `profile` is where the chain breaks, `roles` the profiles walked until then.
+    """
+
+    def __init__(self, message: str, kind: str, profile: str, roles: List[str],
+                 value: str = "") -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.profile = profile
+        self.roles = list(roles)
+        self.value = value
+
+
 def resolve_chain(config: AwsConfig, profile_name: str) -> RoleChain:
-    """Follow `source_profile` links to the first credentials, refusing cycles."""
+    """Follow `source_profile` links to the first credentials, refusing cycles (BrokenChain)."""
     roles: List[str] = []
     current = profile_name
     while True:
         values = config.get(current)
         roles.append(current)
         if values.get("web_identity_token_file"):
-            raise ConfigError(
+            raise BrokenChain(
                 f"profile '{current}' assumes its role with a web identity token "
-                "(web_identity_token_file), which shellsso does not fetch"
-            )
+                "(web_identity_token_file), which shellsso does not fetch",
+                "web-identity", current, roles)
         source = config.text(current, "source_profile")
         credential_source = config.text(current, "credential_source")
         if source and credential_source:
-            raise ConfigError(
-                f"profile '{current}' has both source_profile and credential_source"
-            )
+            raise BrokenChain(f"profile '{current}' has both source_profile and "
+                              "credential_source", "both", current, roles)
         if credential_source:
             if credential_source not in CREDENTIAL_SOURCES:
-                raise ConfigError(
+                raise BrokenChain(
                     f"profile '{current}' has credential_source '{credential_source}', "
-                    f"which is not one of {', '.join(CREDENTIAL_SOURCES)}"
-                )
+                    f"which is not one of {', '.join(CREDENTIAL_SOURCES)}",
+                    "credential_source", current, roles, credential_source)
             return RoleChain(roles, "credential_source", credential_source)
         if not source:
-            raise ConfigError(
-                f"profile '{current}' has role_arn but neither source_profile "
-                "nor credential_source"
-            )
+            raise BrokenChain(f"profile '{current}' has role_arn but neither source_profile "
+                              "nor credential_source", "neither", current, roles)
         if source not in config.profiles:
-            raise ConfigError(
-                f"source_profile '{source}' of profile '{current}' does not exist "
-                f"in {config.source}"
-            )
+            raise BrokenChain(f"source_profile '{source}' of profile '{current}' does not "
+                              f"exist in {config.source}", "missing", current, roles, source)
         if source == current and has_static_keys(values):
             return RoleChain(roles, "self", current)
         if source in roles:
             cycle = " -> ".join([*roles, source])
-            raise ConfigError(f"profile chain has a cycle: {cycle}")
+            raise BrokenChain(f"profile chain has a cycle: {cycle}", "cycle", current, roles,
+                              source)
         source_values = config.get(source)
         if has_static_keys(source_values) or "role_arn" not in source_values:
             return RoleChain(roles, "profile", source)

@@ -22,14 +22,14 @@ from shellsso.core import paths
 from shellsso.core.clock import describe_remaining, until_text
 from shellsso.core.errors import ConfigError, ShellssoError
 from shellsso.core.files import read_json_object
+from shellsso.creds.assume import CREDENTIAL_SOURCES, BrokenChain, resolve_chain
+from shellsso.creds.role_credentials import has_static_keys
 from shellsso.doctor.findings import Context, Finding, error, info, ok, warning
+from shellsso.sso.token_cache import REFRESH_WINDOW
 
 ENV_CREDENTIALS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
                    "AWS_SECURITY_TOKEN", "AWS_CREDENTIAL_EXPIRATION")
-CREDENTIAL_SOURCES = ("Environment", "Ec2InstanceMetadata", "EcsContainer")
-STATIC_KEYS = ("aws_access_key_id", "aws_secret_access_key")
 SSO_KEYS = ("sso_session", "sso_start_url", "sso_account_id", "sso_role_name")
-REFRESH_WINDOW = 15 * 60
 # Settings that take one value: an indented block under one of them is a mistake.
 ONE_VALUE_KEYS = ("sso_session", "sso_start_url", "sso_region", "sso_account_id", "sso_role_name",
                   "region", "source_profile", "credential_source", "role_arn", "credential_process",
@@ -240,54 +240,44 @@ def check_profile_chain(ctx: Context) -> List[Finding]:
 
 
 def walk_chain(config: AwsConfig, name: str) -> Tuple[Optional[str], Optional[Finding], List[str]]:
-    """(profile supplying the first credentials, what breaks the chain, roles on the way)."""
-    roles: List[str] = []
-    current = name
-    while True:
-        values = config.get(current)
-        roles.append(current)
-        source = setting_text(values, "source_profile")
-        cs = setting_text(values, "credential_source")
-        if values.get("web_identity_token_file"):
-            return None, None, roles
-        if source and cs:
-            return None, error("profile.chain-broken",
-                               f"profile '{current}' has both source_profile and "
-                               "credential_source", "keep one of them"), roles
-        if cs:
-            if cs not in CREDENTIAL_SOURCES:
-                return None, error("profile.chain-broken",
-                                   f"profile '{current}' has credential_source '{cs}', which "
-                                   "is not valid", f"use one of {', '.join(CREDENTIAL_SOURCES)}"
-                                   ), roles
-            return None, None, roles
-        if not source:
-            return None, error("profile.chain-broken",
-                               f"profile '{current}' has role_arn but neither source_profile "
-                               "nor credential_source",
-                               f"add source_profile = NAME under [profile {current}]"), roles
-        if source not in config.profiles:
-            return None, error("profile.chain-broken",
-                               f"source_profile '{source}' of profile '{current}' does not "
-                               f"exist in {config.source}{_close(source, config.names())}",
-                               f"correct source_profile under [profile {current}]"), roles
-        source_values = config.get(source)
-        if source == current and _has_static(values):
-            return current, None, roles
-        if source in roles:
-            loop = " -> ".join([*roles, source])
-            return None, error("profile.chain-loop",
-                               f"the source_profile chain loops: {loop} (botocore: "
-                               "InfiniteLoopConfigError)",
-                               f"point source_profile of '{current}' at a profile with SSO or "
-                               "keys"), roles
-        if _has_static(source_values) or "role_arn" not in source_values:
-            return source, None, roles
-        current = source
+    """(profile supplying the first credentials, what breaks the chain, roles on the way).
+
+    The chain is the one export follows (assume.resolve_chain); only the words differ.
+    """
+    try:
+        chain = resolve_chain(config, name)
+    except BrokenChain as broken:
+        if broken.kind == "web-identity":  # a role from the host: no profile supplies it
+            return None, None, broken.roles
+        return None, _chain_finding(config, broken), broken.roles
+    except ConfigError as exc:  # a nested value where the chain needs one
+        return None, error("profile.chain-broken", exc.message,
+                           "put the value on the line of its key"), [name]
+    base = None if chain.source_kind == "credential_source" else chain.source
+    return base, None, chain.roles
 
 
-def _has_static(values: Any) -> bool:
-    return any(key in values for key in STATIC_KEYS)
+def _chain_finding(config: AwsConfig, broken: BrokenChain) -> Finding:
+    """What the doctor says of a chain botocore cannot follow, and the fix."""
+    current, value = broken.profile, broken.value
+    if broken.kind == "cycle":
+        loop = " -> ".join([*broken.roles, value])
+        return error("profile.chain-loop",
+                     f"the source_profile chain loops: {loop} (botocore: "
+                     "InfiniteLoopConfigError)",
+                     f"point source_profile of '{current}' at a profile with SSO or keys")
+    if broken.kind == "credential_source":
+        return error("profile.chain-broken",
+                     f"profile '{current}' has credential_source '{value}', which is not valid",
+                     f"use one of {', '.join(CREDENTIAL_SOURCES)}")
+    if broken.kind == "missing":
+        return error("profile.chain-broken",
+                     f"source_profile '{value}' of profile '{current}' does not exist in "
+                     f"{config.source}{_close(value, config.names())}",
+                     f"correct source_profile under [profile {current}]")
+    fix = "keep one of them" if broken.kind == "both" else (
+        f"add source_profile = NAME under [profile {current}]")
+    return error("profile.chain-broken", broken.message, fix)
 
 
 def check_profile_sso(ctx: Context) -> List[Finding]:
@@ -368,7 +358,7 @@ def _sso_keys_problem(config: AwsConfig, base: str, values: Any) -> Optional[Fin
                      f"profile '{base}' is configured to use SSO but is missing {missing_key}",
                      f"add {missing_key} under [profile {base}]")
     if not account and (session or setting_text(values, "sso_start_url")) and not (
-            _has_static(values) or setting_text(values, "credential_process")):
+            has_static_keys(values) or setting_text(values, "credential_process")):
         return error("profile.no-role",
                      f"profile '{base}' names an SSO session but no sso_account_id and "
                      "sso_role_name: it can log in, but gets no credentials",
@@ -378,7 +368,7 @@ def _sso_keys_problem(config: AwsConfig, base: str, values: Any) -> Optional[Fin
 
 
 def _other_credentials(base: str, values: Any) -> Finding:
-    if _has_static(values):
+    if has_static_keys(values):
         return ok("profile.ok", f"profile '{base}' uses static access keys")
     if setting_text(values, "credential_process"):
         return ok("profile.ok", f"profile '{base}' uses credential_process")
