@@ -1,5 +1,6 @@
-# shellsso for fish (3.4 or newer): awsuse, the prompt segment, a login offer
-# before AWS commands, and TAB completion.
+# shellsso for fish (3.4 or newer, for `string match --groups-only`): awsuse,
+# the prompt segment, a login offer before AWS commands, and TAB completion
+# (shells/completions.fish, put in place of the #include line at the end).
 #
 # Printed by `shellsso init fish`; load it from ~/.config/fish/config.fish with
 #     shellsso init fish | source
@@ -11,25 +12,21 @@
 # external command (`date +%s`), and only while awsuse has set an SSO profile;
 # everything else is builtins (`read`, `string`, `math`, `path`). A TAB reads a
 # names file with builtins; only awsuse and a login offer start Python.
-# fish 3.4 is the floor: `string match --groups-only`.
 
-# Filled in by `shellsso init` (quoted): the interpreter, the folder holding the
-# `shellsso` package, and static completion words.
+# Filled in by `shellsso init` (quoted): the interpreter, the package's folder,
+# static completion words, SHELLSSO_AWS_COMMANDS's default, the shell's name.
 set -g _SHELLSSO_PYTHON '::PYTHON::'
 set -g _SHELLSSO_PKGDIR '::PKGDIR::'
 set -g _SHELLSSO_CLI '::CLI::'
 set -g _SHELLSSO_REGIONS '::REGIONS::'
+set -g _SHELLSSO_AWS_COMMANDS '::AWS_COMMANDS::'
 
-# This shell's stamp: an empty file written just before the token file is read
-# (by the awsuse back end, or by __shellsso_reread). The token file has changed
-# since if it is not older than the stamp (a write in the same clock tick counts
-# as a change), or is gone when a token was there: builtin tests, no process.
-# _SHELLSSO_STAMP, exported, tells the back end where this shell wants it; the
-# back end writes it only there, and names the folder in _SHELLSSO_STAMPS_OK
-# once it has found it to be the user's alone. The hooks use the stamp
-# $_SHELLSSO_STAMPS_OK/$fish_pid only (no such folder: no stamp, the token file is
-# read at each prompt) and never write through a symlink: another user able to
-# write the folder could plant one to any of the user's files.
+# This shell's stamp, as for bash and zsh (shells/common.bash says why): an
+# empty file written just before the token file is read, by the back end or by
+# __shellsso_reread. The token file has changed since if it is not older than
+# the stamp, or is gone when a token was there (builtin tests, no process).
+# $_SHELLSSO_STAMPS_OK/$fish_pid only, once the back end has found that folder
+# to be the user's alone, and never written through a symlink.
 set -g _SHELLSSO_STAMPS $XDG_CACHE_HOME
 test -n "$_SHELLSSO_STAMPS"; or set _SHELLSSO_STAMPS $HOME/.cache
 set _SHELLSSO_STAMPS $_SHELLSSO_STAMPS/shellsso/stamps
@@ -49,7 +46,7 @@ end
 # The status is Python's: the code's last command says nothing (`set -e` of a
 # variable that is not there returns 4).
 function awsuse --description 'Switch the AWS profile of this shell (shellsso)'
-    set -l code (__shellsso_run main fish $argv)
+    set -l code (__shellsso_run main '::SHELL::' $argv)
     or return
     string join \n -- $code | source
     return 0
@@ -70,13 +67,12 @@ function __shellsso_epoch
     math "($era * 146097 + $doe - 719468) * 86400 + $t[4] * 3600 + $t[5] * 60 + $t[6]"
 end
 
-# Re-reads the token file: another terminal may have logged in, or botocore
-# refreshed the token and rewrote the file (UTC timestamps, as the AWS CLI
-# writes them). Sets _SHELLSSO_EXPIRES to expiresAt, and _SHELLSSO_REFRESH as
-# `shellsso.shell.awsuse` does, by the rule of Token.can_refresh: an sso-session
-# profile, refreshToken, clientId and clientSecret present, and then
-# registrationExpiresAt (the prompt compares it with the clock), else empty.
-# A missing or unreadable file is no session: expiry 0.
+# Re-reads the token file (another terminal may have logged in, or botocore
+# refreshed the token; UTC timestamps, as the AWS CLI writes them): sets
+# _SHELLSSO_EXPIRES from expiresAt, and _SHELLSSO_REFRESH as the back end does
+# (awsuse.token_times, Token.can_refresh): registrationExpiresAt for an
+# sso-session profile whose token has refreshToken, clientId and clientSecret,
+# else empty. A missing or unreadable file is no session: expiry 0.
 function __shellsso_reread
     set -gx _SHELLSSO_EXPIRES 0
     set -gx _SHELLSSO_REFRESH ''
@@ -100,9 +96,8 @@ function __shellsso_reread
     set -gx _SHELLSSO_REFRESH (__shellsso_epoch $t)
 end
 
-# True when the token file changed or went away since it was last read (see
-# _SHELLSSO_STAMP). A stamp that could not be written, or no folder checked
-# for it, means a read every time.
+# True when the token file changed or went away since it was last read (see the
+# stamp); no stamp written, or no folder checked for it, means a read every time.
 function __shellsso_changed
     test -n "$_SHELLSSO_TOKEN"; or return 1
     if test -e "$_SHELLSSO_TOKEN"
@@ -113,10 +108,10 @@ function __shellsso_changed
 end
 
 # True while the credentials `awsuse --export` put in the environment are there:
-# the profile is the one awsuse set and AWS_ACCESS_KEY_ID is still the key it
-# exported (changed or unset by hand, the mode ends). The expiry must be digits.
+# the profile is the one awsuse set, AWS_ACCESS_KEY_ID still the key it exported
+# (else the mode ends), the expiry digits (\z: `$` lets a final newline through).
 function __shellsso_creds_mode
-    string match -qr '^[0-9]+$' -- "$_SHELLSSO_CREDS_EXPIRES"
+    string match -qr '^[0-9]+\z' -- "$_SHELLSSO_CREDS_EXPIRES"
     and test -n "$AWS_ACCESS_KEY_ID" -a "$AWS_ACCESS_KEY_ID" = "$_SHELLSSO_CREDS_KEY"
     and test "$AWS_PROFILE" = "$_SHELLSSO_PROFILE"
 end
@@ -182,7 +177,7 @@ end
 function __shellsso_exec_state
     test -n "$SHELLSSO_EXEC_PROFILE" -a -n "$AWS_ACCESS_KEY_ID"; or return 0
     test "$AWS_ACCESS_KEY_ID" = "$_SHELLSSO_EXEC_KEY"; or return 0
-    string match -qr '^[0-9]*$' -- "$_SHELLSSO_EXEC_EXPIRES"; or return 0
+    string match -qr '^[0-9]*\z' -- "$_SHELLSSO_EXEC_EXPIRES"; or return 0
     set -gx _SHELLSSO_INFO aws:(string replace -ra '[^-\p{L}\p{N}._@:/+=,]' '?' -- "$SHELLSSO_EXEC_PROFILE")
     test -n "$_SHELLSSO_EXEC_EXPIRES"; or return 0
     __shellsso_until $_SHELLSSO_EXEC_EXPIRES (command date +%s) 'creds '
@@ -281,11 +276,10 @@ end
 function __shellsso_preexec --on-event fish_preexec
     test -n "$_SHELLSSO_EXPIRES$_SHELLSSO_CREDS_EXPIRES"; or return 0
     test "$AWS_PROFILE" = "$_SHELLSSO_PROFILE"; or return 0
-    set -l commands (string split -n ' ' -- "$SHELLSSO_AWS_COMMANDS")
-    test -n "$SHELLSSO_AWS_COMMANDS"
-    or set commands aws terraform tofu terragrunt cdk sam pulumi eksctl kubectl helm
+    set -l commands $SHELLSSO_AWS_COMMANDS
+    test -n "$commands"; or set commands $_SHELLSSO_AWS_COMMANDS
     set -l word (__shellsso_command_word $argv[1])
-    test -n "$word"; and contains -- $word $commands; or return 0
+    test -n "$word"; and contains -- $word (string split -n ' ' -- "$commands"); or return 0
     set -l now (command date +%s)
     if __shellsso_creds_mode
         test $now -ge (math $_SHELLSSO_CREDS_EXPIRES - 300); or return 0
@@ -298,102 +292,9 @@ function __shellsso_preexec --on-event fish_preexec
         test "$_SHELLSSO_OFFERED" != "$_SHELLSSO_TOKEN:$_SHELLSSO_EXPIRES"; or return 0
         set -g _SHELLSSO_OFFERED "$_SHELLSSO_TOKEN:$_SHELLSSO_EXPIRES"
     end
-    set -l code (__shellsso_run preexec_main fish)
+    set -l code (__shellsso_run preexec_main '::SHELL::')
     and string join \n -- $code | source
     return 0
 end
 
-# Completion. Profile names come from the cache file that `shellsso _names`
-# writes (first line: the files it was made from), remade only when a config
-# file is newer; fish filters and escapes them itself.
-function __shellsso_profiles
-    set -l config $AWS_CONFIG_FILE
-    test -n "$config"; or set config $HOME/.aws/config
-    set -l creds $AWS_SHARED_CREDENTIALS_FILE
-    test -n "$creds"; or set creds $HOME/.aws/credentials
-    set -l cache $XDG_CACHE_HOME
-    test -n "$cache"; or set cache $HOME/.cache
-    set -l file $cache/shellsso/names.fish
-    set -l key "$config:$creds"
-    # Not the user's own file (-O): planted there; the back end refuses the
-    # folder, or replaces the file.
-    if not test -f $file -a -O $file; or test $config -nt $file; or test $creds -nt $file
-        __shellsso_run names_main fish $key; or return 0
-    end
-    read -z -l data <$file
-    if test (string split -m1 \n -- $data)[1] != "$key"
-        __shellsso_run names_main fish $key; or return 0
-        read -z data <$file
-    end
-    # The names go through pipes as one string, less the key line: a list
-    # variable of 10,000 names would cost more than everything else here.
-    # A plain prefix (no quote, backslash or wildcard), given as $argv[1], narrows
-    # them here in one builtin call, so that fish matches a few names, not
-    # 10,000. When no name starts with it, all of them, for fish's fuzzy match.
-    if set -q argv[1]; and string match -qr '^[[:alnum:]._@:+=,/-]+$' -- $argv[1]
-        set -l found (string replace -r '^[^\n]*\n' '' -- $data | string match -- "$argv[1]*")
-        if set -q found[1]
-            printf '%s\n' $found
-            return 0
-        end
-    end
-    string replace -r '^[^\n]*\n' '' -- $data | string split -n \n
-end
-
-# `shellsso` subcommands and options from the static spec made by `shellsso init`:
-# a line "shellsso WORDS", one "CMD WORDS" per subcommand, "CMD/--OPT VALUES"
-# for option values (@profiles: profile names).
-function __shellsso_cli_words
-    set -l tokens (commandline -opc)
-    set -l keys shellsso
-    if test (count $tokens) -gt 1
-        set keys $tokens[2]/$tokens[-1] $tokens[2]
-    end
-    set -l lines (string split \n -- $_SHELLSSO_CLI)
-    for key in $keys
-        for line in $lines
-            set -l words (string split ' ' -- $line)
-            test "$words[1]" = "$key"; or continue
-            set -e words[1]
-            if test "$words" = @profiles
-                __shellsso_profiles
-            else
-                printf '%s\n' $words
-            end
-            return 0
-        end
-    end
-end
-
-# awsuse takes one profile (or `-`), or --unset alone: prints `unset` once
-# --unset is on the line, `profile` once a profile or `-` is, else nothing.
-# Profiles, `-`, --unset and --help are offered only before either; --region
-# and --export until --unset.
-function __shellsso_awsuse_given
-    set -l tokens (commandline -opc)
-    set -e tokens[1]
-    set -l prev
-    set -l given
-    for word in $tokens
-        if test "$word" = --unset
-            echo unset
-            return
-        else if test "$word" = -; or not string match -q -- '-*' $word; and test "$prev" != --region
-            set given profile
-        end
-        set prev $word
-    end
-    printf '%s\n' $given
-end
-
-complete -c awsuse -e
-complete -c awsuse -f
-complete -c awsuse -n 'test -z "$(__shellsso_awsuse_given)"' -a '(__shellsso_profiles (commandline -ct))'
-complete -c awsuse -n 'test -z "$(__shellsso_awsuse_given)"' -a - -d 'the previous profile'
-complete -c awsuse -n 'test "$(__shellsso_awsuse_given)" != unset' -l region -x -a '(string split " " -- $_SHELLSSO_REGIONS)' -d 'also set AWS_REGION and AWS_DEFAULT_REGION'
-complete -c awsuse -n 'test "$(__shellsso_awsuse_given)" != unset' -l export -d 'also export temporary credentials'
-complete -c awsuse -n 'test -z "$(__shellsso_awsuse_given)"' -l unset -d 'clear what awsuse set'
-complete -c awsuse -n 'test -z "$(__shellsso_awsuse_given)"' -s i -l interactive -d 'pick the profile interactively'
-complete -c awsuse -n 'test -z "$(__shellsso_awsuse_given)"' -l help -d 'show help'
-complete -c shellsso -e
-complete -c shellsso -f -a '(__shellsso_cli_words)'
+#include completions.fish

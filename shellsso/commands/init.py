@@ -1,10 +1,12 @@
 """`shellsso init [bash|zsh|fish]`: print the hook for the rc file's one line.
 
 The hook files are real shell files (shells/shellsso.bash ...), shipped as
-package `shellsso.shell.hooks` and linted as they are; init only replaces
-their `'::KEY::'` placeholders with quoted values: the interpreter and the
-folder holding the `shellsso` package (so that awsuse starts Python without
-site-packages, its fast path), and the static completion lists.
+package `shellsso.shell.hooks` and linted as they are; init puts the sources
+they share in place of their `#include` lines (Shell.hook_source) and
+replaces their `'::KEY::'` placeholders with quoted values: the interpreter
+and the folder holding the `shellsso` package (so that awsuse starts Python
+without site-packages, its fast path), the static completion lists, the
+default AWS commands and the shell's name.
 """
 
 from __future__ import annotations
@@ -19,6 +21,9 @@ from shellsso.shell import syntax
 
 PROFILES = "@profiles"  # in the completion spec: "complete profile names here"
 PROFILE_OPTIONS = ("--profile", "-p")
+AWS_COMMANDS = ("aws", "terraform", "tofu", "terragrunt", "cdk", "sam", "pulumi", "eksctl",
+                "kubectl", "helm")
+"""The commands before which the hooks offer a login (SHELLSSO_AWS_COMMANDS's default)."""
 
 
 def detect_shell() -> str:
@@ -41,7 +46,7 @@ def detect_shell() -> str:
 
 
 def hook_template(hook_file: str) -> str:
-    """A hook file from the installed package, or from the checkout's `shells/`."""
+    """A file of the hooks from the installed package, or from the checkout's `shells/`."""
     from importlib.resources import files
 
     try:
@@ -94,11 +99,13 @@ def render(shell_name: str) -> str:
     """The hook for one shell, ready to eval."""
     shell = syntax.get(shell_name)
     package_dir = os.path.dirname(os.path.dirname(os.path.abspath(syntax.__file__)))
-    return shell.render(hook_template(shell.hook_file), {
+    return shell.render(shell.hook_source(hook_template), {
+        "SHELL": shell.name,
         "PYTHON": sys.executable,
         "PKGDIR": os.path.dirname(package_dir),
         "CLI": completion_spec(),
         "REGIONS": " ".join(REGIONS),
+        "AWS_COMMANDS": " ".join(AWS_COMMANDS),
     })
 
 

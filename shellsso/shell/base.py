@@ -16,8 +16,11 @@ from shellsso.core.safety import CREDENTIAL_VARS, check_value, is_control
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping, Sequence
+    from collections.abc import Callable, Iterable, Mapping, Sequence
     from pathlib import Path
+
+INCLUDE = "#include "
+"""A hook line naming a source in `shells/` that several shells share (see hook_source)."""
 
 
 def check_printable(value: str, what: str) -> None:
@@ -99,6 +102,30 @@ class Shell:
         return f"{self.builtin} printf '%s\\n' {words}" if words else ""
 
     # --- the hook ----------------------------------------------------------------------
+
+    def hook_source(self, read: Callable[[str], str]) -> str:
+        """The hook file (`read` gives a file of `shells/` by name), with each line
+        `#include FILE` replaced by the lines of FILE this shell takes (`own_lines`)."""
+        lines: list[str] = []
+        for line in read(self.hook_file).splitlines(keepends=True):
+            if line.startswith(INCLUDE):
+                lines += self.own_lines(read(line[len(INCLUDE):].strip()))
+            else:
+                lines.append(line)
+        return "".join(lines)
+
+    def own_lines(self, source: str) -> list[str]:
+        """The lines of a source that several shells share, as this shell takes them:
+        a line `#NAME: CODE` is CODE in shell NAME's hook and left out of the others."""
+        lines = []
+        for line in source.splitlines(keepends=True):
+            code = line.lstrip()
+            shell, marked, rest = code[1:].partition(": ")
+            if not (code.startswith("#") and marked and shell.isalpha() and shell.islower()):
+                lines.append(line)
+            elif shell == self.name:
+                lines.append(line[:len(line) - len(code)] + rest)
+        return lines
 
     def render(self, template: str, values: Mapping[str, str]) -> str:
         """The hook text with each `'::KEY::'` placeholder replaced by the quoted value."""
