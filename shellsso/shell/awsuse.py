@@ -44,6 +44,7 @@ if TYPE_CHECKING:
 
     from shellsso.awsconfig.model import AwsConfig, SsoTarget
     from shellsso.shell.base import Shell
+    from shellsso.sso.token_cache import Token
 
     Entry = Callable[[Shell, list[str], Mapping[str, str]], list[str]]
 
@@ -298,20 +299,32 @@ def token_code(shell: Shell, target: SsoTarget | None, *, ensure: bool) -> list[
 
             warn(exc.message)
     sso_session = target.session_name is not None
-    # Token.can_refresh without the clock (now=0: every registration is in the
-    # future): the hooks compare the registration's expiry with the clock on
-    # each prompt, and re-read the file to apply the same rule again.
-    refresh = ""
-    if token and sso_session and token.can_refresh(now=0):
-        refresh = str(int(token.registration_expires_at or 0))
+    expires, refresh = token_times(token, sso_session)
     return [
         shell.export("_SHELLSSO_TOKEN", token_path(target)),
-        shell.export("_SHELLSSO_EXPIRES", str(int(token.expires_at)) if token else "0"),
+        shell.export("_SHELLSSO_EXPIRES", expires),
         shell.export("_SHELLSSO_SSO_SESSION", "1" if sso_session else ""),
         shell.export("_SHELLSSO_REFRESH", refresh),
         shell.export("_SHELLSSO_STAMPS_OK", stamps) if stamps else shell.unset(
             ["_SHELLSSO_STAMPS_OK"]),
     ]
+
+
+def token_times(token: Token | None, sso_session: bool) -> tuple[str, str]:
+    """_SHELLSSO_EXPIRES and _SHELLSSO_REFRESH for a token, as the hooks' __shellsso_reread
+    finds them in its file (a test holds the two to the same answers).
+
+    The expiry in epoch seconds ("0": no token). Token.can_refresh without the
+    clock (now=0: every registration is in the future): the registration's
+    expiry when an sso-session token can be refreshed, else empty; the hooks
+    compare it with the clock on each prompt.
+    """
+    if token is None:
+        return "0", ""
+    refresh = ""
+    if sso_session and token.can_refresh(now=0):
+        refresh = str(int(token.registration_expires_at or 0))
+    return str(int(token.expires_at)), refresh
 
 
 def export_code(shell: Shell, config: AwsConfig, profile: str) -> list[str]:
@@ -578,15 +591,15 @@ def names_path(shell: Shell) -> str:
 def exported_creds_active(env: Mapping[str, str]) -> bool:
     """True while the credentials `awsuse --export` put in the environment are still there.
 
-    The hooks make the same test: the profile is the one awsuse set and
-    AWS_ACCESS_KEY_ID is still the key it exported (changed or unset by hand,
-    the mode ends).
+    The hooks' __shellsso_creds_mode makes the same test (a test holds them to
+    the same answers): the profile is the one awsuse set and AWS_ACCESS_KEY_ID
+    is still the key it exported (changed or unset by hand, the mode ends); the
+    expiry is digits (it goes into the hooks' arithmetic). Unset is empty.
     """
-    key = env.get("AWS_ACCESS_KEY_ID")
-    return bool(
-        env.get("_SHELLSSO_CREDS_EXPIRES") and key and key == env.get("_SHELLSSO_CREDS_KEY")
-        and env.get("AWS_PROFILE") == env.get("_SHELLSSO_PROFILE")
-    )
+    expires, key = env.get("_SHELLSSO_CREDS_EXPIRES", ""), env.get("AWS_ACCESS_KEY_ID", "")
+    return (expires.isascii() and expires.isdigit() and key != ""
+            and key == env.get("_SHELLSSO_CREDS_KEY", "")
+            and env.get("AWS_PROFILE", "") == env.get("_SHELLSSO_PROFILE", ""))
 
 
 def reexport_code(shell: Shell, config: AwsConfig, profile: str) -> list[str]:
