@@ -28,7 +28,8 @@ from shellsso.awsconfig.ini import BLANK, COMMENT, HEADER, profile_name, scan
 from shellsso.awsconfig.naming import DEFAULT_TEMPLATE, check_template, free_name, make_name
 from shellsso.awsconfig.regions import require_region
 from shellsso.core.errors import ExitStatus, ShellssoError
-from shellsso.core.questions import ask_yes, terminal_at
+from shellsso.core.output import terminal_at
+from shellsso.core.questions import ask_yes
 from shellsso.core.safety import visible
 
 BEGIN = "# shellsso populate begin: {session}"

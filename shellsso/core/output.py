@@ -13,13 +13,19 @@ PROG = "shellsso"
 """The name messages start with: `awsuse` while the awsuse back end runs."""
 
 
+def terminal_at(*streams: object) -> bool:
+    """True when each stream is a terminal (a closed or missing one is none)."""
+    try:
+        return all(bool(getattr(stream, "isatty", bool)()) for stream in streams)
+    except ValueError:  # a closed file
+        return False
+
+
 def use_color(stream: object = None) -> bool:
     """Colour only on a terminal and never when NO_COLOR is set (no-color.org)."""
     if os.environ.get("NO_COLOR"):
         return False
-    target = stream if stream is not None else sys.stderr
-    isatty = getattr(target, "isatty", None)
-    return bool(isatty and isatty())
+    return terminal_at(stream if stream is not None else sys.stderr)
 
 
 def columns(rows: list[list[str]], limit: Optional[int] = 40) -> list[str]:

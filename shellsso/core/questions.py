@@ -10,17 +10,11 @@ from __future__ import annotations
 
 import sys
 
+from shellsso.core.output import terminal_at
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Optional, TextIO
-
-
-def terminal_at(*streams: Optional[TextIO]) -> bool:
-    """True when each stream is a terminal (a closed or missing one is none)."""
-    try:
-        return all(stream is not None and stream.isatty() for stream in streams)
-    except (AttributeError, ValueError):
-        return False
+    from typing import Optional
 
 
 def yes_or_no(answer: str, default: bool) -> Optional[bool]:

@@ -22,6 +22,7 @@ from typing import Any, Dict, List, Optional
 from shellsso.awsconfig.model import AwsConfig
 from shellsso.core import paths
 from shellsso.core.errors import ConfigError, NetworkError, ShellssoError
+from shellsso.core.output import terminal_at
 from shellsso.creds.role_credentials import (
     Credentials,
     base_credentials,
@@ -210,7 +211,7 @@ def assume_one(
 
 def _ask_mfa_code(profile_name: str, serial: str, interactive: Optional[bool]) -> str:
     """The MFA code from the terminal (getpass reads /dev/tty), never guessed."""
-    if interactive is False or not sys.stdin.isatty():
+    if interactive is False or not terminal_at(sys.stdin):
         raise ShellssoError(
             f"profile '{profile_name}' needs an MFA code for {serial}, but there is no "
             f"terminal to ask for it; run `shellsso export --profile {profile_name}` in a "

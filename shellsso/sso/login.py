@@ -23,7 +23,7 @@ from typing import Any, Dict, Optional, TextIO
 from shellsso.awsconfig.model import SsoTarget, active_profile_name, load_config
 from shellsso.core.clock import until_text
 from shellsso.core.errors import ExitStatus, ShellssoError
-from shellsso.core.output import info, warn
+from shellsso.core.output import info, terminal_at, warn
 from shellsso.core.safety import visible
 from shellsso.sso import browser, token_cache
 from shellsso.sso.token_cache import Token
@@ -111,10 +111,7 @@ class Countdown:
 
     def __init__(self, stream: TextIO) -> None:
         self.stream = stream
-        try:
-            self.tty = stream.isatty()
-        except (AttributeError, ValueError):
-            self.tty = False
+        self.tty = terminal_at(stream)
         self._last_plain: Optional[int] = None
         self._drawn = False
 

@@ -169,7 +169,8 @@ def may_log_in(question: str, interactive: Optional[bool]) -> bool:
     mode = (os.environ.get("SHELLSSO_AUTO_LOGIN") or "ask").strip().lower()
     if mode in ("always", "never"):
         return mode == "always"
-    from shellsso.core.questions import ask_yes, terminal_at
+    from shellsso.core.output import terminal_at
+    from shellsso.core.questions import ask_yes
 
     can_ask = terminal_at(sys.stdin, sys.stderr) if interactive is None else interactive
     return can_ask and ask_yes(question, default=True)
