@@ -131,6 +131,15 @@ class SsoTarget(Record):
         return sha1_hex(source.encode("utf-8"))
 
     @property
+    def login_command(self) -> str:
+        """The command that logs in to this session again (messages name it as the fix)."""
+        if self.profile:
+            return f"shellsso login --profile {self.profile}"
+        if self.session_name is not None:
+            return f"shellsso login --sso-session {self.session_name}"
+        return "shellsso login"
+
+    @property
     def label(self) -> str:
         """How messages name the session."""
         if self.session_name is not None:

@@ -160,9 +160,6 @@ class Flow:
         return self.oidc.created_token(self.target, response, registration.client_id,
                                        registration.client_secret, registration.expires_at)
 
-    def _hint(self) -> str:
-        return self.oidc.login_hint(self.target)
-
     # --- device code -----------------------------------------------------------------
 
     def device_flow(self) -> tuple[Dict[str, Any], token_cache.Registration]:
@@ -232,7 +229,7 @@ class Flow:
         countdown = Countdown(sys.stderr)
         expired = ShellssoError(
             f"the code {auth['userCode']} expired before it was approved; "
-            f"start again: {self._hint()}")
+            f"start again: {self.target.login_command}")
         try:
             while True:
                 try:
@@ -251,7 +248,7 @@ class Flow:
                     elif code == "AccessDeniedException":
                         raise ShellssoError(
                             "the login request was denied in the browser; "
-                            f"to try again: {self._hint()}") from None
+                            f"to try again: {self.target.login_command}") from None
                     elif code != "AuthorizationPendingException":
                         raise
                 if time.time() >= expires_at:
@@ -271,7 +268,7 @@ class Flow:
         except OSError as exc:
             raise ShellssoError(
                 f"cannot listen on 127.0.0.1 for the browser's redirect ({exc.strerror}); "
-                f"use the device code: {self._hint()} --use-device-code") from None
+                f"use the device code: {self.target.login_command} --use-device-code") from None
         with loopback:
             registration, cached = oidc.get_registration(client, target, auth_code=True)
             if cached and not self._client_accepted(registration, loopback.redirect_uri):
@@ -287,13 +284,13 @@ class Flow:
         if result is None:
             raise ShellssoError(
                 "no answer from the browser within 10 minutes; start again: "
-                f"{self._hint()} (or add --use-device-code)")
+                f"{self.target.login_command} (or add --use-device-code)")
         if result.error:
             if result.error == "access_denied":
                 raise ShellssoError(f"the login was denied in the browser; to try again: "
-                                    f"{self._hint()}")
+                                    f"{self.target.login_command}")
             raise ShellssoError(f"the browser login failed ({result.error}); to try again: "
-                                f"{self._hint()}")
+                                f"{self.target.login_command}")
         code, redirect_uri = result.code, loopback.redirect_uri
         try:
             response: Dict[str, Any] = oidc.call(
@@ -304,7 +301,8 @@ class Flow:
         except ShellssoError as err:
             if oidc.cause_code(err) in ("ExpiredTokenException", "InvalidGrantException"):
                 raise ShellssoError("the authorization code was not accepted (expired or "
-                                    f"already used); start again: {self._hint()}") from None
+                                    "already used); start again: "
+                                    f"{self.target.login_command}") from None
             raise
         return response, registration
 
@@ -343,6 +341,6 @@ class Flow:
                 "Attempting to open your default browser. If the browser does not open, "
                 "open the following URL:", "", f"  {url}", "",
                 "If you cannot open the URL on this machine, use the device code: "
-                f"{self._hint()} --use-device-code", ""]))
+                f"{self.target.login_command} --use-device-code", ""]))
             browser.open_url(url)
         info("Waiting for the browser to complete the login (Ctrl-C to cancel)...")

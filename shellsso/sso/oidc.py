@@ -108,15 +108,6 @@ def _service_message(exc: botocore.exceptions.ClientError) -> str:
     return message.rstrip(".")
 
 
-def login_hint(target: SsoTarget) -> str:
-    """The command that fixes a missing or dead session."""
-    if target.profile:
-        return f"shellsso login --profile {target.profile}"
-    if target.session_name is not None:
-        return f"shellsso login --sso-session {target.session_name}"
-    return "shellsso login"
-
-
 def translate(exc: BaseException, client: Any, operation: str, target: SsoTarget,
               service: str = "SSO OIDC") -> ShellssoError:
     """One clear line for a botocore failure of `operation`."""
@@ -127,17 +118,17 @@ def translate(exc: BaseException, client: Any, operation: str, target: SsoTarget
         if code == "InvalidGrantException":
             return LoginRequired(
                 f"{target.label} is no longer valid (the service rejected the grant); "
-                f"log in again: {login_hint(target)}"
+                f"log in again: {target.login_command}"
             )
         if code == "InvalidClientException":
             return ShellssoError(
                 f"the SSO service does not accept the client registration ({operation}); "
-                f"log in again: {login_hint(target)}"
+                f"log in again: {target.login_command}"
             )
         if code == "UnauthorizedException":
             return LoginRequired(
                 f"the token of {target.label} was rejected by the portal; "
-                f"log in again: {login_hint(target)}"
+                f"log in again: {target.login_command}"
             )
         if status >= 500:
             return ShellssoError(

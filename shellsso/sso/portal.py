@@ -128,7 +128,7 @@ class Portal:
                 if code == "UnauthorizedException":
                     raise LoginRequired(
                         f"the portal rejected the token of {self.target.label}; log in "
-                        f"again: {oidc.login_hint(self.target)}") from None
+                        f"again: {self.target.login_command}") from None
                 raise oidc.translate(exc, self.client, operation, self.target,
                                      "SSO portal") from None
             except botocore.exceptions.BotoCoreError as exc:

@@ -152,11 +152,7 @@ def login_required_message(target: SsoTarget) -> str:
     """`SSO session 'corp' has expired; run: shellsso login --profile dev`."""
     state, _ = token_state(target)
     what = f"no token for {target.label}" if state == "none" else f"{target.label} has expired"
-    hint = f"shellsso login --profile {target.profile}" if target.profile else (
-        f"shellsso login --sso-session {target.session_name}"
-        if target.session_name is not None else "shellsso login"
-    )
-    return f"{what}; run: {hint}"
+    return f"{what}; run: {target.login_command}"
 
 
 def may_log_in(question: str, interactive: Optional[bool]) -> bool:
