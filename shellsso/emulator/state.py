@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 log = logging.getLogger("shellsso.emulator")
 
@@ -136,6 +136,9 @@ class Failure:
     shape: str
 
 
+Armed = TypeVar("Armed", Failure, Scripted)
+
+
 class State:
     """All mutable emulator data. Hold `lock` to read; use `mutate()` to change."""
 
@@ -175,25 +178,23 @@ class State:
 
     def take_failure(self, operation: str) -> Failure | None:
         """Consume one injected failure for `operation`, if any is armed."""
-        with self.lock:
-            failure = self.failures.get(operation)
-            if failure is None:
-                return None
-            failure.count -= 1
-            if failure.count <= 0:
-                del self.failures[operation]
-            return failure
+        return self._take(self.failures, operation)
 
     def take_scripted(self, operation: str) -> Scripted | None:
         """Consume one scripted answer for `operation`, if any is armed (count < 0: for ever)."""
+        return self._take(self.scripted, operation)
+
+    def _take(self, armed: dict[str, Armed], operation: str) -> Armed | None:
+        """One use of what is armed for `operation`; gone after its last (a count below
+        zero never reaches it)."""
         with self.lock:
-            answer = self.scripted.get(operation)
-            if answer is None:
+            found = armed.get(operation)
+            if found is None:
                 return None
-            answer.count -= 1
-            if answer.count == 0:
-                del self.scripted[operation]
-            return answer
+            found.count -= 1
+            if found.count == 0:
+                del armed[operation]
+            return found
 
     def save(self) -> None:
         """Write the state file atomically (temp file + os.replace), mode 0600."""
