@@ -3,12 +3,14 @@
 # `shellsso init bash` and `shellsso init zsh` print this file in place of the
 # `#include common.bash` line of shells/shellsso.bash and shells/shellsso.zsh.
 # It is bash that zsh runs too; a line `#zsh: CODE` becomes CODE in the zsh
-# hook and is left out of the bash one. zsh functions start with `emulate -L
-# zsh`, so that the user's options (KSH_ARRAYS, SH_WORD_SPLIT...) cannot change
-# them. The shell's name, which the back end needs, is a placeholder as in the
-# hook files.
-# Each hook defines the rest: __shellsso_now (the clock, into _SHELLSSO_NOW),
-# __shellsso_read_token, the prompt hook, completion, and the hooks themselves.
+# hook and is left out of the bash one, and `#bash: CODE` the other way round.
+# zsh functions start with `emulate -L zsh`, so that the user's options
+# (KSH_ARRAYS, SH_WORD_SPLIT...) cannot change them. The shell's name, which
+# the back end needs, is a placeholder as in the hook files. The clock is
+# _SHELLSSO_NOW in arithmetic: bash sets it (__shellsso_now), and in zsh it
+# names EPOCHSECONDS, which arithmetic then reads at each use (no call at all).
+# Each hook defines the rest: its clock, __shellsso_read_token, the prompt
+# hook, completion, and the hooks themselves.
 #
 # The stamp: an empty file written just before the token file is read (by the
 # awsuse back end, or by __shellsso_reread). The token file has changed since
@@ -154,7 +156,7 @@ __shellsso_state() {
         _SHELLSSO_INFO+="@${AWS_REGION//[!-[:alnum:]]/?}"
     fi
     if __shellsso_creds_mode; then
-        __shellsso_now
+        #bash: __shellsso_now
         __shellsso_until "$_SHELLSSO_CREDS_EXPIRES" 'creds '
         \builtin return 0
     fi
@@ -165,7 +167,7 @@ __shellsso_state() {
         _SHELLSSO_INFO+='(no session)' _SHELLSSO_LEVEL=expired
         \builtin return 0
     fi
-    __shellsso_now
+    #bash: __shellsso_now
     ((_SHELLSSO_NOW >= _SHELLSSO_EXPIRES - 900)) || \builtin return 0
     [[ -z $_SHELLSSO_REFRESH ]] || ((_SHELLSSO_NOW >= _SHELLSSO_REFRESH)) || \builtin return 0
     __shellsso_until "$_SHELLSSO_EXPIRES" ''
@@ -182,7 +184,7 @@ __shellsso_exec_state() {
         ${_SHELLSSO_EXEC_EXPIRES-} != *[![:digit:]]* ]] || \builtin return 0
     _SHELLSSO_INFO="aws:${SHELLSSO_EXEC_PROFILE//[!-[:alnum:]._@:\/+=,]/?}"
     [[ -n ${_SHELLSSO_EXEC_EXPIRES-} ]] || \builtin return 0
-    __shellsso_now
+    #bash: __shellsso_now
     __shellsso_until "$_SHELLSSO_EXEC_EXPIRES" 'creds '
 }
 
@@ -239,7 +241,7 @@ __shellsso_preexec() {
     \builtin local word code
     __shellsso_command_word "$1"
     [[ -n $word && " ${SHELLSSO_AWS_COMMANDS:-$_SHELLSSO_AWS_COMMANDS} " == *" $word "* ]] || \builtin return 0
-    __shellsso_now
+    #bash: __shellsso_now
     if __shellsso_creds_mode; then
         ((_SHELLSSO_NOW >= _SHELLSSO_CREDS_EXPIRES - 300)) || \builtin return 0
         [[ ${_SHELLSSO_OFFERED-} != "creds:$_SHELLSSO_CREDS_EXPIRES" ]] || \builtin return 0

@@ -32,10 +32,9 @@ typeset -gx _SHELLSSO_STAMP=${XDG_CACHE_HOME:-$HOME/.cache}/shellsso/stamps/$$
 
 #include common.bash
 
-# The clock, without a process: zsh/datetime's EPOCHSECONDS.
-__shellsso_now() {
-    _SHELLSSO_NOW=$EPOCHSECONDS
-}
+# The clock, without a process or a call: arithmetic reads the value of the
+# parameter _SHELLSSO_NOW names, zsh/datetime's EPOCHSECONDS.
+typeset -g _SHELLSSO_NOW=EPOCHSECONDS
 
 # Reads the token file into the caller's `data`, after writing this shell's
 # stamp; not from a $(...) subshell (a theme's shellsso_prompt_info), whose

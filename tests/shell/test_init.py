@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -32,6 +33,21 @@ def test_init_prints_a_hook_that_its_linter_accepts(shell: str, tmp_path: Path) 
     hook.write_text(result.stdout)
     lint = subprocess.run([*LINTERS[shell], str(hook)], capture_output=True, text=True)
     assert (lint.returncode, lint.stdout + lint.stderr) == (0, "")
+
+
+def test_a_shared_line_marked_for_one_shell_is_that_shells_alone() -> None:
+    source = "f() {\n    #zsh: emulate -L zsh\n    #bash: now\n    # note: kept\n    body\n}\n"
+    assert "".join(syntax.get("zsh").own_lines(source)) == (
+        "f() {\n    emulate -L zsh\n    # note: kept\n    body\n}\n")
+    assert "".join(syntax.get("bash").own_lines(source)) == (
+        "f() {\n    now\n    # note: kept\n    body\n}\n")
+
+
+@pytest.mark.parametrize("shell", list(syntax.SHELLS))
+def test_init_leaves_no_include_or_marked_line(shell: str) -> None:
+    """Every `#include FILE` is replaced by FILE, every `#SHELL: CODE` resolved."""
+    directive = re.compile(r"^\s*#(include |[a-z]+: )", re.M)
+    assert directive.findall(init.render(shell)) == []
 
 
 def test_init_rejects_an_unknown_shell() -> None:
