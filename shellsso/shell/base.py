@@ -46,6 +46,8 @@ class Shell:
     name = ""
     # How code printed for eval calls a builtin, so that no alias or function can stand in.
     builtin = "\\builtin"
+    # The options that keep the shell from reading any startup file when it runs a script.
+    script_options: tuple[str, ...] = ()
 
     @property
     def hook_file(self) -> str:
@@ -69,8 +71,12 @@ class Shell:
         The value passes safety.check_value first (credentials: printable ASCII
         only), so a refusal names the variable rather than "a value".
         """
+        return self.export_quoted(name, self.quoted_value(name, value))
+
+    def quoted_value(self, name: str, value: str) -> str:
+        """The value of variable `name`, checked as every value a shell evaluates, quoted."""
         check_value(name, value, credential=name in CREDENTIAL_VARS)
-        return self.export_quoted(name, self.quote_word(value))
+        return self.quote_word(value)
 
     def export_quoted(self, name: str, word: str) -> str:
         """The eval'd code setting and exporting `name` to the quoted `word`."""
@@ -81,8 +87,7 @@ class Shell:
 
         Checked as `export` checks (`shellsso export | source` evaluates it too).
         """
-        check_value(name, value, credential=name in CREDENTIAL_VARS)
-        return self.plain_export(name, self.quote_word(value))
+        return self.plain_export(name, self.quoted_value(name, value))
 
     def plain_export(self, name: str, word: str) -> str:
         """The shell's statement setting and exporting `name` to the quoted `word`."""
@@ -164,7 +169,7 @@ class Shell:
 
     def script_argv(self, executable: str, script: Path) -> list[str]:
         """How to run a script in the shell without reading any startup file."""
-        raise NotImplementedError
+        return [executable, *self.script_options, str(script)]
 
     def tour_lines(self, init_command: str) -> list[str]:
         """The scripted tour's set-up: load the hook, define __demo_prompt,
@@ -210,8 +215,6 @@ class PosixShell(Shell):
     # candidates to __demo_candidates, and what its rc file and tour run first.
     demo_completion = ""
     demo_setup: tuple[str, ...] = ()
-    # The options that keep a script's shell from reading any startup file.
-    script_options: tuple[str, ...] = ()
 
     def quote_word(self, value: str) -> str:
         """Single quotes, each `'` written as `'\\''`: nothing inside is special."""
@@ -222,8 +225,7 @@ class PosixShell(Shell):
 
     def assignment_line(self, name: str, value: str) -> str:
         """`NAME='value'` without export (`shellsso export --format env-no-export`)."""
-        check_value(name, value, credential=name in CREDENTIAL_VARS)
-        return f"{name}={self.quote_word(value)}"
+        return f"{name}={self.quoted_value(name, value)}"
 
     def unset(self, names: Iterable[str]) -> str:
         listed = " ".join(names)
@@ -231,9 +233,6 @@ class PosixShell(Shell):
 
     def init_line(self, command: str) -> str:
         return f'eval "$({command})"'
-
-    def script_argv(self, executable: str, script: Path) -> list[str]:
-        return [executable, *self.script_options, str(script)]
 
     def tour_lines(self, init_command: str) -> list[str]:
         return [

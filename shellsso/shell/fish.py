@@ -42,6 +42,7 @@ end"""
 class Fish(Shell):
     name = "fish"
     builtin = "builtin"
+    script_options = ("--no-config",)
 
     def quote_word(self, value: str) -> str:
         """fish single quotes: only `\\` and `'` are special inside, each escaped with `\\`."""
@@ -82,9 +83,6 @@ class Fish(Shell):
         # bindings). The user's config.fish is not read anyway: XDG_CONFIG_HOME is in
         # the temporary HOME.
         return [executable, "-i", "--init-command", f"source {self.quote(str(rc))}"]
-
-    def script_argv(self, executable: str, script: Path) -> list[str]:
-        return [executable, "--no-config", str(script)]
 
     def tour_lines(self, init_command: str) -> list[str]:
         return [
