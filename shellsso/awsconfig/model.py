@@ -256,11 +256,9 @@ class AwsConfig:
 
     def not_found_message(self, name: str) -> str:
         """`profile 'prdo' not found in FILE (did you mean: prod?)`."""
-        import difflib
+        from shellsso.core.output import did_you_mean
 
-        close = difflib.get_close_matches(name, list(self.profiles), n=3, cutoff=0.6)
-        hint = f" (did you mean: {', '.join(close)}?)" if close else ""
-        return f"profile '{name}' not found in {self.source}{hint}"
+        return f"profile '{name}' not found in {self.source}{did_you_mean(name, self.profiles)}"
 
     def sso_target(self, name: str) -> Optional[SsoTarget]:
         """The SSO login behind a profile, or None when the profile does not use SSO.
@@ -335,13 +333,10 @@ class AwsConfig:
     def session_target(self, session_name: str) -> SsoTarget:
         """The SSO login of a named sso-session (for `login --sso-session`)."""
         if session_name not in self.sessions:
-            import difflib
+            from shellsso.core.output import did_you_mean
 
-            close = difflib.get_close_matches(session_name, list(self.sessions), n=3)
-            hint = f" (did you mean: {', '.join(close)}?)" if close else ""
-            raise ConfigError(
-                f"sso-session '{session_name}' not found in {self.source}{hint}"
-            )
+            raise ConfigError(f"sso-session '{session_name}' not found in {self.source}"
+                              f"{did_you_mean(session_name, self.sessions)}")
         probe = self._direct_sso_target("", {"sso_session": session_name})
         assert probe is not None
         return probe

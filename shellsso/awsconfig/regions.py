@@ -67,10 +67,9 @@ def unknown_region(region: str, listed: Iterable[str]) -> str | None:
     more = botocore_regions()
     if region in more:
         return None
-    import difflib
+    from shellsso.core.output import did_you_mean
 
-    close = difflib.get_close_matches(region, sorted({*names, *more}), n=3, cutoff=0.6)
-    hint = f" (did you mean: {', '.join(close)}?)" if close else ""
+    hint = did_you_mean(region, sorted({*names, *more}))
     return f"region '{region}' is not an AWS region botocore knows{hint}; set anyway"
 
 

@@ -7,6 +7,7 @@ import sys
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterable
     from typing import Callable, Optional
 
 PROG = "shellsso"
@@ -41,6 +42,19 @@ def columns(rows: list[list[str]], limit: Optional[int] = 40) -> list[str]:
     widths = widest if limit is None else [min(width, limit) for width in widest]
     return ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip()
             for row in table]
+
+
+def close_names(word: str, names: Iterable[str]) -> list[str]:
+    """Up to three of `names` that `word` may be a typo of, closest first."""
+    import difflib
+
+    return difflib.get_close_matches(word, list(names), n=3, cutoff=0.6)
+
+
+def did_you_mean(word: str, names: Iterable[str]) -> str:
+    """` (did you mean: a, b?)` after a name that is not there, or nothing."""
+    close = close_names(word, names)
+    return f" (did you mean: {', '.join(close)}?)" if close else ""
 
 
 _warned: set[str] = set()

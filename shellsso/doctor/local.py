@@ -10,7 +10,6 @@ earlier finding already explains the failure.
 
 from __future__ import annotations
 
-import difflib
 import os
 import shlex
 import stat
@@ -22,6 +21,7 @@ from shellsso.core import paths
 from shellsso.core.clock import describe_remaining, until_text
 from shellsso.core.errors import ConfigError, ShellssoError
 from shellsso.core.files import read_json_object
+from shellsso.core.output import close_names, did_you_mean
 from shellsso.creds.assume import CREDENTIAL_SOURCES, BrokenChain, resolve_chain
 from shellsso.creds.role_credentials import has_static_keys
 from shellsso.doctor.findings import Context, Finding, error, info, ok, warning
@@ -38,12 +38,6 @@ ONE_VALUE_KEYS = ("sso_session", "sso_start_url", "sso_region", "sso_account_id"
 
 def _q(path: str) -> str:
     return shlex.quote(path)
-
-
-def _close(name: str, names: List[str]) -> str:
-    """` (did you mean: a, b?)`, or nothing."""
-    close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
-    return f" (did you mean: {', '.join(close)}?)" if close else ""
 
 
 # --- the environment -------------------------------------------------------------------
@@ -215,7 +209,7 @@ def check_profile_exists(ctx: Context) -> List[Finding]:
                       "credentials\")",
                       "awsuse NAME, or export AWS_PROFILE=NAME" + listing
                       if names else "run `shellsso configure` to write a profile")]
-    close = difflib.get_close_matches(ctx.profile, names, n=3, cutoff=0.6)
+    close = close_names(ctx.profile, names)
     fix = f"use {' or '.join(close)}" if close else ("pick one" + listing if names else
                                                      "run `shellsso configure`")
     if ctx.selected_by != "--profile":
@@ -273,7 +267,7 @@ def _chain_finding(config: AwsConfig, broken: BrokenChain) -> Finding:
     if broken.kind == "missing":
         return error("profile.chain-broken",
                      f"source_profile '{value}' of profile '{current}' does not exist in "
-                     f"{config.source}{_close(value, config.names())}",
+                     f"{config.source}{did_you_mean(value, config.names())}",
                      f"correct source_profile under [profile {current}]")
     fix = "keep one of them" if broken.kind == "both" else (
         f"add source_profile = NAME under [profile {current}]")
@@ -322,7 +316,7 @@ def _sso_session_problem(config: AwsConfig, base: str, values: Any) -> Optional[
     if name not in config.sessions:
         return error("profile.sso-session-missing",
                      f"profile '{base}' names sso_session '{name}', but {config.source} has no "
-                     f"[sso-session {name}] section{_close(name, list(config.sessions))}",
+                     f"[sso-session {name}] section{did_you_mean(name, config.sessions)}",
                      f"add [sso-session {name}] with sso_start_url and sso_region, or correct "
                      "sso_session")
     session = config.sessions[name]
