@@ -486,11 +486,10 @@ def columns(rows: list[list[str]], limit: int = 40) -> list[str]:
 
 def list_code(shell: Shell, env: Mapping[str, str]) -> list[str]:
     """The profiles, one a line in aligned columns (account, role, region), the active one `*`."""
-    from shellsso.awsconfig.model import load_config
-    from shellsso.picker.choose import active_name
+    from shellsso.awsconfig.model import active_profile_name, load_config
 
     config = load_config()
-    active = active_name(env)
+    active = active_profile_name(env)
     names = config.names()
     if not names:
         from shellsso.awsconfig.first_run import missing_config
