@@ -10,7 +10,8 @@ from __future__ import annotations
 import argparse
 
 from shellsso import __version__
-from shellsso.commands.quick import DEFAULT_FORMAT, EXPORT_FORMATS
+from shellsso.commands.quick import DEFAULT_FORMAT
+from shellsso.shell.exports import FORMATS as EXPORT_FORMATS
 from shellsso.shell.syntax import NAMES as SHELLS
 
 DESCRIPTION = """\

@@ -13,21 +13,21 @@ from __future__ import annotations
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Callable, Mapping, Sequence
     from types import SimpleNamespace
 
-EXPORT_FORMATS = ("env", "env-no-export", "fish", "powershell", "json", "process")
 DEFAULT_FORMAT = "env"
 _PROFILE = {"--profile": "profile", "-p": "profile"}
 
 
 class Quick:
-    """One command's words: options with a value, flags, defaults, allowed values."""
+    """One command's words: options with a value, flags, defaults, allowed values (each
+    list from where it is kept, imported only when such a value is given)."""
 
     def __init__(self, handler: tuple[str, str], values: Mapping[str, str],
                  flags: Mapping[str, str] | None = None,
                  defaults: Mapping[str, object] | None = None,
-                 choices: Mapping[str, Sequence[str]] | None = None,
+                 choices: Mapping[str, Callable[[], Sequence[str]]] | None = None,
                  required: Sequence[str] = ()) -> None:
         self.handler = handler
         self.values = values
@@ -37,11 +37,17 @@ class Quick:
         self.required = required
 
 
+def _export_formats() -> Sequence[str]:
+    from shellsso.shell.exports import FORMATS
+
+    return FORMATS
+
+
 COMMANDS = {
     "export": Quick(("shellsso.commands.export", "run_export"),
                     values={**_PROFILE, "--format": "format", "-f": "format"},
                     defaults={"profile": None, "format": DEFAULT_FORMAT},
-                    choices={"format": EXPORT_FORMATS}),
+                    choices={"format": _export_formats}),
     "credential-process": Quick(("shellsso.commands.export", "run_credential_process"),
                                 values=_PROFILE, required=("profile",)),
     "status": Quick(("shellsso.commands.status", "run_status"), values=_PROFILE,
@@ -67,7 +73,8 @@ def namespace(words: Sequence[str]) -> SimpleNamespace | None:
                 value = next(rest, "")
             if not value or value.startswith("-") or (equals and not option.startswith("--")):
                 return None
-            if value not in quick.choices.get(dest, (value,)):
+            allowed = quick.choices.get(dest)
+            if allowed is not None and value not in allowed():
                 return None
             found_value = value
         else:
