@@ -3,7 +3,8 @@
 
 Each subcommand is a (module, function) pair imported only when it runs, so
 `shellsso status` never pays for boto3 and `shellsso --help` stays instant.
-The awsuse back end (`_use`) skips argparse entirely: it is the hot path.
+The hooks run the awsuse back end (shell/awsuse.py) themselves, without this module;
+`shellsso _use` reaches it here for tests and debugging, and skips argparse too.
 """
 
 from __future__ import annotations
