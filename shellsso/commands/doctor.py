@@ -14,6 +14,7 @@ import sys
 import time
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
+from shellsso.core.output import counted
 from shellsso.core.safety import shown
 from shellsso.doctor.findings import Context, Finding, error
 from shellsso.doctor.local import (
@@ -119,9 +120,9 @@ def render(ctx: Context, findings: List[Finding], color: bool,
     warnings = sum(1 for f in findings if f.level == "warning")
     lines.append("")
     if errors:
-        lines.append(paint("error", f"{_plural(errors, 'error')}, {_plural(warnings, 'warning')}"))
+        lines.append(paint("error", f"{counted(errors, 'error')}, {counted(warnings, 'warning')}"))
     elif warnings:
-        lines.append(paint("warning", f"no errors, {_plural(warnings, 'warning')}"))
+        lines.append(paint("warning", f"no errors, {counted(warnings, 'warning')}"))
     else:
         lines.append(paint("ok", "all good"))
     return "\n".join(lines)
@@ -134,10 +135,6 @@ def _wrap(text: str, first: str, rest: str, width: Optional[int]) -> List[str]:
 
     return textwrap.wrap(text, width=width, initial_indent=first, subsequent_indent=rest,
                          break_long_words=False, break_on_hyphens=False) or [first]
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}" + ("" if count == 1 else "s")
 
 
 def run(args: Any) -> int:

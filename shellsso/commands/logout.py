@@ -17,7 +17,7 @@ from shellsso.awsconfig.model import SsoTarget, load_config
 from shellsso.core import paths
 from shellsso.core.errors import ExitStatus, ShellssoError
 from shellsso.core.files import read_json, remove, sweep_temp_files
-from shellsso.core.output import info, warn
+from shellsso.core.output import counted, info, warn
 from shellsso.sso import token_cache
 
 
@@ -31,10 +31,6 @@ def portal_logout(target: SsoTarget, access_token: str) -> Optional[str]:
     except ShellssoError as err:
         return err.message
     return None
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}" + ("" if count == 1 else "s")
 
 
 def logout_target(target: SsoTarget) -> None:
@@ -62,7 +58,7 @@ def logout_target(target: SsoTarget) -> None:
                 seen.add(path)
                 removed += remove(path)
         _sweep()
-    creds = _plural(removed, "cached role credential")
+    creds = counted(removed, "cached role credential")
     if had_token:
         done = "signed out at the portal, " if signed_out else ""
         what = f"its token and {creds}" if removed else "its token (no cached role credentials)"
@@ -108,7 +104,7 @@ def logout_all() -> None:
         if data and data.get("ProviderType") == "sso":
             credentials += remove(path)
     _sweep()
-    tokens, creds = _plural(sessions, "SSO token"), _plural(credentials, "cached role credential")
+    tokens, creds = counted(sessions, "SSO token"), counted(credentials, "cached role credential")
     if sessions and credentials:
         info(f"Logged out: removed {tokens} and {creds}")
     elif sessions or credentials:

@@ -57,6 +57,11 @@ def did_you_mean(word: str, names: Iterable[str]) -> str:
     return f" (did you mean: {', '.join(close)}?)" if close else ""
 
 
+def counted(count: int, word: str) -> str:
+    """`1 warning`, `2 warnings`: a count and its noun, plural when it is not one."""
+    return f"{count} {word}" + ("" if count == 1 else "s")
+
+
 _warned: set[str] = set()
 
 
