@@ -22,15 +22,9 @@ if TYPE_CHECKING:
     from shellsso.picker.rows import Entry
 
 
-def active_name(env: Mapping[str, str]) -> str:
-    """The profile the listing marks: the one AWS tools use (model.active_profile_name)."""
-    from shellsso.awsconfig.model import active_profile_name
-
-    return active_profile_name(env)
-
-
 def load_entries(env: Mapping[str, str]) -> list[Entry]:
     """Every profile, most recently used first; an error when there are none."""
+    from shellsso.awsconfig.model import active_profile_name
     from shellsso.picker import history
     from shellsso.picker.row_cache import load_rows
     from shellsso.picker.rows import arranged
@@ -38,7 +32,7 @@ def load_entries(env: Mapping[str, str]) -> list[Entry]:
     rows, source = load_rows()
     if not rows:
         raise ShellssoError(f"no profiles in {source}")
-    return arranged(rows, active_name(env), history.ranks())
+    return arranged(rows, active_profile_name(env), history.ranks())
 
 
 def use_fzf(env: Mapping[str, str]) -> str | None:
