@@ -421,7 +421,8 @@ def _sso_target(config: AwsConfig, profile_name: str) -> Optional[SsoTarget]:
 def base_credentials(
     config: AwsConfig, profile_name: str, *, interactive: Optional[bool] = None
 ) -> Credentials:
-    """Credentials of a profile without following `role_arn`: SSO, static, process."""
+    """Credentials of a profile without following `role_arn`: SSO, else static keys and
+    `credential_process` in botocore's order."""
     values = config.get(profile_name)
     target = _sso_target(config, profile_name)
     if target is not None:
