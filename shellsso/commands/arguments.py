@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 
 from shellsso import __version__
+from shellsso.awsconfig.naming import DEFAULT_TEMPLATE
 from shellsso.commands.quick import DEFAULT_FORMAT
 from shellsso.shell.exports import FORMATS as EXPORT_FORMATS
 from shellsso.shell.syntax import NAMES as SHELLS
@@ -248,8 +249,8 @@ def _add_populate(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
     )
     p.add_argument("--sso-session", metavar="NAME", required=True,
                    help="the [sso-session NAME] whose accounts and roles to write")
-    p.add_argument("--naming", metavar="TEMPLATE", default="{account_name}-{role_name}",
-                   help="profile name template (default: {account_name}-{role_name})")
+    p.add_argument("--naming", metavar="TEMPLATE", default=DEFAULT_TEMPLATE,
+                   help=f"profile name template (default: {DEFAULT_TEMPLATE})")
     p.add_argument("--region", metavar="REGION",
                    help="`region` of every profile (default: the session's sso_region)")
     p.add_argument("--prune", action="store_true",

@@ -470,23 +470,10 @@ def display_name(name: str) -> str:
     return visible(name)
 
 
-def columns(rows: list[list[str]], limit: int = 40) -> list[str]:
-    """Rows as aligned columns, two spaces apart, as `shellsso list` prints them.
-
-    A column empty in every row is left out; an empty cell elsewhere shows as
-    `-`. A cell longer than `limit` overflows its own line only, so that one
-    long name does not push every other line to the right.
-    """
-    kept = [i for i in range(len(rows[0])) if any(row[i] for row in rows)] if rows else []
-    table = [[row[i] or "-" for i in kept] for row in rows]
-    widths = [min(max(len(row[i]) for row in table), limit) for i in range(len(kept))]
-    return ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip()
-            for row in table]
-
-
 def list_code(shell: Shell, env: Mapping[str, str]) -> list[str]:
     """The profiles, one a line in aligned columns (account, role, region), the active one `*`."""
     from shellsso.awsconfig.model import active_profile_name, load_config
+    from shellsso.core.output import columns
 
     config = load_config()
     active = active_profile_name(env)
