@@ -62,7 +62,7 @@ def _add_login(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
                    help="use the device-code flow even where a browser is available")
     p.add_argument("--force", action="store_true",
                    help="start a new login even when another terminal has just logged in")
-    p.set_defaults(handler=("shellsso.sso.login", "run"))
+    p.set_defaults(handler=("shellsso.commands.login", "run"))
 
 
 def _add_logout(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -90,7 +90,7 @@ def _add_status(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     )
     _add_profile_option(p, "profile to show (default: the active one)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
-    p.set_defaults(handler=("shellsso.commands.status", "run_status"))
+    p.set_defaults(handler=("shellsso.commands.status", "run"))
 
 
 def _add_list(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -100,7 +100,7 @@ def _add_list(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg
         description="List the profiles of the AWS config file, the active one marked.",
     )
     p.add_argument("--json", action="store_true", help="machine-readable output")
-    p.set_defaults(handler=("shellsso.commands.status", "run_list"))
+    p.set_defaults(handler=("shellsso.commands.list", "run"))
 
 
 def _add_export(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -115,7 +115,7 @@ def _add_export(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     _add_profile_option(p, "profile (default: the active one)")
     p.add_argument("--format", "-f", choices=EXPORT_FORMATS, default=DEFAULT_FORMAT,
                    help=f"output format (default: {DEFAULT_FORMAT})")
-    p.set_defaults(handler=("shellsso.commands.export", "run_export"))
+    p.set_defaults(handler=("shellsso.commands.export", "run"))
 
 
 def _add_credential_process(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -128,7 +128,7 @@ def _add_credential_process(sub: argparse._SubParsersAction) -> None:  # type: i
         ),
     )
     p.add_argument("--profile", "-p", metavar="PROFILE", required=True, help="profile to use")
-    p.set_defaults(handler=("shellsso.commands.export", "run_credential_process"))
+    p.set_defaults(handler=("shellsso.commands.credential_process", "run"))
 
 
 def _add_doctor(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

@@ -125,7 +125,7 @@ def run(args: argparse.Namespace) -> int:
     if getattr(args, "all", False):
         logout_all()
         return ExitStatus.OK
-    from shellsso.sso.login import resolve_target
+    from shellsso.commands.login import resolve_target
 
     logout_target(resolve_target(getattr(args, "profile", None),
                                  getattr(args, "sso_session", None)))

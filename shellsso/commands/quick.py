@@ -44,13 +44,13 @@ def _export_formats() -> Sequence[str]:
 
 
 COMMANDS = {
-    "export": Quick(("shellsso.commands.export", "run_export"),
+    "export": Quick(("shellsso.commands.export", "run"),
                     values={**_PROFILE, "--format": "format", "-f": "format"},
                     defaults={"profile": None, "format": DEFAULT_FORMAT},
                     choices={"format": _export_formats}),
-    "credential-process": Quick(("shellsso.commands.export", "run_credential_process"),
+    "credential-process": Quick(("shellsso.commands.credential_process", "run"),
                                 values=_PROFILE, required=("profile",)),
-    "status": Quick(("shellsso.commands.status", "run_status"), values=_PROFILE,
+    "status": Quick(("shellsso.commands.status", "run"), values=_PROFILE,
                     flags={"--json": "json"}, defaults={"profile": None, "json": False}),
 }
 

@@ -12,7 +12,7 @@ import json
 import os
 import sys
 import time
-from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Optional
 
 from shellsso.awsconfig.model import (
     AwsConfig,
@@ -23,7 +23,6 @@ from shellsso.awsconfig.model import (
 )
 from shellsso.core.clock import describe_remaining, format_timestamp, parse_timestamp, until_text
 from shellsso.core.errors import ConfigError, ProfileNotFound
-from shellsso.core.output import columns
 from shellsso.core.safety import visible
 from shellsso.picker.rows import from_role_arn
 from shellsso.sso.session import token_state
@@ -59,7 +58,7 @@ def program_of(command: str) -> tuple[str, bool]:
     return (words[0], len(words) > 1) if words else ("", False)
 
 
-def _role_from_arn(values: Section) -> tuple[Optional[str], Optional[str]]:
+def role_of_arn_setting(values: Section) -> tuple[Optional[str], Optional[str]]:
     """(account, role name) that the profile's role_arn names, None for what it lacks."""
     account, role = from_role_arn(setting_text(values, "role_arn") or "")
     return account or None, role or None
@@ -112,7 +111,7 @@ def describe_profile(config: AwsConfig, name: str, now: Optional[float] = None) 
         "region": _region(name, values),
     }
     if "role_arn" in values:
-        account, role = _role_from_arn(values)
+        account, role = role_of_arn_setting(values)
         info.update(accountId=account, roleName=role, roleArn=setting_text(values, "role_arn"),
                     sourceProfile=setting_text(values, "source_profile"),
                     credentialSource=setting_text(values, "credential_source"))
@@ -199,7 +198,7 @@ def format_status(info: Dict[str, Any]) -> str:
     return "\n".join(f"{label + ':':<{width}}{visible(value)}" for label, value in rows)
 
 
-def run_status(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     """`shellsso status [--profile P] [--json]`."""
     config = load_config()
     name = getattr(args, "profile", None) or active_profile_name()
@@ -219,83 +218,4 @@ def run_status(args: argparse.Namespace) -> int:
         sys.stdout.write(json.dumps(info, indent=2) + "\n")
     else:
         sys.stdout.write(format_status(info) + "\n")
-    return 0
-
-
-# --- list -------------------------------------------------------------------------------
-
-
-def list_rows(config: AwsConfig, now: Optional[float] = None) -> List[Dict[str, Any]]:
-    """One dict per profile; token files are read once per distinct SSO session."""
-    current = time.time() if now is None else now
-    active = active_profile_name()
-    states: Dict[Tuple[Optional[str], str], str] = {}
-    rows = []
-    for name, values in config.profiles.items():
-        kind = profile_kind(values)
-        row: Dict[str, Any] = {
-            "name": name, "active": name == active, "kind": kind,
-            "ssoSession": setting_text(values, "sso_session"),
-            "startUrl": None,
-            "accountId": setting_text(values, "sso_account_id"),
-            "roleName": setting_text(values, "sso_role_name"),
-            "region": setting_text(values, "region"),
-            "token": None,
-        }
-        if kind in ("sso", "sso-legacy"):
-            try:
-                target = config.sso_target(name)
-            except ConfigError:
-                target = None
-                row["token"] = "config-error"
-            if target is not None:
-                row["startUrl"] = target.start_url
-                # One token file per session: keyed without hashing, as at 10,000 rows it counts.
-                session = (target.session_name, target.start_url)
-                if session not in states:
-                    states[session] = token_state(target, current)[0]
-                row["token"] = states[session]
-        elif kind in ("assume-role", "web-identity"):
-            row["accountId"], row["roleName"] = _role_from_arn(values)
-            row["sourceProfile"] = setting_text(values, "source_profile")
-        rows.append(row)
-    return rows
-
-
-def _session_cell(row: Dict[str, Any]) -> str:
-    if row["ssoSession"]:
-        return str(row["ssoSession"])
-    if row["kind"] == "sso-legacy":
-        return row["startUrl"] or "(legacy)"
-    if row["kind"] in ("assume-role", "web-identity"):
-        return f"via {row['sourceProfile']}" if row.get("sourceProfile") else f"({row['kind']})"
-    if row["kind"] == "none":
-        return "-"
-    return f"({row['kind']})"
-
-
-def format_list(rows: List[Dict[str, Any]]) -> str:
-    """Aligned columns as `awsuse` lists profiles (output.columns), the active one `*`."""
-    header = ["PROFILE", "SESSION", "ACCOUNT", "ROLE", "REGION", "TOKEN"]
-    table = [header] + [
-        [visible(cell or "") for cell in (
-            r["name"], _session_cell(r), r["accountId"], r["roleName"], r["region"], r["token"])]
-        for r in rows
-    ]
-    marks = [" "] + ["*" if r["active"] else " " for r in rows]
-    return "\n".join(f"{mark} {line}" for mark, line in zip(marks, columns(table, limit=None)))
-
-
-def run_list(args: argparse.Namespace) -> int:
-    """`shellsso list [--json]`."""
-    rows = list_rows(load_config())
-    if getattr(args, "json", False):
-        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
-    elif rows:
-        sys.stdout.write(format_list(rows) + "\n")
-    else:
-        from shellsso.awsconfig.first_run import missing_config
-        from shellsso.core import paths
-
-        sys.stderr.write(f"no profiles: {missing_config() or f'none in {paths.config_file()}'}\n")
     return 0

@@ -1,4 +1,4 @@
-"""`shellsso login`: the OIDC login, PKCE in a browser or the device code.
+"""The OIDC login, PKCE in a browser or the device code (`shellsso login`, a login offer).
 
 PKCE (authorization code with a loopback redirect, the AWS CLI v2 default) is
 used for sso-sessions when a browser on this machine can reach the loopback;
@@ -15,56 +15,19 @@ token. `--force` starts a new flow even then.
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from typing import Any, Dict, Optional, TextIO
 
-from shellsso.awsconfig.model import SsoTarget, active_profile_name, load_config
+from shellsso.awsconfig.model import SsoTarget
 from shellsso.core.clock import until_text
-from shellsso.core.errors import ExitStatus, ShellssoError
+from shellsso.core.errors import ShellssoError
 from shellsso.core.output import info, terminal_at, warn
 from shellsso.core.safety import visible
 from shellsso.sso import browser, token_cache
 from shellsso.sso.token_cache import Token
 
 FRESH_MARGIN = 60  # a token another terminal just wrote must have at least this left
-
-
-def resolve_target(profile: Optional[str], sso_session: Optional[str]) -> SsoTarget:
-    """The SSO login behind `--profile`/`--sso-session` (default: the active profile)."""
-    config = load_config()
-    if sso_session:
-        return config.session_target(sso_session)
-    name = profile or active_profile_name()
-    if name not in config.profiles and not profile:
-        raise ShellssoError(
-            f"no profile selected and no [default] profile in {config.source}; "
-            "use --profile PROFILE or --sso-session NAME"
-        )
-    target = config.sso_target(name)
-    if target is None:
-        raise ShellssoError(f"profile '{name}' does not use IAM Identity Center (SSO)")
-    return target
-
-
-def run(args: argparse.Namespace) -> int:
-    """`shellsso login [--profile P | --sso-session S] [--no-browser] [--use-device-code]`."""
-    target = resolve_target(getattr(args, "profile", None), getattr(args, "sso_session", None))
-    try:
-        login(
-            target,
-            use_device_code=bool(getattr(args, "use_device_code", False)),
-            no_browser=bool(getattr(args, "no_browser", False)),
-            force=bool(getattr(args, "force", False)),
-        )
-    except KeyboardInterrupt:
-        if Countdown(sys.stderr).tty:  # wipe the echoed ^C (and any countdown) first
-            sys.stderr.write("\r\033[K")
-        sys.stderr.write("shellsso: login cancelled; the token cache is unchanged\n")
-        sys.stderr.flush()
-        return ExitStatus.INTERRUPTED
-    return ExitStatus.OK
 
 
 def describe(target: SsoTarget) -> str:

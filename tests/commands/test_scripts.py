@@ -76,7 +76,7 @@ def test_scripts_test_uses_the_project_venv(tree: Dict[str, str]) -> None:
         "python3 -m venv .venv",
         "venv-python -m pip install -q --disable-pip-version-check -e .[test]",
         f"check PATH={root}/.venv/bin:...",  # the venv's python3, ruff and mypy first
-        "venv-python -m pytest -q tests/x.py",
+        "venv-python -m pytest -n 4 -q tests/x.py",
     ], log
 
     # A second run reuses the venv.
