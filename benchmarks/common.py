@@ -127,3 +127,17 @@ def table(rows: Sequence[Sequence[object]], header: Sequence[str]) -> str:
     lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in cells]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
+
+
+def cli_script(python: str) -> str:
+    """The `shellsso` program as pip writes a console script, next to `python`: what users
+    and SDKs run (a `credential_process` line names it)."""
+    path = os.path.join(os.path.dirname(python), "shellsso")
+    with open(path, "w", encoding="utf-8") as script:
+        script.write(f"#!{python}\n# -*- coding: utf-8 -*-\nimport re\nimport sys\n"
+                     "from shellsso.cli import main\n"
+                     "if __name__ == '__main__':\n"
+                     "    sys.argv[0] = re.sub(r'(-script\\.pyw|\\.exe)?$', '', sys.argv[0])\n"
+                     "    sys.exit(main())\n")
+    os.chmod(path, 0o755)
+    return path

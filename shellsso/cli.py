@@ -9,7 +9,6 @@ The hooks run the awsuse back end (shell/awsuse.py) themselves, without this mod
 
 from __future__ import annotations
 
-import importlib
 import os
 import sys
 
@@ -28,7 +27,7 @@ HIDDEN = {
 
 
 def _call(spec: tuple, *args: object) -> int:  # type: ignore[type-arg]
-    module = importlib.import_module(spec[0])
+    module = __import__(spec[0], fromlist=[spec[1]])  # importlib itself costs start-up time
     func: Callable[..., Optional[int]] = getattr(module, spec[1])
     return func(*args) or 0
 

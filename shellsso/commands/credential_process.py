@@ -3,14 +3,16 @@ for SDKs and tools that do not speak SSO; from the CLI cache when it can, as exp
 
 from __future__ import annotations
 
-import argparse
-
 from shellsso.awsconfig.model import load_config
 from shellsso.commands.export import say_no_profile, write_out
 from shellsso.core.errors import ExitStatus
 from shellsso.creds.resolve import get_role_credentials
 from shellsso.creds.role_credentials import enter_profile_chain
 from shellsso.shell.exports import format_credentials
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import argparse
 
 
 def run(args: argparse.Namespace) -> int:

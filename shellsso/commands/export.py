@@ -7,13 +7,16 @@ non-zero exit (botocore shows a credential process's stderr to its user).
 
 from __future__ import annotations
 
-import argparse
 import sys
 
 from shellsso.awsconfig.model import active_profile_name, load_config
 from shellsso.core.errors import ExitStatus, ProfileNotFound
 from shellsso.creds.resolve import get_role_credentials
 from shellsso.shell.exports import format_credentials
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import argparse
 
 
 def write_out(text: str) -> None:

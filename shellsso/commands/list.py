@@ -10,7 +10,7 @@ import time
 from typing import Any, Dict, List, Optional, Tuple
 
 from shellsso.awsconfig.model import AwsConfig, active_profile_name, load_config, setting_text
-from shellsso.commands.status import role_of_arn_setting, profile_kind
+from shellsso.commands.status import profile_kind, role_of_arn_setting
 from shellsso.core.errors import ConfigError
 from shellsso.core.output import columns
 from shellsso.core.safety import visible

@@ -7,12 +7,9 @@ A profile that does not use SSO is described by its kind, never an error.
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import sys
 import time
-from typing import TYPE_CHECKING, Any, Dict, List, Optional
 
 from shellsso.awsconfig.model import (
     AwsConfig,
@@ -27,7 +24,11 @@ from shellsso.core.safety import visible
 from shellsso.picker.rows import from_role_arn
 from shellsso.sso.session import token_state
 
-if TYPE_CHECKING:
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # `typing` and argparse cost start-up time: annotations only
+    import argparse
+    from typing import Any, Dict, List, Optional
+
     from shellsso.awsconfig.model import Section
 
 
@@ -215,6 +216,8 @@ def run(args: argparse.Namespace) -> int:
         )
     info = describe_profile(config, name)
     if getattr(args, "json", False):
+        import json
+
         sys.stdout.write(json.dumps(info, indent=2) + "\n")
     else:
         sys.stdout.write(format_status(info) + "\n")

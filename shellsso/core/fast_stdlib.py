@@ -10,7 +10,10 @@ from __future__ import annotations
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, TypeVar
+    from collections.abc import Mapping
+    from typing import Any, TypeVar, Union
+
+    Flat = Mapping[str, Union[str, int, bool, None]]
 
     R = TypeVar("R", bound="Record")
 
@@ -54,6 +57,40 @@ def json_loads(text: str) -> Any:
 
         return json.loads(text)  # raises json.JSONDecodeError, a ValueError
     return value
+
+
+def json_dumps_flat(obj: Flat, *, indent: int | None = None, compact: bool = False,
+                    sort_keys: bool = False) -> str:
+    """`json.dumps` of a flat object (string keys; string, integer, boolean or null values),
+    the same text, without importing `json`: what `export` and `credential-process` print
+    and the role-cache key are such objects. Anything else goes to `json` itself."""
+    try:
+        from _json import encode_basestring_ascii as text
+    except ImportError:  # pragma: no cover - every CPython has _json
+        flat = False
+    else:
+        flat = all(isinstance(k, str) for k in obj) and all(
+            v is None or isinstance(v, (str, int)) for v in obj.values())
+    if not flat:
+        import json
+
+        separators = (",", ":") if compact else None
+        return json.dumps(obj, indent=indent, sort_keys=sort_keys, separators=separators)
+
+    def value(v: str | int | bool | None) -> str:
+        if v is None or isinstance(v, bool):
+            return {None: "null", True: "true", False: "false"}[v]
+        return text(v) if isinstance(v, str) else int.__repr__(v)
+
+    items = sorted(obj.items()) if sort_keys else obj.items()
+    colon = ":" if compact else ": "
+    pairs = [text(k) + colon + value(v) for k, v in items]
+    if indent is None:
+        return "{" + ("," if compact else ", ").join(pairs) + "}"
+    if not pairs:
+        return "{}"
+    pad = "\n" + " " * indent
+    return "{" + pad + ("," + pad).join(pairs) + "\n}"
 
 
 # Digests known in advance (the config index keeps those of its sessions and start

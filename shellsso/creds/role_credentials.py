@@ -12,10 +12,8 @@ Which credentials a profile has follows botocore's provider order (docs/protocol
 
 from __future__ import annotations
 
-import json
 import os
 import time
-from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
 from shellsso.awsconfig.model import (
     AwsConfig,
@@ -27,11 +25,15 @@ from shellsso.awsconfig.model import (
 from shellsso.core import cache_folder, paths
 from shellsso.core.clock import format_timestamp, parse_timestamp
 from shellsso.core.errors import ConfigError, LoginRequired, NetworkError, ShellssoError
-from shellsso.core.fast_stdlib import Record, sha1_hex
+from shellsso.core.fast_stdlib import Record, json_dumps_flat, sha1_hex
 from shellsso.core.safety import check_credential_fields, credential_problem
 from shellsso.core.secrets import remember
 
-if TYPE_CHECKING:
+TYPE_CHECKING = False
+
+if TYPE_CHECKING:  # `typing` costs start-up time: annotations only
+    from typing import Any, Dict, List, Optional, Tuple
+
     from shellsso.awsconfig.model import Section
 
 EXPIRY_WINDOW = 15 * 60  # the CLI's CachedCredentialFetcher reuse margin
@@ -103,7 +105,7 @@ def role_cache_key(target: SsoTarget) -> str:
         args["sessionName"] = target.session_name
     else:
         args["startUrl"] = target.start_url
-    return sha1_hex(json.dumps(args, sort_keys=True, separators=(",", ":")).encode("utf-8"))
+    return sha1_hex(json_dumps_flat(args, sort_keys=True, compact=True).encode("utf-8"))
 
 
 def role_cache_path(target: SsoTarget) -> str:
@@ -381,6 +383,8 @@ def process_credentials(profile_name: str, command: str) -> Credentials:
         reason = lines[-1] if lines else f"exit status {result.returncode}"
         raise ShellssoError(f"{what} failed: {reason}")
     try:
+        import json
+
         doc = json.loads(result.stdout.decode("utf-8"))
     except (ValueError, UnicodeDecodeError, RecursionError):
         raise ShellssoError(f"{what} printed no JSON") from None

@@ -8,16 +8,17 @@ lines), so even a hostile value stays a value.
 
 from __future__ import annotations
 
-import json
-from typing import TYPE_CHECKING, Callable, Dict, List, Tuple
-
 from shellsso.core.clock import format_isoformat
 from shellsso.core.errors import ShellssoError
+from shellsso.core.fast_stdlib import json_dumps_flat
 from shellsso.shell.base import PosixShell
 from shellsso.shell.fish import Fish
 from shellsso.shell.powershell import PowerShell
 
-if TYPE_CHECKING:
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # `typing` costs start-up time: annotations only
+    from typing import Callable, Dict, List, Tuple
+
     from shellsso.creds.role_credentials import Credentials
 
 FORMATS = ("env", "env-no-export", "fish", "powershell", "json", "process")
@@ -47,7 +48,7 @@ def _lines(line: Callable[[str, str], str]) -> Callable[[Credentials], str]:
 
 def credential_process_json(creds: Credentials) -> str:
     """The `credential_process` document: Version int 1, indent 2, trailing newline."""
-    doc: Dict[str, object] = {
+    doc: Dict[str, str | int] = {
         "Version": 1,
         "AccessKeyId": creds.access_key_id,
         "SecretAccessKey": creds.secret_access_key,
@@ -56,12 +57,12 @@ def credential_process_json(creds: Credentials) -> str:
         doc["SessionToken"] = creds.session_token
     if creds.expiration is not None:
         doc["Expiration"] = format_isoformat(creds.expiration)
-    return json.dumps(doc, indent=2) + "\n"
+    return json_dumps_flat(doc, indent=2) + "\n"
 
 
 def env_json(creds: Credentials) -> str:
     """The environment variables as one JSON object (for scripts and `jq`)."""
-    return json.dumps(dict(env_pairs(creds)), indent=2) + "\n"
+    return json_dumps_flat(dict(env_pairs(creds)), indent=2) + "\n"
 
 
 _RENDERERS: Dict[str, Callable[[Credentials], str]] = {
