@@ -207,8 +207,7 @@ class ShellSession:
 
     def complete(self, text: str) -> str:
         """Type `text`, press TAB, return the command line as completed, then clear it."""
-        self.child.send(text + "\t")
-        time.sleep(0.4)
+        self.child.send(text + "\t")  # the editor reads keys in order: no wait
         marker = "#@@END@@"
         self.child.sendcontrol("e")
         self.child.send(marker)
@@ -229,7 +228,6 @@ class ShellSession:
         self.child.send(text)
         for _ in range(tabs):
             self.child.send("\t")
-            time.sleep(0.4)
         self.child.send("\r")
         return clean(self._prompt())
 
