@@ -370,7 +370,7 @@ class ConfigFile:
         import contextlib
 
         from shellsso.core.fast_stdlib import sha1_hex
-        from shellsso.core.files import locked
+        from shellsso.core.locks import locked
 
         lock = cache_folder.lock_file("aws-config-" + sha1_hex(self.real.encode("utf-8"))[:16])
         with contextlib.ExitStack() as stack:

@@ -122,7 +122,7 @@ def cache_lock(key: str, profile: str = "") -> Any:
     held for the fetch only, never while a person is asked: a waiter says so
     after two seconds and gives up after a bound.
     """
-    from shellsso.core.files import locked
+    from shellsso.core.locks import locked
     from shellsso.core.timeouts import lock_wait
     from shellsso.sso.token_cache import QUIET_WAIT
 

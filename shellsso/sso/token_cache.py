@@ -15,7 +15,7 @@ import time
 from shellsso.core import cache_folder, paths
 from shellsso.core.clock import format_timestamp, parse_timestamp
 from shellsso.core.fast_stdlib import Record, sha1_hex
-from shellsso.core.files import locked, read_json, remove, write_json
+from shellsso.core.files import read_json, remove, write_json
 from shellsso.core.safety import printable_ascii
 from shellsso.core.secrets import remember
 
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from typing import Any, Dict, Optional, Sequence
 
     from shellsso.awsconfig.model import SsoTarget
+    from shellsso.core.locks import locked
 
 QUIET_WAIT = 2.0  # a refresh takes less: waiting behind one is worth a line only after this
 REFRESH_WINDOW = 15 * 60  # botocore refreshes a token with less than this left
@@ -146,6 +147,7 @@ def lock_path(target: SsoTarget) -> str:
 
 def session_lock(target: SsoTarget) -> locked:
     """Context manager: hold the session's lock; a waiter says so after two seconds."""
+    from shellsso.core.locks import locked
     from shellsso.core.timeouts import lock_wait
 
     return locked(lock_path(target), f"another shellsso process to finish with {target.label}",
@@ -158,6 +160,7 @@ def login_lock(target: SsoTarget) -> locked:
     Only logins take it, so a refresh or a `credential-process` never waits
     for someone's browser; a second login says at once that it waits.
     """
+    from shellsso.core.locks import locked
     from shellsso.core.timeouts import LOGIN_WAIT
 
     return locked(cache_folder.lock_file("login-" + target.cache_key),
