@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 def load_entries(env: Mapping[str, str]) -> list[Entry]:
     """Every profile, most recently used first; an error when there are none."""
     from shellsso.awsconfig.model import active_profile_name
-    from shellsso.picker import history
+    from shellsso.core import history
     from shellsso.picker.row_cache import load_rows
     from shellsso.picker.rows import arranged
 

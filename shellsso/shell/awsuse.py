@@ -447,7 +447,7 @@ def switch(shell: Shell, request: Request, env: Mapping[str, str]) -> list[str]:
     ]
     if current and current != profile:
         code.append(shell.export("_SHELLSSO_PREV", current))
-    from shellsso.picker.history import record
+    from shellsso.core.history import record
 
     record(profile)  # for the picker's order
     return code

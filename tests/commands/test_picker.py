@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from shellsso.awsconfig.model import load_config
+from shellsso.core import history
 from shellsso.core.errors import ShellssoError
 from shellsso.core.safety import visible
-from shellsso.picker import history
 from shellsso.picker.rows import Entry, Filter, entries, entry_for, filter_entries, ordered
 from shellsso.picker.tui import CANCEL, INTERRUPT, Layout, Screen, fit, pad
 from shellsso.shell.awsuse import parse_args
