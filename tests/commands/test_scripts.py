@@ -47,6 +47,7 @@ def tree(tmp_path: Path) -> Dict[str, str]:
     shutil.copy2(REPO / "scripts" / "demo", root / "scripts" / "demo")
     (root / "scripts" / "check").write_text(CHECK)
     (root / "scripts" / "check").chmod(0o755)
+    (root / "pyproject.toml").write_text("[project]\nname = 'shellsso'\n")
     stub = tmp_path / "venv-python"
     stub.write_text(VENV_PYTHON)
     stub.chmod(0o755)
@@ -107,3 +108,50 @@ def test_scripts_demo_shares_the_venv_with_scripts_test(tree: Dict[str, str]) ->
         "venv-python -m pip install -q --disable-pip-version-check -e .",
         "venv-python -m shellsso demo --script",
     ]
+
+
+def run_demo_script(env: Dict[str, str]) -> subprocess.CompletedProcess:  # type: ignore[type-arg]
+    return subprocess.run([str(Path(env["ROOT"]) / "scripts" / "demo"), "--script"], env=env,
+                          capture_output=True, text=True, timeout=60,
+                          stdin=subprocess.DEVNULL)
+
+
+def test_scripts_demo_installs_once_and_a_second_run_needs_no_index(
+        tree: Dict[str, str]) -> None:
+    """The first run installs; later runs start the demo at once, offline too (pip
+    pointed at an index that does not answer); a changed pyproject.toml installs again."""
+    root = Path(tree["ROOT"])
+    first = run_demo_script(tree)
+    assert first.returncode == 0, first.stderr
+    assert "venv-python -m pip install -q --disable-pip-version-check -e ." in \
+        Path(tree["LOG"]).read_text().splitlines()
+
+    Path(tree["LOG"]).unlink()
+    offline = {**tree, "PIP_INDEX_URL": "http://127.0.0.1:9/simple", "PIP_NO_INDEX": ""}
+    second = run_demo_script(offline)
+    assert second.returncode == 0, second.stderr
+    assert Path(tree["LOG"]).read_text().splitlines() == [
+        "venv-python -m shellsso demo --script",
+    ]
+
+    # A new dependency or entry point: the venv is stale, the next run installs.
+    Path(tree["LOG"]).unlink()
+    (root / "pyproject.toml").write_text("[project]\nname = 'shellsso'\nversion = '2'\n")
+    third = run_demo_script(tree)
+    assert third.returncode == 0, third.stderr
+    assert Path(tree["LOG"]).read_text().splitlines()[0].startswith("venv-python -m pip install")
+
+
+def test_scripts_demo_failed_install_is_retried_next_time(tree: Dict[str, str]) -> None:
+    """A failed install (offline on the first run) leaves no stamp: the next run installs."""
+    root = Path(tree["ROOT"])
+    failing = Path(tree["STUB"])
+    failing.write_text('#!/bin/sh\necho "venv-python $*" >>"$LOG"\n'
+                       'case "$*" in *"pip install"*) exit 1 ;; esac\n')
+    first = run_demo_script(tree)
+    assert first.returncode != 0
+    Path(tree["LOG"]).unlink()
+    (root / ".venv" / "bin" / "python").write_text(VENV_PYTHON)
+    second = run_demo_script(tree)
+    assert second.returncode == 0, second.stderr
+    assert Path(tree["LOG"]).read_text().splitlines()[0].startswith("venv-python -m pip install")
