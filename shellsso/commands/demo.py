@@ -176,7 +176,7 @@ def _populate(home: DemoHome) -> None:
     root = home.root
     aws = root / ".aws"
     aws.mkdir(mode=0o700)
-    (aws / "config").write_text(demo_config(), encoding="utf-8")
+    _write_private(aws / "config", demo_config())
     home.bin_dir.mkdir(mode=0o700)
     wrapper = home.bin_dir / "shellsso"
     wrapper.write_text(
@@ -185,6 +185,15 @@ def _populate(home: DemoHome) -> None:
         encoding="utf-8",
     )
     wrapper.chmod(stat.S_IRWXU)
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write `path` readable by its owner only (0600), as shellsso writes the files it
+    owns: the demo's own `shellsso doctor` has nothing to say about their mode."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.chmod(path, 0o600)  # an existing file keeps its mode through O_CREAT
 
 
 def remove_home(home: DemoHome) -> None:
@@ -214,7 +223,7 @@ def rc_text(shell: Shell) -> str:
 def write_rc(home: DemoHome, shell: Shell) -> Path:
     """Write the rc file where the shell will read it and return its path."""
     path = shell.demo_rc_path(home.root)
-    path.write_text(rc_text(shell), encoding="utf-8")
+    _write_private(path, rc_text(shell))
     return path
 
 
@@ -329,7 +338,7 @@ def _stream(lines: Iterator[str]) -> None:
 def _run_script(home: DemoHome, shell: str) -> int:
     executable = find_shell(shell)
     script = home.root / f"tour.{shell}"
-    script.write_text(script_text(shell, tour_steps(home.env)), encoding="utf-8")
+    _write_private(script, script_text(shell, tour_steps(home.env)))
     env = dict(home.env)
     if not sys.stdout.isatty():
         env["NO_COLOR"] = "1"

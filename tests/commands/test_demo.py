@@ -243,3 +243,30 @@ def test_interactive_demo(shell: str, demo_env: Dict[str, str]) -> None:
         child.close(force=True)
     assert child.exitstatus == 0, child.before
     assert leftovers(demo_env) == []
+
+
+def test_demo_files_are_private_and_its_doctor_does_not_warn_about_them() -> None:
+    """The demo writes its config as shellsso would (0600): the demo's own `shellsso
+    doctor` has nothing to say about who can read it."""
+    from shellsso.commands import demo
+    from shellsso.emulator import Emulator
+    from shellsso.shell import syntax
+
+    emulator = Emulator(port=0, interval=1)
+    emulator.start()
+    try:
+        home = demo.make_home(emulator.url, os.environ)
+        try:
+            rc = demo.write_rc(home, syntax.get("bash"))
+            result = subprocess.run(
+                [*demo.python_command(), "doctor"], env=home.env, cwd=str(home.root),
+                stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
+            out = result.stdout + result.stderr
+            assert "readable by other users" not in out, out
+            assert "writable by other users" not in out, out
+            for path in (home.root / ".aws" / "config", rc):
+                assert path.stat().st_mode & 0o077 == 0, path
+        finally:
+            demo.remove_home(home)
+    finally:
+        emulator.stop()
