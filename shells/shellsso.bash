@@ -25,6 +25,8 @@ _SHELLSSO_AWS_COMMANDS='::AWS_COMMANDS::'
 # written once, which `shellsso init` puts in place of the #include line).
 _SHELLSSO_STAMP=${XDG_CACHE_HOME:-$HOME/.cache}/shellsso/stamps/$$
 \builtin export _SHELLSSO_STAMP
+# What a zsh that started this shell said about its completion (for the doctor).
+\builtin unset _SHELLSSO_ZSH_COMPSYS
 
 #include common.bash
 

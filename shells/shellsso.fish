@@ -31,6 +31,8 @@ set -g _SHELLSSO_STAMPS $XDG_CACHE_HOME
 test -n "$_SHELLSSO_STAMPS"; or set _SHELLSSO_STAMPS $HOME/.cache
 set _SHELLSSO_STAMPS $_SHELLSSO_STAMPS/shellsso/stamps
 set -gx _SHELLSSO_STAMP $_SHELLSSO_STAMPS/$fish_pid
+# What a zsh that started this shell said about its completion (for the doctor).
+set -e _SHELLSSO_ZSH_COMPSYS
 
 # Runs an entry point of shellsso.shell.awsuse: FUNCTION SHELL ARGS...
 # -S skips site (most of Python's start-up; shellsso.shell.awsuse brings it back when it

@@ -1,8 +1,8 @@
 # shellsso for zsh (5.0 or newer): awsuse, the prompt segment, a login offer
 # before AWS commands, and TAB completion.
 #
-# Printed by `shellsso init zsh`; load it from ~/.zshrc (after compinit, so that
-# completion can register) with
+# Printed by `shellsso init zsh`; load it from ~/.zshrc (before or after
+# compinit: completion registers at the first prompt) with
 #     eval "$(shellsso init zsh)"
 # Public: the functions `awsuse` and `shellsso_prompt_info`. Private: functions
 # __shellsso_*, state _SHELLSSO_*; settings are SHELLSSO_* (see the README).
@@ -53,6 +53,7 @@ __shellsso_prompt() {
     \builtin local __shellsso_rc=$?
     \builtin emulate -L zsh
     \builtin local color=''
+    __shellsso_compdef
     __shellsso_state
     \builtin export _SHELLSSO_INFO
     if [[ -n ${_SHELLSSO_PS1-} && $PROMPT == "$_SHELLSSO_PS1"* ]]; then
@@ -172,11 +173,23 @@ __shellsso_complete_shellsso() {
     fi
 }
 
-# compdef exists once compinit has run (load this after compinit).
-if (( $+functions[compdef] )); then
-    compdef __shellsso_complete_awsuse awsuse
-    compdef __shellsso_complete_shellsso shellsso
-fi
+# Completion registers through compinit's compdef, which a ~/.zshrc may define
+# after this hook's line, or never. So this runs now and at every prompt (a
+# lookup, no process): it registers once compdef exists and awsuse is not
+# registered (a second compinit forgets it), and exports _SHELLSSO_ZSH_COMPSYS
+# for `shellsso doctor`: on, or off while zsh has no completion system.
+__shellsso_compdef() {
+    if (( $+functions[compdef] )); then
+        if [[ ${_comps[awsuse]-} != __shellsso_complete_awsuse ]]; then
+            compdef __shellsso_complete_awsuse awsuse
+            compdef __shellsso_complete_shellsso shellsso
+        fi
+        [[ ${_SHELLSSO_ZSH_COMPSYS-} == on ]] || \builtin export _SHELLSSO_ZSH_COMPSYS=on
+    else
+        [[ ${_SHELLSSO_ZSH_COMPSYS-} == off ]] || \builtin export _SHELLSSO_ZSH_COMPSYS=off
+    fi
+}
+__shellsso_compdef
 
 # Hooks, added once, last, so that a theme's precmd that rebuilds PROMPT runs first.
 typeset -ga precmd_functions preexec_functions

@@ -1,7 +1,7 @@
 """`shellsso doctor`: the credential chain of a profile, checked the way botocore walks it.
 
 The checks run in the order a user needs their answers (environment, files,
-profile, session, clock, portal, tools) and each reports findings with a
+profile, session, clock, portal, tools, shell) and each reports findings with a
 fix (see shellsso.doctor.findings for the levels). A check that fails unexpectedly
 becomes one more finding: the doctor must never die of the breakage it is
 asked to diagnose. Exit status 1 when any finding is an error, else 0.
@@ -26,6 +26,7 @@ from shellsso.doctor.local import (
     check_profile_exists,
     check_profile_sso,
     check_region,
+    check_shell,
     check_token,
 )
 from shellsso.doctor.network import check_clock, check_portal, check_tools
@@ -40,6 +41,7 @@ CHECKS: Tuple[Check, ...] = (
     check_clock,
     check_portal,
     check_tools,
+    check_shell,
 )
 
 COLORS = {"ok": "32", "info": "36", "warning": "33", "error": "31"}

@@ -512,3 +512,18 @@ def _mode(path: str) -> int:
         return stat.S_IMODE(os.lstat(path).st_mode)
     except OSError:
         return 0
+
+
+def check_shell(ctx: Context) -> List[Finding]:
+    """zsh without a completion system: TAB after awsuse completes nothing.
+
+    Only the shell knows; the zsh hook exports _SHELLSSO_ZSH_COMPSYS at each
+    prompt (on once compinit has run, off until then).
+    """
+    if os.environ.get("_SHELLSSO_ZSH_COMPSYS") != "off":
+        return []
+    return [warning("shell.zsh-no-completion",
+                    "zsh has no completion system: TAB does not complete profile names after "
+                    "`awsuse`",
+                    "add `autoload -Uz compinit && compinit` to ~/.zshrc (before or after "
+                    "shellsso's line); it takes effect at the next prompt")]

@@ -1,0 +1,61 @@
+"""What a new user meets in the first hour, in real shells under pexpect.
+
+zsh completion registered whatever the ~/.zshrc does with compinit (and the
+doctor saying so when it never runs).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from tests.conftest import write_config, write_token
+from tests.shell.harness import ShellSession
+
+COMPINIT = "autoload -Uz compinit && compinit -u -D"
+
+
+
+
+def test_zsh_completion_when_compinit_runs_after_the_hook(home: Path) -> None:
+    """Most ~/.zshrc files run compinit after the tools' lines: TAB still completes."""
+    write_config(home)
+    write_token(home, "corp", 3600)
+    with ShellSession("zsh", home, load=False) as sh:
+        # The harness's zsh ran compinit: start from a zsh that has not.
+        sh.run("unfunction compdef compinit 2>/dev/null; unset _comps")
+        sh.run(sh.dialect.load)
+        sh.run(COMPINIT)
+        assert "awsuse staging" in sh.complete("awsuse stag")
+
+
+def test_zsh_completion_when_compinit_runs_before_the_hook(home: Path) -> None:
+    write_config(home)
+    write_token(home, "corp", 3600)
+    with ShellSession("zsh", home) as sh:
+        assert "awsuse staging" in sh.complete("awsuse stag")
+
+
+def test_zsh_without_completion_system_doctor_says_how_to_enable_it(home: Path) -> None:
+    """No compinit at all: the doctor names the one line that enables completion."""
+    write_config(home)
+    write_token(home, "corp", 3600)
+    with ShellSession("zsh", home, load=False) as sh:
+        sh.run("unfunction compdef compinit 2>/dev/null; unset _comps")
+        sh.run(sh.dialect.load)
+        out = sh.run(f"{sys.executable} -m shellsso doctor --profile dev", timeout=30)
+        assert "zsh has no completion system" in out, out
+        assert "autoload -Uz compinit && compinit" in out, out
+        # Enabled now, in this shell: the next prompt registers awsuse's completion.
+        sh.run(COMPINIT)
+        assert "awsuse staging" in sh.complete("awsuse stag")
+        out = sh.run(f"{sys.executable} -m shellsso doctor --profile dev", timeout=30)
+        assert "completion system" not in out, out
+
+
+def test_bash_has_no_zsh_completion_finding(home: Path) -> None:
+    write_config(home)
+    write_token(home, "corp", 3600)
+    with ShellSession("bash", home) as sh:
+        out = sh.run(f"{sys.executable} -m shellsso doctor --profile dev", timeout=30)
+        assert "completion system" not in out, out
