@@ -236,8 +236,10 @@ def _add_populate(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
             "  # shellsso populate begin: NAME\n"
             "  # shellsso populate end: NAME\n"
             "Everything outside the block is kept byte for byte; a name that already\n"
-            "exists outside it is skipped. The changes are shown first; on a terminal you\n"
-            "are asked before anything is written. The previous file is kept as config.bak."
+            "exists outside it is skipped, and so is an account and role that a profile\n"
+            "outside it already reaches through the same session. The changes are shown\n"
+            "first; on a terminal you are asked before anything is written. The previous\n"
+            "file is kept as config.bak."
         ),
         epilog=(
             "Naming fields: {account_name}, {account_id}, {role_name}, {session}. Names are\n"
@@ -247,8 +249,9 @@ def _add_populate(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--sso-session", metavar="NAME", required=True,
-                   help="the [sso-session NAME] whose accounts and roles to write")
+    p.add_argument("--sso-session", metavar="NAME",
+                   help="the [sso-session NAME] whose accounts and roles to write "
+                        "(default: the only one in the config)")
     p.add_argument("--naming", metavar="TEMPLATE", default=DEFAULT_TEMPLATE,
                    help=f"profile name template (default: {DEFAULT_TEMPLATE})")
     p.add_argument("--region", metavar="REGION",

@@ -4,7 +4,9 @@ The profiles live in a block that populate owns, between
 `# shellsso populate begin: S` and `# shellsso populate end: S`; the block is
 rewritten as a whole, everything outside it is kept byte for byte, and a name
 that is in use outside it (a profile of the config, a section of the
-credentials file) is skipped with a note, never overwritten. Names come from
+credentials file) is skipped with a note, never overwritten, and so is an
+account and role that a profile outside it already reaches through the same
+session (the user's `dev` gets no twin `dev-administratoraccess`). Names come from
 a template, cleaned into one safe word (a shell word and an INI header) and
 made unique. The diff is shown before anything is written.
 
@@ -24,7 +26,7 @@ import time
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from shellsso.awsconfig.edit import ConfigFile, Document, names_in_use
-from shellsso.awsconfig.ini import BLANK, COMMENT, HEADER, profile_name, scan
+from shellsso.awsconfig.ini import BLANK, COMMENT, HEADER, profile_name, scan, session_name
 from shellsso.awsconfig.naming import DEFAULT_TEMPLATE, check_template, free_name, make_name
 from shellsso.awsconfig.regions import require_region
 from shellsso.core.errors import ExitStatus, ShellssoError
@@ -101,6 +103,29 @@ def block_profiles(doc: Document, block: Optional[Tuple[int, int]]) -> Dict[str,
     return found
 
 
+def reached_outside(doc: Document, block: Optional[Tuple[int, int]],
+                    session: str) -> Dict[Tuple[str, str], str]:
+    """{(account id, role): profile} for the config's profiles outside the block that
+    reach an account and role through `session`: by `sso_session`, or a legacy profile
+    that names the session's start URL. The first such profile in the file wins."""
+    found: Dict[Tuple[str, str], str] = {}
+    where = doc.find_session(session)
+    start_url = doc.keys(where[1], where[2]).get("sso_start_url") if where else None
+    for header, start, end in doc.sections():
+        name = profile_name(header)
+        if name is None or (block is not None and block[0] < start < block[1]):
+            continue
+        keys = doc.keys(start, end)
+        through = keys.get("sso_session")
+        if through != session and not (through is None and start_url is not None
+                                        and keys.get("sso_start_url") == start_url):
+            continue
+        pair = (keys.get("sso_account_id", ""), keys.get("sso_role_name", ""))
+        if all(pair):
+            found.setdefault(pair, name)
+    return found
+
+
 def render_block(session: str, profiles: Dict[str, Profile], command: str) -> List[str]:
     lines = [BEGIN.format(session=session),
              f"# Written by `{command}`; this block is rewritten on every run.", ""]
@@ -125,6 +150,7 @@ class Plan:
         self.removed: List[str] = []
         self.stale_kept: List[str] = []
         self.skipped: List[Tuple[str, str, str]] = []  # (name, account and role, where)
+        self.reached: List[Tuple[str, str, str]] = []  # (name, account and role, profile)
         self.unchanged = 0
 
     @property
@@ -133,13 +159,21 @@ class Plan:
 
 
 def plan(session: str, reached: Sequence[Tuple[str, str, str]], old: Dict[str, Profile],
-         outside: Dict[str, str], template: str, region: str, prune: bool) -> Plan:
+         outside: Dict[str, str], template: str, region: str, prune: bool,
+         covered: Optional[Dict[Tuple[str, str], str]] = None) -> Plan:
     """The new block from (account id, account name, role) triples and the old block.
 
-    `outside`: the names in use outside the block, and where (awsconfig.edit.names_in_use).
+    `outside`: the names in use outside the block, and where (awsconfig.edit.names_in_use);
+    `covered`: the accounts and roles a profile outside the block reaches (reached_outside).
     """
     result = Plan()
     wanted = {(acc, role) for acc, _, role in reached}
+    covered = covered or {}
+    for acc, acc_name, role in reached:
+        if (acc, role) in covered:
+            result.reached.append((make_name(template, session, acc, acc_name, role),
+                                   f"{acc} {role}", covered[(acc, role)]))
+    reached = [(acc, name, role) for acc, name, role in reached if (acc, role) not in covered]
     stale = {name: values for name, values in old.items()
              if (values.get("sso_account_id", ""), values.get("sso_role_name", "")) not in wanted
              and name not in outside}
@@ -195,9 +229,13 @@ def format_plan(p: Plan, old: Dict[str, Profile], config: str) -> str:
     for name, what, where in p.skipped:
         place = "outside the populate block" if where == config else f"in {where}"
         lines.append(f"note: {name} ({what}) skipped: a profile of that name exists {place}")
+    for name, what, profile in p.reached:
+        lines.append(f"note: {name} ({what}) skipped: profile '{profile}' outside the populate "
+                     "block reaches it")
+    skipped = len(p.skipped) + len(p.reached)
     lines.append(f"{len(p.added)} to add, {len(p.changed)} to change, {len(p.removed)} to "
                  f"remove, {p.unchanged} unchanged"
-                 + (f", {len(p.skipped)} skipped" if p.skipped else ""))
+                 + (f", {skipped} skipped" if skipped else ""))
     # Old values come from the config file, names from the portal: one terminal-safe line each.
     return "\n".join(visible(line) for line in lines)
 
@@ -246,8 +284,21 @@ def reach(session_name: str, progress: bool) -> Tuple[List[Tuple[str, str, str]]
     return reached, target.region, portal.throttled
 
 
+def only_session(doc: Document) -> str:
+    """The config's one SSO session, when --sso-session is not given; else a usage error."""
+    names = list(dict.fromkeys(n for n in (session_name(h) for h, _, _ in doc.sections())
+                               if n is not None))
+    if len(names) == 1:
+        return names[0]
+    if not names:
+        raise ShellssoError("the config has no [sso-session]; make one with: shellsso configure",
+                            ExitStatus.USAGE)
+    raise ShellssoError(f"the config has {len(names)} SSO sessions ({', '.join(names)}); "
+                        "choose one: shellsso populate --sso-session NAME", ExitStatus.USAGE)
+
+
 def run(args: argparse.Namespace) -> int:
-    """`shellsso populate --sso-session S [--naming T] [--region R] [--prune] [--dry-run]
+    """`shellsso populate [--sso-session S] [--naming T] [--region R] [--prune] [--dry-run]
     [--yes]`."""
     check_template(args.naming)
     if args.region:
@@ -256,6 +307,8 @@ def run(args: argparse.Namespace) -> int:
     # Refused before any network call: a broken config or block, and (unless nothing is
     # to be written) a config or folder the writer must not touch.
     doc, raw = file.read(check_writable=not args.dry_run)
+    if not args.sso_session:
+        args.sso_session = only_session(doc)
     if doc.find_session(args.sso_session) is None:
         from shellsso.awsconfig.model import load_config
 
@@ -267,7 +320,8 @@ def run(args: argparse.Namespace) -> int:
     reached, sso_region, throttled = reach(args.sso_session, progress=True)
     elapsed = time.monotonic() - started
     region = args.region or sso_region
-    result = plan(args.sso_session, reached, old, outside, args.naming, region, args.prune)
+    result = plan(args.sso_session, reached, old, outside, args.naming, region, args.prune,
+                  reached_outside(doc, block, args.sso_session))
     accounts = len({acc for acc, _, _ in reached})
     retried = f"; {throttled} throttled calls retried" if throttled else ""
     print(f"{args.sso_session}: {accounts} accounts, {len(reached)} roles "

@@ -1,0 +1,85 @@
+"""What a new user trips over in populate and configure, against the emulator's demo
+organisation (dev, staging, prod, sandbox) and the demo's config.
+
+The CLI runs in a subprocess or under a terminal (pexpect), as a user runs it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from shellsso.emulator import Emulator
+from tests.commands.test_populate import Org, botocore_profiles, profile_names
+from tests.conftest import DEMO_CONFIG, write_config
+
+# --- populate: profiles that exist already, the only session ---------------------------------
+
+
+def test_populate_skips_what_the_demo_config_already_reaches(
+    home: Path, emulator: Emulator,
+) -> None:
+    config = write_config(home, DEMO_CONFIG)
+    org = Org(home, emulator)
+    org.login()
+    out = org.run("populate", "--yes")  # the config has one session: no --sso-session
+    assert out.returncode == 0, out.stderr
+    assert "Traceback" not in out.stdout + out.stderr
+    # dev is AdministratorAccess in 111111111111 through corp: no twin
+    assert ("note: dev-administratoraccess (111111111111 AdministratorAccess) skipped: "
+            "profile 'dev' outside the populate block reaches it") in out.stdout
+    # legacy reaches 444444444444 through the same portal
+    assert ("note: sandbox-administratoraccess (444444444444 AdministratorAccess) skipped: "
+            "profile 'legacy' outside the populate block reaches it") in out.stdout
+    assert "3 to add, 0 to change, 0 to remove, 0 unchanged, 4 skipped" in out.stdout
+    text = config.read_text()
+    assert text.startswith(DEMO_CONFIG)
+    names = profile_names(text)
+    assert sorted(names) == ["dev-readonlyaccess", "prod-administratoraccess",
+                             "staging-administratoraccess"]
+    resolved = botocore_profiles(home, config, emulator.url, names)
+    assert resolved["dev-readonlyaccess"]["account"] == "111111111111"
+
+    again = org.run("populate", "--yes")
+    assert "0 to add, 0 to change, 0 to remove, 3 unchanged, 4 skipped" in again.stdout
+    assert config.read_text() == text
+
+
+def test_populate_drops_a_twin_it_wrote_before_the_user_named_the_profile(
+    home: Path, emulator: Emulator,
+) -> None:
+    session = DEMO_CONFIG[DEMO_CONFIG.index("[sso-session corp]"):
+                          DEMO_CONFIG.index("[profile dev]")]
+    config = write_config(home, session)
+    org = Org(home, emulator)
+    org.login()
+    assert org.run("populate", "--yes").returncode == 0
+    assert "dev-administratoraccess" in profile_names(config.read_text())
+    config.write_text(config.read_text() + "\n[profile dev]\nsso_session = corp\n"
+                      "sso_account_id = 111111111111\nsso_role_name = AdministratorAccess\n")
+    out = org.run("populate", "--yes")
+    assert out.returncode == 0, out.stderr
+    assert "- dev-administratoraccess  (111111111111 AdministratorAccess)" in out.stdout
+    assert "dev-administratoraccess" not in profile_names(config.read_text())
+
+
+def test_populate_needs_sso_session_only_when_the_config_has_several(
+    home: Path, emulator: Emulator,
+) -> None:
+    org = Org(home, emulator)
+    helped = org.run("populate", "--help")
+    assert helped.returncode == 0
+    assert "[--sso-session NAME]" in helped.stdout
+    assert "default: the only one in the config" in " ".join(helped.stdout.split())
+
+    write_config(home, DEMO_CONFIG + "\n[sso-session other]\nsso_start_url = "
+                 "https://other.awsapps.com/start\nsso_region = eu-west-1\n")
+    out = org.run("populate", "--dry-run")
+    assert out.returncode == 2
+    assert out.stderr == ("shellsso: error: the config has 2 SSO sessions (corp, other); "
+                          "choose one: shellsso populate --sso-session NAME\n")
+
+    write_config(home, "[profile keys]\nregion = us-east-1\n")
+    out = org.run("populate", "--dry-run")
+    assert out.returncode == 2
+    assert out.stderr == ("shellsso: error: the config has no [sso-session]; make one with: "
+                          "shellsso configure\n")
