@@ -16,7 +16,7 @@ from pathlib import Path
 import pexpect
 import pytest
 
-from tests.conftest import DEMO_CONFIG, write_config, write_token
+from tests.conftest import DEMO_CONFIG, require, write_config, write_token
 from tests.shell.harness import HOSTILE_CONFIG, HOSTILE_NAMES, ShellSession, clean
 
 SHELLS = ["bash", "zsh", "fish"]
@@ -136,44 +136,61 @@ def test_picker_hostile_names_stay_inert(shell: str, home: Path) -> None:
     assert not list(home.rglob("pwned*")), list(home.rglob("pwned*"))
 
 
-FAKE_FZF = """\
-#!{python}
-# Stands in for fzf: records its arguments, answers with the line holding $FAKE_FZF_PICK.
-import os, sys
-with open(os.environ["FAKE_FZF_LOG"], "a") as log:
-    log.write(repr(sys.argv[1:]) + "\\n")
-pick = os.environ.get("FAKE_FZF_PICK")
-for line in sys.stdin.buffer:
-    if pick and pick.encode() in line.split(b"\\t", 1)[1]:
-        sys.stdout.buffer.write(line)
-        sys.exit(0)
-sys.exit(130 if not pick else 1)
-"""
+def fzf_wait(sh: ShellSession, pattern: str) -> str:
+    """fzf's drawing up to `pattern`, its cursor position queries answered as a terminal does."""
+    while sh.child.expect([re.escape("\x1b[6n"), pattern]) == 0:
+        sh.child.send("\x1b[10;1R")
+    return clean(sh.child.before)
 
 
-def test_fzf_choice_goes_through_the_same_switch(home: Path) -> None:
+def open_fzf(sh: ShellSession, command: str, shown: int, total: int) -> str:
+    """Run `command` and wait for fzf's count `shown/total`; the text drawn so far."""
+    sh.child.sendline(command)
+    return fzf_wait(sh, re.escape(f"{shown}/{total}"))
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_real_fzf_choice_goes_through_the_same_switch(shell: str, home: Path) -> None:
+    require("fzf")
     write_config(home, HOSTILE)
-    bin_dir = home / "bin"
-    bin_dir.mkdir()
-    fzf = bin_dir / "fzf"
-    fzf.write_text(FAKE_FZF.format(python=sys.executable))
-    fzf.chmod(0o755)
-    log = home / "fzf.log"
-    with ShellSession("bash", home) as sh:
-        sh.run(f"PATH={bin_dir}:$PATH; export FAKE_FZF_LOG={log}")
-        sh.run("export FAKE_FZF_PICK=pwned-subst")
+    total = len(HOSTILE_NAMES) + 2
+    with ShellSession(shell, home) as sh:
         open_picker(sh)  # SHELLSSO_PICKER unset: shellsso's own picker, not fzf
         leave(sh, "\x1b")
-        assert not log.exists()
-        sh.run("export SHELLSSO_PICKER=fzf")
-        assert sh.run("awsuse -i 'touch pwned'") == ""
-        assert sh.value("AWS_PROFILE") == HOSTILE_NAMES[0]
-        assert "--query=touch pwned" in log.read_text()
-        sh.run("unset FAKE_FZF_PICK")
-        sh.run("awsuse -i")
+        sh.run(sh.dialect.set_var.format(name="SHELLSSO_PICKER", value="fzf"))
+        # Each odd name, found by a word of it, comes back exactly and stays inert.
+        for name, word in zip(HOSTILE_NAMES, ["pwned-subst", "backtick", "semicolon",
+                                              '"quoted"', "中"]):
+            open_fzf(sh, "awsuse -i", total, total)
+            sh.child.send(word)
+            fzf_wait(sh, re.escape(f"1/{total}"))
+            assert leave(sh, "\r") == ""
+            assert sh.value("AWS_PROFILE") == name
+        # The first query comes from the command line; Enter takes the first match, the
+        # most recently used of the three.
+        frame = open_fzf(sh, "awsuse -i 'touch pwned'", 3, total)
+        assert "touch pwned" in frame
+        leave(sh, "\r")
+        assert sh.value("AWS_PROFILE") == HOSTILE_NAMES[2]
+        # Control characters are drawn as `?` and a name holding them is refused.
+        open_fzf(sh, "awsuse -i evil", 1, total)
+        fzf_wait(sh, re.escape("?[31mred"))
+        assert "\x1b[31mred" not in sh.child.before
+        out = leave(sh, "\r")
+        assert "contains control characters" in out
+        assert sh.value("AWS_PROFILE") == HOSTILE_NAMES[2]
+        # Esc leaves with status 1 as in shellsso's picker, Ctrl-C with 130, no match with 1.
+        open_fzf(sh, "awsuse -i", total, total)
+        assert leave(sh, "\x1b") == ""
+        assert sh.status() == 1
+        open_fzf(sh, "awsuse -i", total, total)
+        leave(sh, "\x03")
         assert sh.status() == 130
-        assert sh.value("AWS_PROFILE") == HOSTILE_NAMES[0]
-    assert not list(home.rglob("pwned*"))
+        open_fzf(sh, "awsuse -i zzzz", 0, total)
+        leave(sh, "\r")
+        assert sh.status() == 1
+        assert sh.value("AWS_PROFILE") == HOSTILE_NAMES[2]
+    assert not list(home.rglob("pwned*")), list(home.rglob("pwned*"))
 
 
 def test_shellsso_pick_prints_the_name_or_the_switch(home: Path) -> None:
