@@ -227,6 +227,21 @@ def write_rc(home: DemoHome, shell: Shell) -> Path:
     return path
 
 
+def write_shell_wrapper(home: DemoHome, shell: Shell, argv: List[str]) -> Path:
+    """An executable named like the shell that starts it as the demo does (its rc file,
+    nothing of the user's): the demo's $SHELL. Outside PATH, so `bash` stays bash."""
+    folder = home.root / "shell"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    path = folder / shell.name
+    path.write_text(
+        "#!/bin/sh\n# shellsso demo: the demo's shell, with the demo's rc file.\n"
+        f"exec {shlex.join(argv)} \"$@\"\n",
+        encoding="utf-8",
+    )
+    path.chmod(stat.S_IRWXU)
+    return path
+
+
 def script_text(shell_name: str,
                 steps: Tuple[Tuple[Optional[str], str], ...] = SCRIPT_STEPS) -> str:
     """The non-interactive tour: each step is printed after the current prompt text, run
@@ -312,6 +327,9 @@ def _run_interactive(home: DemoHome, name: str, url: str, signals: _Signals) -> 
     shell = syntax.get(name)
     rc = write_rc(home, shell)
     env = {**home.env, **shell.demo_env(home.root)}
+    # `shellsso exec` (and anything else that starts $SHELL) opens the demo's shell with
+    # shellsso loaded, not the user's login shell without it.
+    env["SHELL"] = str(write_shell_wrapper(home, shell, shell.interactive_argv(executable, rc)))
     sys.stdout.write(TOUR.format(url=url) + "\n")
     sys.stdout.flush()
     # Ctrl-C belongs to the shell now; the demo only waits (a Python handler, not

@@ -270,3 +270,33 @@ def test_demo_files_are_private_and_its_doctor_does_not_warn_about_them() -> Non
             demo.remove_home(home)
     finally:
         emulator.stop()
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_interactive_demo_exec_opens_the_demos_shell(shell: str,
+                                                     demo_env: Dict[str, str]) -> None:
+    """`shellsso exec` in the demo starts the demo's shell, with shellsso loaded: its
+    prompt shows the exec's credentials, as the README promises."""
+    pexpect = pytest.importorskip("pexpect")
+    require(shell)
+    demo_env["SHELL"] = "/bin/sh"  # the login shell is not the demo's
+    child = pexpect.spawn(
+        sys.executable, ["-m", "shellsso", "demo", "--shell", shell],
+        env=demo_env, encoding="utf-8", timeout=30, dimensions=(40, 200),
+    )
+    try:
+        child.expect(r"demo\S* \S+ [$#>] ")
+        child.sendline("shellsso login --profile dev")
+        child.expect_exact("Logged in")
+        child.sendline("shellsso exec --profile dev")
+        child.expect(r"aws:dev\(creds \d+m\)")
+        child.sendline("echo \"shell=$SHELLSSO_EXEC_PROFILE\"")
+        child.expect_exact("shell=dev")
+        child.sendline("exit")
+        child.sendline("exit")
+        child.expect_exact("temporary HOME is removed")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close(force=True)
+    assert child.exitstatus == 0, child.before
+    assert leftovers(demo_env) == []
