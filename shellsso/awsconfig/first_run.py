@@ -24,3 +24,14 @@ def missing_config() -> str | None:
     if os.path.islink(path):  # "create it" would be wrong advice: the link is what is broken
         return f"{path}{named} is a symlink to a file that does not exist; fix or remove the link"
     return f"{path}{named} does not exist; {SETUP}"
+
+
+def require_config(what: str) -> None:
+    """Stop a command that needs the config when there is none: `WHAT: PATH does not
+    exist; create it with ...`, as `status`, `export` and `list` say it. WHAT names what
+    was asked for (`no profile 'dev'`, `no profiles`, `no sso-session 'corp'`)."""
+    missing = missing_config()
+    if missing:
+        from shellsso.core.errors import ProfileNotFound
+
+        raise ProfileNotFound(f"{what}: {missing}")

@@ -18,6 +18,7 @@ import os
 import sys
 from typing import Optional
 
+from shellsso.awsconfig.first_run import require_config
 from shellsso.awsconfig.model import AwsConfig, active_profile_name, load_config
 from shellsso.awsconfig.regions import require_region
 from shellsso.core.errors import ExitStatus, ShellssoError
@@ -220,8 +221,9 @@ def _portal(config: AwsConfig, profile: str, destination: Optional[str], print_o
 def run(args: argparse.Namespace) -> int:
     """`shellsso console [--profile P] [--service S | --destination URL] ...`."""
     duration = check_duration(args.duration)
-    config = load_config()
     profile = args.profile or active_profile_name()
+    require_config(f"no profile '{profile}'")
+    config = load_config()
     values = config.get(profile)
     region = console_region(args.region, values)
     destination = _destination(args, region)

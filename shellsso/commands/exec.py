@@ -16,6 +16,7 @@ import signal
 import sys
 from typing import Dict, List, Mapping, Optional
 
+from shellsso.awsconfig.first_run import require_config
 from shellsso.awsconfig.model import active_profile_name, load_config
 from shellsso.core.errors import ExitStatus, ShellssoError
 from shellsso.creds.resolve import get_role_credentials
@@ -105,6 +106,7 @@ def run(args: argparse.Namespace) -> int:
     refuse_nesting(env, args.force)
     argv = command_line(list(args.command or []), env)
     profile = args.profile or active_profile_name()
+    require_config(f"no profile '{profile}'")
     config = load_config()
     region = config.get(profile).get("region")
     creds = get_role_credentials(config, profile, interactive=None)

@@ -11,6 +11,7 @@ import argparse
 import sys
 from typing import Optional
 
+from shellsso.awsconfig.first_run import require_config
 from shellsso.awsconfig.model import SsoTarget, active_profile_name, load_config
 from shellsso.core.errors import ExitStatus, ShellssoError
 from shellsso.sso.login import Countdown, login
@@ -18,10 +19,11 @@ from shellsso.sso.login import Countdown, login
 
 def resolve_target(profile: Optional[str], sso_session: Optional[str]) -> SsoTarget:
     """The SSO login behind `--profile`/`--sso-session` (default: the active profile)."""
+    name = profile or active_profile_name()
+    require_config(f"no sso-session '{sso_session}'" if sso_session else f"no profile '{name}'")
     config = load_config()
     if sso_session:
         return config.session_target(sso_session)
-    name = profile or active_profile_name()
     if name not in config.profiles and not profile:
         raise ShellssoError(
             f"no profile selected and no [default] profile in {config.source}; "

@@ -1,0 +1,37 @@
+"""The first hour, with no ~/.aws/config yet: every command that needs a profile
+answers as `status`, `export` and `list` do, with the missing file and the commands
+that create it, in one line and with no traceback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Tuple
+
+import pytest
+
+from tests.conftest import run_shellsso
+
+SETUP = ("create it with `shellsso configure` (or `aws configure sso`), then "
+         "`shellsso populate --sso-session NAME` adds a profile for every account and role")
+
+
+@pytest.mark.parametrize(("args", "what"), [
+    (("console",), "no profile 'default'"),
+    (("console", "--profile", "dev"), "no profile 'dev'"),
+    (("exec", "--", "true"), "no profile 'default'"),
+    (("exec", "--profile", "dev", "--", "true"), "no profile 'dev'"),
+    (("pick",), "no profiles"),
+    (("pick", "--filter", "dev"), "no profiles"),
+    (("login",), "no profile 'default'"),
+    (("login", "--profile", "dev"), "no profile 'dev'"),
+    (("login", "--sso-session", "corp"), "no sso-session 'corp'"),
+    (("logout",), "no profile 'default'"),
+    (("logout", "--profile", "dev"), "no profile 'dev'"),
+])
+def test_without_a_config_every_command_points_to_configure(
+        home: Path, args: Tuple[str, ...], what: str) -> None:
+    result = run_shellsso(*args)
+    config = home / ".aws" / "config"
+    assert result.returncode == 1, result.stderr
+    assert result.stdout == ""
+    assert result.stderr == f"shellsso: error: {what}: {config} does not exist; {SETUP}\n"
