@@ -88,6 +88,32 @@ def names_in_use(document: Document, config: str,
     return names
 
 
+POPULATE_BEGIN = "# shellsso populate begin: "
+POPULATE_END = "# shellsso populate end: "
+"""The marker lines of the block `shellsso populate` owns, each followed by the session."""
+
+
+def populated_names(document: Document) -> Dict[str, str]:
+    """{profile name: session} for every profile inside a populate block of the config
+    (a block whose markers are broken owns nothing here; populate refuses it)."""
+    kinds = [kind for kind, *_ in ini.scan(document.lines)]
+    marks = [(number, document.lines[number].strip()) for number, kind in enumerate(kinds)
+             if kind == ini.COMMENT]
+    owned: Dict[str, str] = {}
+    for number, text in marks:
+        if not text.startswith(POPULATE_BEGIN):
+            continue
+        session = text[len(POPULATE_BEGIN):]
+        end = next((n for n, t in marks if n > number and t == POPULATE_END + session), None)
+        if end is None:
+            continue
+        for header, start, _ in document.sections():
+            name = ini.profile_name(header)
+            if name is not None and number < start < end:
+                owned.setdefault(name, session)
+    return owned
+
+
 # --- the document ----------------------------------------------------------------------------
 
 

@@ -229,18 +229,27 @@ def _token(target: SsoTarget, start_url: str, args: argparse.Namespace) -> str:
 def _profile_name(asker: Asker, file: ConfigFile, session: str, account_id: str,
                   account_name: str, role: str) -> str:
     """The profile to write: never a name of the credentials file (botocore would resolve
-    the user's static keys through SSO instead), a profile of the config only if the user
-    says to replace it; the name offered is one in use nowhere."""
-    from shellsso.awsconfig.edit import names_in_use
+    the user's static keys through SSO instead), nor one of populate's block (the next
+    populate would undo the edit), a profile of the config only if the user says to
+    replace it; the name offered is one in use nowhere."""
+    from shellsso.awsconfig.edit import names_in_use, populated_names
     from shellsso.awsconfig.naming import DEFAULT_TEMPLATE, free_name, make_name
 
-    in_use = names_in_use(file.read()[0], file.path)
+    doc = file.read()[0]
+    in_use = names_in_use(doc, file.path)
+    owned = populated_names(doc)
     suggestion = free_name(make_name(DEFAULT_TEMPLATE, session, account_id, account_name, role),
-                           account_id, in_use)
+                           account_id, {**in_use, **owned})
 
     def check(text: str) -> Optional[str]:
         if in_use.get(text, file.path) != file.path:
             return f"'{text}' is a profile in {in_use[text]}; choose another name"
+        if text in owned:
+            return (f"'{text}' belongs to `shellsso populate` (its block for SSO session "
+                    f"{owned[text]}), which rewrites it on every run; choose another name. "
+                    "To change populate's profiles lastingly, name them with `shellsso "
+                    "populate --naming TEMPLATE`, or move its section out of the block "
+                    "(populate then leaves it alone)")
         return check_profile_name(text)
 
     while True:

@@ -25,7 +25,13 @@ import sys
 import time
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from shellsso.awsconfig.edit import ConfigFile, Document, names_in_use
+from shellsso.awsconfig.edit import (
+    POPULATE_BEGIN,
+    POPULATE_END,
+    ConfigFile,
+    Document,
+    names_in_use,
+)
 from shellsso.awsconfig.ini import BLANK, COMMENT, HEADER, profile_name, scan, session_name
 from shellsso.awsconfig.naming import DEFAULT_TEMPLATE, check_template, free_name, make_name
 from shellsso.awsconfig.regions import require_region
@@ -34,8 +40,8 @@ from shellsso.core.output import terminal_at
 from shellsso.core.questions import ask_yes
 from shellsso.core.safety import visible
 
-BEGIN = "# shellsso populate begin: {session}"
-END = "# shellsso populate end: {session}"
+BEGIN = POPULATE_BEGIN + "{session}"
+END = POPULATE_END + "{session}"
 
 Profile = Dict[str, str]
 

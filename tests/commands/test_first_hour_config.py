@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from shellsso.emulator import Emulator
+from tests.commands.test_configure import answer, child_env, finish, spawn
 from tests.commands.test_populate import Org, botocore_profiles, profile_names
 from tests.conftest import DEMO_CONFIG, write_config
 
@@ -83,3 +84,43 @@ def test_populate_needs_sso_session_only_when_the_config_has_several(
     assert out.returncode == 2
     assert out.stderr == ("shellsso: error: the config has no [sso-session]; make one with: "
                           "shellsso configure\n")
+
+
+# --- configure and populate's block ----------------------------------------------------------
+
+SESSION_ONLY = DEMO_CONFIG[DEMO_CONFIG.index("[sso-session corp]"):
+                           DEMO_CONFIG.index("[profile dev]")]
+
+
+def test_configure_never_offers_or_edits_a_profile_of_populates_block(
+    home: Path, emulator: Emulator,
+) -> None:
+    config = write_config(home, SESSION_ONLY)
+    org = Org(home, emulator)
+    org.login()
+    assert org.run("populate", "--yes").returncode == 0
+    populated = config.read_text()
+    assert "[profile dev-administratoraccess]" in populated
+
+    child = spawn(child_env(home, emulator))
+    answer(child, "SSO session name [corp]: ", "")
+    answer(child, "Account (number, or text to filter): ", "dev")
+    answer(child, "Role (number, or text to filter): ", "admin")
+    child.expect(r"Profile name \[([^\]]+)\]: ")
+    suggested = child.match.group(1)
+    assert suggested not in profile_names(populated)
+    child.send("dev-administratoraccess\r")
+    child.expect_exact("'dev-administratoraccess' belongs to `shellsso populate` (its block for "
+                       "SSO session corp), which rewrites it on every run")
+    child.expect_exact("shellsso populate --naming")
+    child.expect_exact("move its section out of the block")
+    answer(child, f"Profile name [{suggested}]: ", "dev")
+    answer(child, "Default client region [us-east-1]: ", "")
+    answer(child, "Default output format [json]: ", "")
+    out = finish(child)
+    assert child.exitstatus == 0, out
+    text = config.read_text()
+    assert text.startswith(populated)  # the block is as populate wrote it
+    assert text.endswith("[profile dev]\nsso_session = corp\nsso_account_id = 111111111111\n"
+                         "sso_role_name = AdministratorAccess\nregion = us-east-1\n"
+                         "output = json\n")
