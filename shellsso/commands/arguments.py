@@ -8,6 +8,8 @@ for the hooks' static completion without importing the entry point above it.
 from __future__ import annotations
 
 import argparse
+import re
+from typing import List, NoReturn, Optional, Sequence
 
 from shellsso import __version__
 from shellsso.awsconfig.naming import DEFAULT_TEMPLATE
@@ -334,9 +336,54 @@ def _add_pick(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg
     p.set_defaults(handler=("shellsso.commands.pick", "run"))
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse's parser, with "did you mean" for a misspelled command or option."""
+
+    def parse_args(self, args: Optional[Sequence[str]] = None,  # type: ignore[override]
+                   namespace: Optional[argparse.Namespace] = None) -> argparse.Namespace:
+        parsed, extras = self.parse_known_args(args, namespace)
+        if extras:  # said by the subcommand's parser: its usage, its options
+            owner = self._subcommand(getattr(parsed, "command", None)) or self
+            owner.error(f"unrecognized arguments: {' '.join(extras)}"
+                        f"{_option_hint(extras, owner)}")
+        return parsed
+
+    def _subcommand(self, name: Optional[str]) -> Optional[argparse.ArgumentParser]:
+        for action in self._actions:
+            if isinstance(action, argparse._SubParsersAction) and name in action.choices:
+                found: argparse.ArgumentParser = action.choices[name]
+                return found
+        return None
+
+    def error(self, message: str) -> NoReturn:
+        choice = re.match(r"(.*invalid choice: '([^']*)') \(choose from (.*)\)$", message)
+        if choice:
+            from shellsso.core.output import close_names
+
+            names = re.findall(r"'([^']*)'", choice.group(3))
+            close = close_names(choice.group(2), names)
+            if close:
+                message = f"{choice.group(1)} (did you mean {' or '.join(close)}?)"
+        super().error(message)
+
+
+def _option_hint(extras: List[str], parser: argparse.ArgumentParser) -> str:
+    """` (did you mean --profile?)` for the misspelled options among `extras`."""
+    from shellsso.core.output import close_names
+
+    options = [o for action in parser._actions for o in action.option_strings
+               if o.startswith("--")]
+    close: List[str] = []
+    for word in extras:
+        if word.startswith("--"):
+            close += [o for o in close_names(word.split("=", 1)[0], options)[:1]
+                      if o not in close]
+    return f" (did you mean {' or '.join(close)}?)" if close else ""
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The whole command line, for argparse and argcomplete."""
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="shellsso",
         description=DESCRIPTION,
         epilog=EPILOG,

@@ -70,13 +70,19 @@ def run(args: Any) -> int:
     from .server import Emulator
 
     accounts = getattr(args, "accounts", None)
+    roles = getattr(args, "roles", None)
     org = None
+    if accounts is None and roles is not None:  # silently serving the demo org misleads
+        print("shellsso emulator: --roles sets the roles of a generated organisation: "
+              "add --accounts N", file=sys.stderr)
+        return 2
     if accounts is not None:
-        if accounts < 0 or not 1 <= getattr(args, "roles", 3) <= 8:
+        roles = 3 if roles is None else roles
+        if accounts < 0 or not 1 <= roles <= 8:
             print("shellsso emulator: --accounts must be 0 or more and --roles 1-8",
                   file=sys.stderr)
             return 2
-        org = generate(accounts, args.roles)
+        org = generate(accounts, roles)
     emulator = Emulator(
         org=org,
         throttle=getattr(args, "throttle", 0.0) or 0.0,

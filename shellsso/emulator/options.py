@@ -44,7 +44,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--accounts", type=int, default=None, metavar="N",
                         help="serve a generated organisation of N accounts instead of the "
                              "4-account demo one (names, e-mail addresses, pages of 20)")
-    parser.add_argument("--roles", type=int, default=3, metavar="N",
+    parser.add_argument("--roles", type=int, default=None, metavar="N",
                         help="roles per generated account, 1-8 (default 3; with --accounts)")
     parser.add_argument("--throttle", type=float, default=0.0, metavar="RPS",
                         help="answer TooManyRequestsException (429) past RPS ListAccounts/"

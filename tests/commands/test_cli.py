@@ -78,3 +78,29 @@ def test_debug_is_accepted_after_the_subcommand(home: Path) -> None:
     loud = run_shellsso("status", "--profile", "a", "--debug")
     assert "Traceback" not in quiet.stderr and quiet.returncode == 1
     assert "Traceback" in loud.stderr and "ConfigError" in loud.stderr
+
+
+def test_misspelled_option_suggests_the_right_one(home: Path) -> None:
+    result = run_shellsso("login", "--profle", "dev")
+    assert result.returncode == 2
+    assert "usage: shellsso login" in result.stderr
+    assert result.stderr.splitlines()[-1] == (
+        "shellsso login: error: unrecognized arguments: --profle dev "
+        "(did you mean --profile?)")
+    assert "Traceback" not in result.stderr
+
+
+def test_misspelled_command_suggests_the_right_one(home: Path) -> None:
+    result = run_shellsso("statsu")
+    assert result.returncode == 2
+    assert "invalid choice: 'statsu' (did you mean status?)" in result.stderr
+
+
+def test_emulator_roles_without_accounts_is_a_usage_error(home: Path) -> None:
+    for argv in (["-m", "shellsso", "emulator"], ["-m", "shellsso.emulator"]):
+        result = subprocess.run([sys.executable, *argv, "--roles", "3"], capture_output=True,
+                                text=True, timeout=30, stdin=subprocess.DEVNULL)
+        assert result.returncode == 2, result.stderr
+        assert result.stdout == ""
+        assert result.stderr.strip().splitlines()[-1].endswith(
+            "--roles sets the roles of a generated organisation: add --accounts N")
