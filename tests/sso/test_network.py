@@ -136,7 +136,10 @@ def test_ten_parallel_refreshes_fail_together(hole: BlackHole, home: Path) -> No
     outputs = [p.communicate(timeout=60) for p in procs]
     took = time.monotonic() - started
     assert [p.returncode for p in procs] == [0] * 10
-    lines = {one_line(err) for _, err in outputs}
+    # A waiter may say what it waits for first when the machine is slow; then the holder's line.
+    lines = {one_line("".join(line for line in err.splitlines(keepends=True)
+                              if not line.startswith("Waiting for another shellsso process")))
+             for _, err in outputs}
     assert lines == {"awsuse: warning: cannot refresh SSO session 'corp': cannot reach the "
                      f"SSO OIDC endpoint {hole.url}: timed out"}
     assert took < REFRESH_BOUND + STARTUP, took
