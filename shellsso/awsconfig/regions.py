@@ -1,9 +1,10 @@
 """Is a region one AWS has? `awsuse --region` warns on a typo instead of setting
 AWS_REGION to something every AWS command will then fail on.
 
-Only the --region path comes here: first the list that completion offers, then
+A region is known when the list that completion offers has it, or else
 botocore's own endpoints data, read as a file (no botocore import), so that a
-region newer than the list is not called unknown.
+region newer than the list is not called unknown. `awsuse --region` warns;
+configure asks again, with close matches, and takes a region typed twice.
 """
 
 from __future__ import annotations
@@ -71,6 +72,20 @@ def unknown_region(region: str, listed: Iterable[str]) -> str | None:
 
     hint = did_you_mean(region, sorted({*names, *more}))
     return f"region '{region}' is not an AWS region botocore knows{hint}; set anyway"
+
+
+def known_region(region: str) -> tuple[bool, list[str]]:
+    """(known, close matches): known when the list above or botocore's endpoints data has
+    `region`; else up to three known regions it may be a typo of, closest first. The one
+    test of a region against the known ones (configure's answers, doctor's findings)."""
+    if region in REGIONS:
+        return True, []
+    more = botocore_regions()
+    if region in more:
+        return True, []
+    from shellsso.core.output import close_names
+
+    return False, close_names(region, sorted({*REGIONS, *more}))
 
 
 def check_region(text: str) -> str | None:

@@ -13,10 +13,10 @@ from __future__ import annotations
 import argparse
 import re
 import sys
-from typing import TYPE_CHECKING, Callable, Optional, Sequence, Tuple, TypeVar
+from typing import TYPE_CHECKING, Callable, List, Optional, Sequence, Tuple, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
-from shellsso.awsconfig.regions import check_region
+from shellsso.awsconfig.regions import check_region, known_region
 from shellsso.core.errors import ExitStatus, ShellssoError
 from shellsso.core.questions import hint, yes_or_no
 
@@ -92,6 +92,28 @@ def check_profile_name(text: str) -> Optional[str]:
     if any(ch in text for ch in "[]\r\n\t") or text != text.strip():
         return "a profile name has no brackets, tabs, line breaks or surrounding spaces"
     return None
+
+
+def region_check() -> Callable[[str], Optional[str]]:
+    """The check of a region answer: a region name, and a known one (with close matches)
+    unless the same name is typed twice in a row (a region newer than the known ones)."""
+    last: List[str] = []
+
+    def check(text: str) -> Optional[str]:
+        problem = check_region(text)
+        if problem is not None:
+            return problem
+        known, close = known_region(text)
+        if known or last == [text]:
+            return None
+        last[:] = [text]
+        if close:
+            return (f"{text} is not a known region; did you mean {close[0]}? "
+                    "Or type it again to use it anyway (a region newer than the known ones)")
+        return (f"{text} is not a known region; type it again to use it anyway (a region "
+                "newer than the known ones)")
+
+    return check
 
 
 # --- questions -------------------------------------------------------------------------------
@@ -194,7 +216,8 @@ def _session_values(asker: Asker, name: str) -> Tuple[str, str, str, bool]:
                 f"{urlsplit(start_url).hostname} is not an AWS access portal host "
                 "(*.awsapps.com, *.app.aws, ...); use it anyway?"):
             break
-    region = asker.ask("SSO region", region_of_url(start_url) or DEFAULT_REGION, check_region)
+    region = asker.ask("SSO region", region_of_url(start_url) or DEFAULT_REGION,
+                       region_check())
     scopes = asker.ask("SSO registration scopes", DEFAULT_SCOPES, lambda a: None)
     return start_url, region, scopes, False
 
@@ -298,7 +321,7 @@ def wizard(args: argparse.Namespace, asker: Asker) -> int:
     profile = _profile_name(asker, file, name, account.account_id, account.name, role)
     current = load_config().profiles.get(profile) or {}
     client_region = asker.ask("Default client region", str(current.get("region") or region),
-                              check_region)
+                              region_check())
     output = asker.ask("Default output format", str(current.get("output") or "json"),
                        lambda a: None if a in OUTPUTS else f"one of {', '.join(OUTPUTS)}")
 

@@ -124,3 +124,36 @@ def test_configure_never_offers_or_edits_a_profile_of_populates_block(
     assert text.endswith("[profile dev]\nsso_session = corp\nsso_account_id = 111111111111\n"
                          "sso_role_name = AdministratorAccess\nregion = us-east-1\n"
                          "output = json\n")
+
+
+# --- regions: the known list, close matches, a way to force a new one ------------------------
+
+
+def test_configure_checks_the_region_against_the_known_ones(
+    home: Path, emulator: Emulator,
+) -> None:
+    config = write_config(home, SESSION_ONLY)
+    child = spawn(child_env(home, emulator))
+    answer(child, "SSO session name [corp]: ", "")
+    answer(child, "Account (number, or text to filter): ", "sandbox")
+    answer(child, "Profile name [sandbox-administratoraccess]: ", "")
+    answer(child, "Default client region [us-east-1]: ", "eu-westt-1")
+    child.expect_exact("eu-westt-1 is not a known region; did you mean eu-west-1?")
+    child.expect_exact("type it again to use it anyway")
+    answer(child, "Default client region [us-east-1]: ", "xx-newland-7")
+    child.expect_exact("xx-newland-7 is not a known region; type it again to use it anyway")
+    answer(child, "Default client region [us-east-1]: ", "xx-newland-7")
+    answer(child, "Default output format [json]: ", "")
+    out = finish(child)
+    assert child.exitstatus == 0, out
+    assert "region = xx-newland-7\n" in config.read_text()
+    assert "eu-westt-1" not in config.read_text()
+
+
+def test_a_region_is_known_or_has_close_matches() -> None:
+    from shellsso.awsconfig.regions import known_region
+
+    assert known_region("eu-west-1") == (True, [])
+    known, close = known_region("eu-westt-1")
+    assert not known and close[0] == "eu-west-1"
+    assert known_region("xx-newland-7") == (False, [])
