@@ -253,7 +253,16 @@ __shellsso_preexec() {
         [[ ${_SHELLSSO_OFFERED-} != "$_SHELLSSO_TOKEN:$_SHELLSSO_EXPIRES" ]] || \builtin return 0
         _SHELLSSO_OFFERED="$_SHELLSSO_TOKEN:$_SHELLSSO_EXPIRES"
     fi
-    code=$(__shellsso_run preexec_main '::SHELL::') && \builtin eval "$code"
+    # Ctrl-C at the question cancels the command (status 130). bash does so
+    # itself: the signal aborts the line. zsh would skip the line with status
+    # 0, so when the line starts with the command itself, TRAPINT keeps zsh
+    # going and the command is cancelled as in fish (__shellsso_cancel).
+    #zsh: [[ ${1#"${1%%[![:space:]]*}"} != "$word"(|[[:space:]]*) ]] || TRAPINT() { \builtin return 0; }
+    code=$(__shellsso_run preexec_main '::SHELL::')
+    case $? in
+    0) \builtin eval "$code" ;;
+    #zsh: 130) __shellsso_cancel "$word" ;;
+    esac
     \builtin return 0
 }
 

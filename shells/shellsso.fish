@@ -294,9 +294,37 @@ function __shellsso_preexec --on-event fish_preexec
         test "$_SHELLSSO_OFFERED" != "$_SHELLSSO_TOKEN:$_SHELLSSO_EXPIRES"; or return 0
         set -g _SHELLSSO_OFFERED "$_SHELLSSO_TOKEN:$_SHELLSSO_EXPIRES"
     end
+    # A Ctrl-C at the question ends this function where it is: the stand-in
+    # goes in first, and out again unless the answer was Ctrl-C.
+    __shellsso_cancel $word
     set -l code (__shellsso_run preexec_main '::SHELL::')
-    and string join \n -- $code | source
+    set -l rc $status
+    test $rc = 130; or __shellsso_uncancel
+    test $rc = 0; and string join \n -- $code | source
     return 0
+end
+
+# Ctrl-C at the login offer before the command $argv[1] cancels it (status
+# 130), as in bash and zsh. fish_preexec cannot stop the command: until it has
+# run, a function of that name stands in for it and returns 130; then the
+# user's own function of that name, if any, is put back.
+function __shellsso_cancel
+    set -g _SHELLSSO_CANCELLED $argv[1]
+    functions -e __shellsso_cancelled_own
+    functions -q -- $argv[1]; and functions -c -- $argv[1] __shellsso_cancelled_own
+    function $argv[1]
+        return 130
+    end
+end
+
+function __shellsso_uncancel --on-event fish_postexec
+    set -q _SHELLSSO_CANCELLED; or return 0
+    functions -e -- $_SHELLSSO_CANCELLED
+    if functions -q __shellsso_cancelled_own
+        functions -c __shellsso_cancelled_own $_SHELLSSO_CANCELLED
+        functions -e __shellsso_cancelled_own
+    end
+    set -e _SHELLSSO_CANCELLED
 end
 
 #include completions.fish

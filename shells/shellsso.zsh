@@ -54,6 +54,7 @@ __shellsso_prompt() {
     \builtin emulate -L zsh
     \builtin local color=''
     __shellsso_compdef
+    [[ -z ${_SHELLSSO_CANCELLED-} ]] || __shellsso_uncancel
     __shellsso_state
     \builtin export _SHELLSSO_INFO
     if [[ -n ${_SHELLSSO_PS1-} && $PROMPT == "$_SHELLSSO_PS1"* ]]; then
@@ -171,6 +172,26 @@ __shellsso_complete_shellsso() {
     else
         compadd -a found
     fi
+}
+
+# Ctrl-C at the login offer before the command $1 (see __shellsso_preexec):
+# until the next prompt, a function of that name stands in for it and returns
+# 130; the prompt puts back the user's own function of that name, if any.
+__shellsso_cancel() {
+    typeset -g _SHELLSSO_CANCELLED=$1
+    \builtin unset _SHELLSSO_CANCELLED_BODY
+    (( ! $+functions[$1] )) || typeset -g _SHELLSSO_CANCELLED_BODY=$functions[$1]
+    functions[$1]='\builtin return 130'
+}
+
+__shellsso_uncancel() {
+    \builtin emulate -L zsh
+    if (( $+_SHELLSSO_CANCELLED_BODY )); then
+        functions[$_SHELLSSO_CANCELLED]=$_SHELLSSO_CANCELLED_BODY
+    else
+        \builtin unfunction -- "$_SHELLSSO_CANCELLED" 2>/dev/null
+    fi
+    \builtin unset _SHELLSSO_CANCELLED _SHELLSSO_CANCELLED_BODY
 }
 
 # Completion registers through compinit's compdef, which a ~/.zshrc may define

@@ -9,8 +9,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import write_config, write_token
-from tests.shell.harness import ShellSession
+from tests.shell.harness import ShellSession, clean
 
 COMPINIT = "autoload -Uz compinit && compinit -u -D"
 
@@ -59,3 +61,22 @@ def test_bash_has_no_zsh_completion_finding(home: Path) -> None:
     with ShellSession("bash", home) as sh:
         out = sh.run(f"{sys.executable} -m shellsso doctor --profile dev", timeout=30)
         assert "completion system" not in out, out
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_ctrl_c_at_the_login_offer_cancels_the_aws_command(shell: str, home: Path) -> None:
+    """Ctrl-C at the question asked before `aws`: the command does not run, status 130."""
+    write_config(home)
+    write_token(home, "corp", 3600)
+    with ShellSession(shell, home) as sh:
+        sh.run(sh.dialect.define_aws)
+        sh.run("awsuse dev")
+        write_token(home, "corp", -30)  # expired in another terminal
+        sh.child.sendline("aws s3 ls")
+        sh.child.expect_exact("Log in to SSO session 'corp' now? [Y/n]")
+        sh.child.sendintr()
+        out = clean(sh._prompt())
+        assert "[aws:dev]" not in out, out
+        assert sh.status() == 130
+        # Offered once: the next `aws` runs without a question.
+        assert "[aws:dev]" in sh.run("aws s3 ls")
