@@ -150,9 +150,14 @@ init_line() {
     esac
 }
 
+# In the block of an rc file that install.sh created: --uninstall removes the file
+# too when nothing else is left in it.
+CREATED_MARK="# install.sh created this file; --uninstall removes it if nothing else is in it."
+
 block() {
     printf '%s\n' "$BEGIN_MARK"
     printf '%s\n' "# Added by shellsso's install.sh; \`install.sh --uninstall\` removes this block."
+    [ "$2" = 1 ] && printf '%s\n' "$CREATED_MARK"
     path_line "$1"
     init_line "$1"
     printf '%s\n' "$END_MARK"
@@ -191,9 +196,13 @@ write_through() {
 add_block() {
     shell="$1"
     rc=$(rc_file "$shell")
+    created=0
+    if { [ ! -e "$rc" ] && [ ! -L "$rc" ]; } || { has_block "$rc" && grep -qxF "$CREATED_MARK" "$rc"; }; then
+        created=1
+    fi
     mkdir -p "$(dirname "$rc")"
     new=$(mktemp "${TMPDIR:-/tmp}/shellsso-block.XXXXXX")
-    block "$shell" >"$new"
+    block "$shell" "$created" >"$new"
     if has_block "$rc"; then
         out=$(mktemp "${TMPDIR:-/tmp}/shellsso-rc.XXXXXX")
         replace_block "$rc" "$new" >"$out"
@@ -222,11 +231,17 @@ remove_block() {
     out=$(mktemp "${TMPDIR:-/tmp}/shellsso-rc.XXXXXX")
     strip_block "$rc" >"$out"
     # The fish conf.d file is shellsso's own and goes when it held only the block;
-    # an rc file is the user's and stays, empty if it held nothing else.
+    # an rc file is the user's and stays, empty if it held nothing else, unless
+    # install.sh created it.
     if [ "$rc" = "$FISH_DIR/conf.d/shellsso.fish" ] && [ ! -L "$rc" ] \
         && ! grep -q '[^[:space:]]' "$out"; then
         rm -f "$out" "$rc"
         say "removed $rc"
+        return 0
+    fi
+    if grep -qxF "$CREATED_MARK" "$rc" && [ ! -L "$rc" ] && ! grep -q '[^[:space:]]' "$out"; then
+        rm -f "$out" "$rc"
+        say "removed $rc (install.sh created it)"
         return 0
     fi
     write_through "$rc" "$out"

@@ -201,7 +201,7 @@ def test_zsh_and_fish_blocks(checkout: Path, user: Dict[str, str], home: Path) -
 
     gone = install(checkout, user, "--uninstall")
     assert gone.returncode == 0, gone.stdout + gone.stderr
-    assert zshrc.read_text() == ""  # the user's file stays, without the block
+    assert not zshrc.exists()  # install.sh created it, and it held only the block
     assert not fish_file.exists()  # shellsso's own file goes
     assert (home / ".bashrc").read_text() == "echo keep\n"
 
@@ -243,3 +243,31 @@ def test_help_and_bad_options(tmp_path: Path, user: Dict[str, str]) -> None:
         assert bad.returncode == 1
         assert f"shellsso install: error: {message}" in bad.stderr
     assert list(Path(user["HOME"]).iterdir()) == []
+
+
+def test_uninstall_removes_the_rc_file_install_created(
+        checkout: Path, user: Dict[str, str], home: Path) -> None:
+    """A ~/.bashrc that install.sh created (there was none) goes with the uninstall when
+    nothing else was added to it; a user's own rc file stays, even an empty one."""
+    zshrc = home / ".zshrc"
+    zshrc.write_text("")  # the user's, empty
+    bashrc = home / ".bashrc"
+    assert not bashrc.exists()
+    result = install(checkout, user, "--shell", "bash", "--shell", "zsh")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert blocks(bashrc) == 1 and blocks(zshrc) == 1
+    again = install(checkout, user, "--shell", "bash", "--shell", "zsh")  # replaces the blocks
+    assert again.returncode == 0, again.stdout + again.stderr
+
+    gone = install(checkout, user, "--uninstall")
+    assert gone.returncode == 0, gone.stdout + gone.stderr
+    assert not bashrc.exists(), bashrc.read_text()
+    assert f"removed {bashrc} (install.sh created it)" in gone.stdout
+    assert zshrc.exists() and zshrc.read_text() == ""
+
+    # Something the user added after the install keeps the file.
+    install(checkout, user, "--shell", "bash")
+    with bashrc.open("a") as rc:
+        rc.write("alias ll='ls -l'\n")
+    install(checkout, user, "--uninstall")
+    assert bashrc.read_text() == "alias ll='ls -l'\n"
