@@ -34,7 +34,7 @@ from shellsso.awsconfig.edit import (
 )
 from shellsso.awsconfig.ini import BLANK, COMMENT, HEADER, profile_name, scan, session_name
 from shellsso.awsconfig.naming import DEFAULT_TEMPLATE, check_template, free_name, make_name
-from shellsso.awsconfig.regions import require_region
+from shellsso.awsconfig.regions import known_region, require_region
 from shellsso.core.errors import ExitStatus, ShellssoError
 from shellsso.core.output import terminal_at
 from shellsso.core.questions import ask_yes
@@ -333,6 +333,11 @@ def run(args: argparse.Namespace) -> int:
     print(f"{args.sso_session}: {accounts} accounts, {len(reached)} roles "
           f"(listed in {elapsed:.1f} s{retried})")
     print(format_plan(result, old, file.path))
+    if args.region:
+        known, close = known_region(args.region)
+        if not known:
+            guess = f"; did you mean {close[0]}?" if close else ""
+            print(f"note: --region {args.region} is not a known region{guess} (used as given)")
     if result.empty:
         print(f"Nothing to change in {file.path}.")
         return ExitStatus.OK

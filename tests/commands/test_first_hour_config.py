@@ -157,3 +157,15 @@ def test_a_region_is_known_or_has_close_matches() -> None:
     known, close = known_region("eu-westt-1")
     assert not known and close[0] == "eu-west-1"
     assert known_region("xx-newland-7") == (False, [])
+
+
+def test_populate_says_when_its_region_is_not_a_known_one(home: Path, emulator: Emulator) -> None:
+    write_config(home, SESSION_ONLY)
+    org = Org(home, emulator)
+    org.login()
+    out = org.run("populate", "--dry-run", "--region", "eu-westt-1")
+    assert out.returncode == 0, out.stderr
+    assert ("note: --region eu-westt-1 is not a known region; did you mean eu-west-1? "
+            "(used as given)") in out.stdout
+    out = org.run("populate", "--dry-run", "--region", "eu-west-1")
+    assert "not a known region" not in out.stdout
