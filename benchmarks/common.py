@@ -9,7 +9,9 @@ dozens of packages is slower, and would flatter every ratio.
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -37,11 +39,18 @@ def median_seconds(
 _CLEAN: List[str] = []
 
 
+def temp_folder(prefix: str) -> str:
+    """A new folder in the temp directory, removed when the benchmark's process ends."""
+    folder = tempfile.mkdtemp(prefix=prefix)
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder
+
+
 def clean_python() -> str:
     """The python of a fresh, empty virtual environment on this interpreter (made once)."""
     if not _CLEAN:
         base = getattr(sys, "_base_executable", None) or sys.executable
-        folder = tempfile.mkdtemp(prefix="shellsso-bench-venv-")
+        folder = temp_folder("shellsso-bench-venv-")
         subprocess.run([base, "-m", "venv", "--without-pip", folder], check=True)
         _CLEAN.append(os.path.join(folder, "bin", "python"))
     return _CLEAN[0]
@@ -57,7 +66,7 @@ def cli_python() -> str:
     """
     import sysconfig
 
-    folder = tempfile.mkdtemp(prefix="shellsso-bench-cli-")
+    folder = temp_folder("shellsso-bench-cli-")
     base = getattr(sys, "_base_executable", None) or sys.executable
     subprocess.run([base, "-m", "venv", "--without-pip", folder], check=True)
     python = os.path.join(folder, "bin", "python")
@@ -105,7 +114,7 @@ def make_home(count: int, token_valid_for: float = 8 * 3600) -> Dict[str, str]:
     import hashlib
     import json
 
-    home = tempfile.mkdtemp(prefix="shellsso-bench-")
+    home = temp_folder("shellsso-bench-")
     os.makedirs(os.path.join(home, ".aws", "sso", "cache"))
     with open(os.path.join(home, ".aws", "config"), "w") as handle:
         handle.write(config_text(count))

@@ -35,3 +35,25 @@ def test_without_a_config_every_command_points_to_configure(
     assert result.returncode == 1, result.stderr
     assert result.stdout == ""
     assert result.stderr == f"shellsso: error: {what}: {config} does not exist; {SETUP}\n"
+
+
+def test_benchmark_helpers_leave_no_folders_behind(tmp_path: Path) -> None:
+    """The benchmarks' temporary HOMEs and virtual environments are removed when the
+    benchmark ends: nothing named shellsso-bench-* stays in the temp folder."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    code = ("from benchmarks import common\n"
+            "common.make_home(3)\ncommon.clean_python()\ncommon.cli_python()\n"
+            "import os; print(len(os.listdir(os.environ['TMPDIR'])))\n")
+    result = subprocess.run([sys.executable, "-c", code], cwd=str(REPO), capture_output=True,
+                            text=True, timeout=120, stdin=subprocess.DEVNULL,
+                            env={**os.environ, "TMPDIR": str(tmp)})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "3"  # they exist while the benchmark runs
+    assert os.listdir(tmp) == []
