@@ -59,6 +59,8 @@ Try:
   awsuse <TAB>        complete profile names
   shellsso status     account, role, region and expiry of the active profile
   shellsso export     temporary credentials for tools that cannot read SSO profiles
+  shellsso exec       this shell again, with the profile's credentials in its
+                      environment: the prompt shows aws:dev(creds 58m); exit leaves it
   aws sts get-caller-identity
                       who AWS says you are (with the AWS CLI installed)
   exit                leave the demo

@@ -104,3 +104,29 @@ def test_emulator_roles_without_accounts_is_a_usage_error(home: Path) -> None:
         assert result.stdout == ""
         assert result.stderr.strip().splitlines()[-1].endswith(
             "--roles sets the roles of a generated organisation: add --accounts N")
+
+
+def test_readme_commands_table_has_every_command_and_option() -> None:
+    """The README's Commands table: a row for every command, naming each of its options."""
+    import argparse
+
+    from shellsso.commands.arguments import build_parser
+    from tests.conftest import REPO
+
+    rows = [line for line in (REPO / "README.md").read_text().splitlines()
+            if line.startswith("| `shellsso ")]
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    missing = []
+    for name, command in sub.choices.items():
+        row = next((r for r in rows if r.startswith((f"| `shellsso {name} ",
+                                                     f"| `shellsso {name}`"))), None)
+        if row is None:
+            missing.append(name)
+            continue
+        for action in command._actions:
+            for option in action.option_strings:
+                if option.startswith("--") and option not in ("--help", "--debug") \
+                        and option not in row:
+                    missing.append(f"{name} {option}")
+    assert missing == [], missing

@@ -285,6 +285,7 @@ def test_interactive_demo_exec_opens_the_demos_shell(shell: str,
         env=demo_env, encoding="utf-8", timeout=30, dimensions=(40, 200),
     )
     try:
+        child.expect_exact("shellsso exec       this shell again")
         child.expect(r"demo\S* \S+ [$#>] ")
         child.sendline("shellsso login --profile dev")
         child.expect_exact("Logged in")
