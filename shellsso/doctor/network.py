@@ -20,6 +20,7 @@ from shellsso.doctor.findings import Context, Finding, error, info, ok, warning
 TIMEOUT = 5.0  # seconds for one request or one `aws --version`
 SKEW_WARNING = 5 * 60  # beyond a few minutes, role-credential expiry is misjudged
 SKEW_ERROR = 15 * 60  # beyond SigV4's window, signed AWS calls fail
+SSO_SESSION_BOTOCORE = (1, 29, 10)  # botocore reads [sso-session] sections from this version on
 PKCE_SINCE = (2, 22, 0)  # AWS CLI v2 logs in with PKCE from this version on
 
 
@@ -236,7 +237,8 @@ def parse_aws_version(text: str) -> Optional[Tuple[int, int, int]]:
 
 
 def check_tools(ctx: Context) -> List[Finding]:
-    """The first `aws` on PATH: v1 cannot read sso-session profiles, v2 < 2.22 has no PKCE."""
+    """The first `aws` on PATH: a v1 has no `aws sso login` (and reads sso-session profiles
+    only with botocore 1.29.10 or newer), a v2 before 2.22 has no PKCE."""
     path = shutil.which("aws")
     if path is None:
         return [ok("tools.ok", "no AWS CLI on PATH (shellsso does not need one)")]
@@ -255,14 +257,42 @@ def check_tools(ctx: Context) -> List[Finding]:
                      "(`aws --version` printed no aws-cli/X.Y.Z)")]
     text = ".".join(str(part) for part in version)
     if version[0] < 2:
-        return [warning("tools.aws-cli-v1",
-                        f"the first `aws` on PATH ({path}) is the AWS CLI v1 ({text}): it cannot "
-                        "read sso-session profiles nor log in with `aws sso login`",
-                        "install the AWS CLI v2 and put it ahead on PATH (pip's `awscli` is v1: "
-                        "pip uninstall awscli)")]
+        return [_check_cli_v1(ctx, path, text, output)]
     if version < PKCE_SINCE:
         return [warning("tools.aws-cli-old",
                         f"the AWS CLI on PATH ({path}) is {text}, older than 2.22: `aws sso "
                         "login` uses the device code, not PKCE in the browser",
                         "update the AWS CLI v2")]
     return [ok("tools.ok", f"AWS CLI {text} ({path})")]
+
+
+def _check_cli_v1(ctx: Context, path: str, text: str, output: str) -> Finding:
+    """The AWS CLI v1 reads SSO profiles from the token cache shellsso writes, but cannot
+    log in (it has `aws sso logout` only); botocore before 1.29.10 does not know
+    sso-session profiles at all. Said as a warning only when the profile needs it."""
+    match = re.search(r"botocore/([0-9]+)\.([0-9]+)\.([0-9]+)", output)
+    uses_session = ctx.target is not None and ctx.target.session_name is not None
+    uses_sso = ctx.target is not None
+    if match is None:
+        return info("tools.aws-cli-v1-unknown",
+                    f"the first `aws` on PATH ({path}) is the AWS CLI v1 ({text}), botocore "
+                    "version unknown: it reads sso-session profiles from botocore 1.29.10 on, "
+                    "and has no `aws sso login`", f"log in with {ctx.login_hint}")
+    botocore = tuple(int(part) for part in match.groups())
+    botocore_text = ".".join(match.groups())
+    if botocore < SSO_SESSION_BOTOCORE:
+        message = (f"the first `aws` on PATH ({path}) is the AWS CLI v1 ({text}, botocore "
+                   f"{botocore_text}): it cannot read sso-session profiles (botocore 1.29.10 "
+                   "or newer can)")
+        fix = ("pip install --upgrade awscli, or install the AWS CLI v2 and put it ahead on "
+               "PATH")
+        if uses_session:
+            return warning("tools.aws-cli-v1",
+                           f"{message}; `aws --profile {ctx.profile}` fails there", fix)
+        return info("tools.aws-cli-v1", message, fix)
+    message = (f"the first `aws` on PATH ({path}) is the AWS CLI v1 ({text}, botocore "
+               f"{botocore_text}): it reads sso-session profiles from the cached token, but has "
+               "no `aws sso login`")
+    if uses_sso:
+        return info("tools.aws-cli-v1-login", message, f"log in with {ctx.login_hint}")
+    return ok("tools.ok", f"AWS CLI {text} (v1, botocore {botocore_text}; {path})")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -28,6 +29,8 @@ from tests.conftest import (
 )
 from tests.creds.test_rolecreds import emulator_login
 
+# The machine's own AWS CLI, looked up before any test changes PATH.
+REAL_AWS = shutil.which("aws")
 AWS_V2 = "aws-cli/2.36.7 Python/3.13.7 Linux/6.8 exe/x86_64.ubuntu.24"
 
 
@@ -558,7 +561,9 @@ def test_emulator_clock_skew_option() -> None:
 
 @pytest.mark.parametrize(("output", "to_stderr", "ident"), [
     ("aws-cli/1.18.69 Python/2.7.18 Linux/5.4 botocore/1.16.19", True, "tools.aws-cli-v1"),
-    ("aws-cli/1.45.11 Python/3.11.9 Linux/6.8 botocore/1.44.8", False, "tools.aws-cli-v1"),
+    ("aws-cli/1.45.11 Python/3.11.9 Linux/6.8 botocore/1.44.8", False, "tools.aws-cli-v1-login"),
+    ("aws-cli/1.27.10 Python/3.10.6 Linux/6.8 botocore/1.29.10", False, "tools.aws-cli-v1-login"),
+    ("aws-cli/1.45.11 Python/3.11.9 Linux/6.8", False, "tools.aws-cli-v1-unknown"),
     ("aws-cli/2.15.30 Python/3.11.8 Linux/6.8 exe/x86_64.ubuntu.22", False, "tools.aws-cli-old"),
     ("something else entirely", False, "tools.aws-cli-unknown"),
 ])
@@ -569,8 +574,43 @@ def test_aws_cli_on_path(
     code, data = doctor_json("--profile", "dev")
     assert code == 0
     assert ident in levels(data)
+    message = finding(data, ident)["message"]
     if ident == "tools.aws-cli-v1":
-        assert "cannot read sso-session profiles" in finding(data, ident)["message"]
+        # botocore before 1.29.10 does not know [sso-session] sections: dev fails there.
+        assert levels(data)[ident] == "warning"
+        assert "cannot read sso-session profiles" in message
+        assert "botocore 1.16.19" in message
+        assert "pip install --upgrade awscli" in (finding(data, ident)["fix"] or "")
+    if ident == "tools.aws-cli-v1-login":
+        # It reads them from the cached token; what it lacks is `aws sso login`.
+        assert levels(data)[ident] == "info"
+        assert "reads sso-session profiles" in message and "no `aws sso login`" in message
+        assert "uninstall" not in json.dumps(data)
+        assert "shellsso login --sso-session corp" in (finding(data, ident)["fix"] or "")
+
+
+def test_old_aws_cli_v1_matters_only_for_sso_session_profiles(healthy: AwsEnv,
+                                                                tools: Path) -> None:
+    """A profile without an sso-session (legacy SSO keys) works in an old v1: no warning."""
+    fake_aws(tools, "aws-cli/1.18.69 Python/2.7.18 Linux/5.4 botocore/1.16.19")
+    code, data = doctor_json("--profile", "legacy")
+    assert levels(data).get("tools.aws-cli-v1") in (None, "info", "ok"), data
+
+
+def test_real_aws_cli_v1_reads_the_token_shellsso_cached(
+    healthy: AwsEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The AWS CLI v1 itself, where installed (pip's `awscli`): the doctor's word holds."""
+    found = REAL_AWS
+    if found is None:
+        pytest.skip("no AWS CLI on this machine")
+    version = subprocess.run([found, "--version"], capture_output=True, text=True, check=False)
+    if not version.stdout.startswith("aws-cli/1."):
+        pytest.skip("the AWS CLI here is not v1")
+    monkeypatch.setenv("PATH", f"{Path(found).parent}:/usr/bin:/bin")
+    code, data = doctor_json("--profile", "dev")
+    assert levels(data).get("tools.aws-cli-v1-login") == "info", data
+    assert "tools.aws-cli-v1" not in levels(data)
 
 
 def test_hanging_aws_cli_does_not_hang_the_doctor(healthy: AwsEnv, tools: Path) -> None:
