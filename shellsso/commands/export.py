@@ -28,11 +28,9 @@ def say_no_profile(source: str, profile: str, named: bool) -> None:
     """Say why there is nothing to export and what to do: as `status` says it."""
     import os
 
-    from shellsso.awsconfig.first_run import missing_config
+    from shellsso.awsconfig.first_run import require_config
 
-    missing = missing_config()
-    if missing:
-        raise ProfileNotFound(f"no profile '{profile}': {missing}")
+    require_config(f"no profile '{profile}'")
     if not named and not (os.environ.get("AWS_PROFILE") or os.environ.get("AWS_DEFAULT_PROFILE")):
         raise ProfileNotFound(
             f"no profile selected (AWS_PROFILE is not set) and no [default] profile in "

@@ -204,11 +204,9 @@ def run(args: argparse.Namespace) -> int:
     config = load_config()
     name = getattr(args, "profile", None) or active_profile_name()
     if name not in config.profiles:
-        from shellsso.awsconfig.first_run import missing_config
+        from shellsso.awsconfig.first_run import require_config
 
-        missing = missing_config()
-        if missing:
-            raise ProfileNotFound(f"no profile '{name}': {missing}")
+        require_config(f"no profile '{name}'")
     if name not in config.profiles and not getattr(args, "profile", None):
         raise ProfileNotFound(
             f"no profile selected (AWS_PROFILE is not set) and no [default] profile in "
