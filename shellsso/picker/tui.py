@@ -78,9 +78,12 @@ def pad(text: str, width: int) -> str:
 class Layout:
     """Column widths computed once over every row, so columns do not jump as the list narrows."""
 
-    def __init__(self, rows: Sequence[Entry], limit: int = 40) -> None:
+    def __init__(self, rows: Sequence[Entry]) -> None:
         # Lengths of the raw fields: visible() keeps them, and this runs over every row.
-        self.widths = [min(max(map(len, column), default=0), limit) for column in (
+        # No width limit, as `shellsso list`: a long name (populate's reach 45
+        # characters) pushes the columns right on every line alike, and fit()
+        # cuts the lines at the terminal's width.
+        self.widths = [max(map(len, column), default=0) for column in (
             [row.name for row in rows], [row.account for row in rows],
             [row.account_name for row in rows], [row.role for row in rows],
             [row.region for row in rows])]

@@ -496,7 +496,9 @@ def list_code(shell: Shell, env: Mapping[str, str]) -> list[str]:
                      text(values, "sso_role_name") or text(values, "role_arn"),
                      text(values, "region")])
     marks = ["*" if name == active else " " for name in names]
-    return [shell.print_lines(f"{mark} {line}" for mark, line in zip(marks, columns(rows)))]
+    # No width limit, as `shellsso list`: populate's names reach 45 characters.
+    lines = columns(rows, limit=None)
+    return [shell.print_lines(f"{mark} {line}" for mark, line in zip(marks, lines))]
 
 
 def run(shell: Shell, args: list[str], env: Mapping[str, str]) -> list[str]:

@@ -6,12 +6,14 @@ doctor saying so when it never runs).
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
+from typing import List
 
 import pytest
 
-from tests.conftest import write_config, write_token
+from tests.conftest import DEMO_CONFIG, START_URL, write_config, write_token
 from tests.shell.harness import ShellSession, clean
 
 COMPINIT = "autoload -Uz compinit && compinit -u -D"
@@ -80,3 +82,40 @@ def test_ctrl_c_at_the_login_offer_cancels_the_aws_command(shell: str, home: Pat
         assert sh.status() == 130
         # Offered once: the next `aws` runs without a question.
         assert "[aws:dev]" in sh.run("aws s3 ls")
+
+
+# populate's default names reach 45 characters: `account-name-RoleName`.
+LONG = "payments-production-eu-AWSAdministratorAccess"
+LONG_CONFIG = DEMO_CONFIG + f"""
+[profile {LONG}]
+sso_session = corp
+sso_account_id = 555555555555
+sso_role_name = AWSAdministratorAccess
+region = eu-central-1
+"""
+
+
+def account_columns(lines: List[str]) -> List[int]:
+    """Where the account id starts on each line that has one."""
+    return [match.start() for match in map(re.compile(r"\d{12}").search, lines) if match]
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_columns_stay_aligned_with_names_over_40_characters(shell: str, home: Path) -> None:
+    """awsuse's list and `awsuse -i` line up the account column as `shellsso list` does."""
+    assert len(LONG) > 40
+    write_config(home, LONG_CONFIG)
+    write_token(home, "corp", 3600)
+    write_token(home, START_URL, 3600)
+    with ShellSession(shell, home) as sh:
+        listing = sh.run("awsuse").split("\n")
+        starts = account_columns(listing)
+        assert len(starts) == 5 and len(set(starts)) == 1, listing
+        sh.child.sendline("awsuse -i")
+        sh.child.expect(r"\x1b\[J> ")
+        sh.child.expect_exact("\x1b[?25h")
+        frame = clean(sh.child.before)
+        starts = account_columns(frame.split("\n"))
+        assert len(starts) == 5 and len(set(starts)) == 1, frame
+        sh.child.send("\x1b")
+        sh._prompt()
