@@ -1,7 +1,8 @@
 """What a new user meets in the first hour, in real shells under pexpect.
 
 zsh completion registered whatever the ~/.zshrc does with compinit (and the
-doctor saying so when it never runs).
+doctor saying so when it never runs); Ctrl-C at the login offer before `aws`
+cancelling the command; columns that stay aligned with long profile names.
 """
 
 from __future__ import annotations
