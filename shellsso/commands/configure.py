@@ -155,12 +155,14 @@ def matches(words: Sequence[str], text: str) -> bool:
 
 
 def pick(asker: Asker, items: Sequence[T], label: Callable[[T], str],
-         haystack: Callable[[T], str], noun: str) -> T:
+         haystack: Callable[[T], str], noun: str, header: str = "") -> T:
     """Choose one item: by number, or by typing words that narrow the list.
 
     Long lists (hundreds of accounts) show the first entries and a count;
     typing part of a name, id or e-mail address narrows them, one match is
-    taken at once, and an empty answer shows the whole list again.
+    taken at once, and an empty answer shows the whole list again, under
+    `header`. A number of one or two digits is a number of the list shown
+    (out of range, it says so); longer digits filter, as part of an id.
     """
     if len(items) == 1:
         print(f"Using the only {noun}: {label(items[0])}")
@@ -174,19 +176,23 @@ def pick(asker: Asker, items: Sequence[T], label: Callable[[T], str],
         if len(current) > len(shown):
             print(f"  ... {len(current) - len(shown)} more; type part of a name or id to "
                   "narrow the list")
-        answer = asker.ask(f"{noun.capitalize()} (number, or text to filter)", "",
-                           lambda _a: None)
-        if not answer:
-            current = items
+        question = (f"{noun.capitalize()} (number, or text to filter)" if current is items else
+                    f"{noun.capitalize()} (number, text to filter, or empty for the full list)")
+        answer = asker.ask(question, "", lambda _a: None)
+        if answer and answer.isascii() and answer.isdigit() and len(answer) <= 2:
+            if 1 <= int(answer) <= len(shown):
+                chosen = shown[int(answer) - 1]
+                print(f"Using {noun} {label(chosen)}")
+                return chosen
+            print(f"  {answer} is out of range: 1-{len(shown)}")
             continue
-        if (answer.isascii() and answer.isdigit() and len(answer) <= 2
-                and 1 <= int(answer) <= len(shown)):
-            chosen = shown[int(answer) - 1]
-            print(f"Using {noun} {label(chosen)}")
-            return chosen
         found = [item for item in items if matches(answer.split(), haystack(item))]
-        if not found:
-            print(f"  no {noun} matches '{answer}'; {len(items)} in all")
+        if not answer or not found:
+            if answer:
+                print(f"  no {noun} matches '{answer}'; the full list again:")
+            current = items
+            if header:
+                print(header)
             continue
         if len(found) == 1:
             print(f"Using {noun} {label(found[0])}")
@@ -307,16 +313,18 @@ def wizard(args: argparse.Namespace, asker: Asker) -> int:
     accounts = portal.accounts()
     if not accounts:
         raise ShellssoError(f"SSO session '{name}' reaches no accounts; nothing was written")
-    print(f"{len(accounts)} accounts:")
+    heading = f"{len(accounts)} accounts:"
+    print(heading)
     account = pick(asker, accounts, lambda a: f"{a.name}  ({a.account_id}, {a.email})",
-                   lambda a: f"{a.name} {a.account_id} {a.email}", "account")
+                   lambda a: f"{a.name} {a.account_id} {a.email}", "account", heading)
     roles = portal.roles(account.account_id)
     if not roles:
         raise ShellssoError(f"no roles in account {account.name} ({account.account_id}) for "
                             "you; nothing was written")
+    heading = f"{len(roles)} roles in {account.name}:"
     if len(roles) > 1:
-        print(f"{len(roles)} roles in {account.name}:")
-    role = pick(asker, roles, str, str, "role")
+        print(heading)
+    role = pick(asker, roles, str, str, "role", heading)
 
     profile = _profile_name(asker, file, name, account.account_id, account.name, role)
     current = load_config().profiles.get(profile) or {}

@@ -80,7 +80,7 @@ def test_new_session_and_filtering_300_accounts(home: Path, big_org: Emulator) -
     assert 1 < narrowed < 300
     # the narrowed list is numbered from 1; pick its second entry
     child.expect_exact("  2  payments-prod-")
-    answer(child, "Account (number, or text to filter): ", "2")
+    answer(child, "Account (number, text to filter, or empty for the full list): ", "2")
     child.expect(r"Using account (payments-prod-\d+)  \((\d{12}), ")
     account_name, account_id = child.match.group(1), child.match.group(2)
     answer(child, "Role (number, or text to filter): ", "read")

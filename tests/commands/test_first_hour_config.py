@@ -169,3 +169,28 @@ def test_populate_says_when_its_region_is_not_a_known_one(home: Path, emulator: 
             "(used as given)") in out.stdout
     out = org.run("populate", "--dry-run", "--region", "eu-west-1")
     assert "not a known region" not in out.stdout
+
+
+# --- configure's account chooser --------------------------------------------------------------
+
+
+def test_the_account_chooser_says_what_happened(home: Path, emulator: Emulator) -> None:
+    write_config(home, SESSION_ONLY)
+    child = spawn(child_env(home, emulator))
+    answer(child, "SSO session name [corp]: ", "")
+    child.expect_exact("4 accounts:")
+    answer(child, "Account (number, or text to filter): ", "zzz")
+    child.expect_exact("no account matches 'zzz'")
+    child.expect_exact("4 accounts:")  # the full list again, with its header
+    child.expect_exact("  1  dev  (111111111111, dev@example.com)")
+    answer(child, "Account (number, or text to filter): ", "99")
+    child.expect_exact("99 is out of range: 1-4")
+    answer(child, "Account (number, or text to filter): ", "s")
+    child.expect_exact("2 of 4 match 's':")
+    child.expect_exact("  2  staging")
+    answer(child, "Account (number, text to filter, or empty for the full list): ", "")
+    child.expect_exact("4 accounts:")
+    answer(child, "Account (number, or text to filter): ", "1")
+    child.expect_exact("Using account dev  (111111111111")
+    child.sendeof()
+    finish(child)
