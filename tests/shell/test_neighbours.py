@@ -202,7 +202,8 @@ def test_liquidprompt(shell: str, order: str, home: Path) -> None:
     """liquidprompt rebuilds the whole prompt before each one. Loaded before shellsso's line,
     shellsso's segment goes in front of it; loaded after, its prompt replaces the segment (it
     shows the profile alone, `[dev]`, from AWS_PROFILE). Either way shellsso_prompt_info still
-    gives the text, and the rest works but for the bash DEBUG trap (LP_TRAP)."""
+    gives the text, `LP_PS1_PREFIX` can show it (zsh: with prompt_subst), and the rest works
+    but for the bash DEBUG trap (LP_TRAP)."""
     liquidprompt = "/usr/share/liquidprompt/liquidprompt"
     require_files([f"source {liquidprompt}"])
     write_config(home, DEMO_CONFIG)
@@ -224,5 +225,12 @@ def test_liquidprompt(shell: str, order: str, home: Path) -> None:
             assert prompt.startswith("aws:staging "), prompt
         else:
             assert "aws:" not in prompt, prompt
+        # The way that works in either order: shellsso's text in liquidprompt's prefix.
+        if shell == "zsh":
+            sh.run("setopt prompt_subst")
+        sh.run("SHELLSSO_PROMPT=off; LP_PS1_PREFIX='${_SHELLSSO_INFO:+$_SHELLSSO_INFO }'")
+        assert sh.run("awsuse dev") == ""
+        assert sh.prompt().startswith("aws:dev "), sh.prompt()
+        assert sh.prompt().count("aws:") == 1, sh.prompt()
         check_shellsso(sh, home, segment=False)
         assert sh.run("shellsso_prompt_info") == "aws:dev"
