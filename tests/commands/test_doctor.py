@@ -22,6 +22,7 @@ from tests.conftest import (
     DEMO_CONFIG,
     START_URL,
     AwsEnv,
+    in_ci,
     run_shellsso,
     sha1,
     write_config,
@@ -29,8 +30,6 @@ from tests.conftest import (
 )
 from tests.creds.test_rolecreds import emulator_login
 
-# The machine's own AWS CLI, looked up before any test changes PATH.
-REAL_AWS = shutil.which("aws")
 AWS_V2 = "aws-cli/2.36.7 Python/3.13.7 Linux/6.8 exe/x86_64.ubuntu.24"
 
 
@@ -597,20 +596,47 @@ def test_old_aws_cli_v1_matters_only_for_sso_session_profiles(healthy: AwsEnv,
     assert levels(data).get("tools.aws-cli-v1") in (None, "info", "ok"), data
 
 
+@pytest.fixture(scope="session")
+def aws_cli_v1(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The AWS CLI v1 itself, from PyPI (`awscli`), in a venv of its own.
+
+    Installing needs the package index: a developer offline skips, CI (which
+    has the index) fails instead.
+    """
+    import sys
+
+    folder = tmp_path_factory.mktemp("awscli-v1")
+    made = subprocess.run([sys.executable, "-m", "venv", str(folder)], capture_output=True,
+                          text=True, check=False)
+    pip = subprocess.run([str(folder / "bin" / "pip"), "install", "-q",
+                          "--disable-pip-version-check", "awscli"],
+                         capture_output=True, text=True, check=False, timeout=600) \
+        if made.returncode == 0 else made
+    if pip.returncode != 0:
+        if in_ci():
+            pytest.fail(f"cannot install the AWS CLI v1 from PyPI: {pip.stderr[-300:]}")
+        pytest.skip("the AWS CLI v1 could not be installed (offline?)")
+    return folder / "bin" / "aws"
+
+
+@pytest.mark.slow
 def test_real_aws_cli_v1_reads_the_token_shellsso_cached(
-    healthy: AwsEnv, monkeypatch: pytest.MonkeyPatch
+    healthy: AwsEnv, aws_cli_v1: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The AWS CLI v1 itself, where installed (pip's `awscli`): the doctor's word holds."""
-    found = REAL_AWS
-    if found is None:
-        pytest.skip("no AWS CLI on this machine")
-    version = subprocess.run([found, "--version"], capture_output=True, text=True, check=False)
-    if not version.stdout.startswith("aws-cli/1."):
-        pytest.skip("the AWS CLI here is not v1")
-    monkeypatch.setenv("PATH", f"{Path(found).parent}:/usr/bin:/bin")
+    """The AWS CLI v1 reads the sso-session token shellsso wrote (only its `aws sso login` is
+    missing), and the doctor says just that."""
+    version = subprocess.run([str(aws_cli_v1), "--version"], capture_output=True, text=True,
+                             check=False)
+    assert version.stdout.startswith("aws-cli/1."), version.stdout + version.stderr
+    monkeypatch.setenv("PATH", f"{aws_cli_v1.parent}:/usr/bin:/bin")
     code, data = doctor_json("--profile", "dev")
     assert levels(data).get("tools.aws-cli-v1-login") == "info", data
     assert "tools.aws-cli-v1" not in levels(data)
+    who = subprocess.run([str(aws_cli_v1), "sts", "get-caller-identity", "--profile", "dev",
+                          "--output", "json"], capture_output=True, text=True, check=False,
+                         env=dict(os.environ, AWS_ENDPOINT_URL_STS=healthy.url), timeout=120)
+    assert who.returncode == 0, who.stderr
+    assert '"Account": "111111111111"' in who.stdout
 
 
 def test_hanging_aws_cli_does_not_hang_the_doctor(healthy: AwsEnv, tools: Path) -> None:
