@@ -5,8 +5,6 @@ columns (`--with-nth 2..`), and prints the chosen line back; the index, not
 the text, says which profile it was, so a name that is odd to display still
 comes back exactly. The order is ours (`--no-sort`); `--exact -i` makes each
 space-separated word a case-insensitive substring, as in shellsso's picker.
-Esc is one of fzf's `--expect` keys, so that it leaves with status 1 as in
-shellsso's picker (fzf's own Esc exits 130, as Ctrl-C does).
 """
 
 from __future__ import annotations
@@ -32,14 +30,13 @@ def lines(rows: Sequence[Entry]) -> str:
 
 
 def run(fzf: str, rows: Sequence[Entry], query: str = "") -> str:
-    """The name chosen in fzf; Cancelled on Esc, no match (fzf 1) or Ctrl-C (fzf 130)."""
+    """The name chosen in fzf; Cancelled on Esc or Ctrl-C (fzf 130) or no match (fzf 1)."""
     import subprocess
 
     from shellsso.picker.tui import Cancelled
 
     argv = [fzf, f"--height={HEIGHT}", "--layout=reverse", "--no-sort", "--exact", "-i",
-            "--delimiter=\t", "--with-nth=2..", "--prompt=> ", "--expect=esc",
-            f"--query={query}"]
+            "--delimiter=\t", "--with-nth=2..", "--prompt=> ", f"--query={query}"]
     try:
         done = subprocess.run(argv, input=lines(rows).encode("utf-8", "replace"),
                               stdout=subprocess.PIPE, check=False)
@@ -51,11 +48,7 @@ def run(fzf: str, rows: Sequence[Entry], query: str = "") -> str:
         raise Cancelled()
     if done.returncode != 0:
         raise ShellssoError(f"fzf failed (exit status {done.returncode})")
-    # --expect: the first line names the key that ended fzf (empty for Enter).
-    key, _, chosen = done.stdout.partition(b"\n")
-    if key.strip() == b"esc":
-        raise Cancelled()
-    head = chosen.split(b"\t", 1)[0].strip()
+    head = done.stdout.split(b"\t", 1)[0].strip()
     if not head.isdigit() or int(head) >= len(rows):
         raise ShellssoError("fzf printed no choice")
     return rows[int(head)].name

@@ -179,10 +179,10 @@ def test_real_fzf_choice_goes_through_the_same_switch(shell: str, home: Path) ->
         out = leave(sh, "\r")
         assert "contains control characters" in out
         assert sh.value("AWS_PROFILE") == HOSTILE_NAMES[2]
-        # Esc leaves with status 1 as in shellsso's picker, Ctrl-C with 130, no match with 1.
+        # fzf's own statuses (README): Esc and Ctrl-C 130, Enter on no match 1.
         open_fzf(sh, "awsuse -i", total, total)
         assert leave(sh, "\x1b") == ""
-        assert sh.status() == 1
+        assert sh.status() == 130
         open_fzf(sh, "awsuse -i", total, total)
         leave(sh, "\x03")
         assert sh.status() == 130
