@@ -13,10 +13,8 @@ from shellsso.picker.choose import choose, load_entries
 
 def run(args: argparse.Namespace) -> int:
     """`shellsso pick`: print the chosen name, the code to switch to it, or the matches."""
-    from shellsso.awsconfig.first_run import require_config
     from shellsso.core.safety import visible
 
-    require_config("no profiles")
     query = " ".join(args.query)
     if args.filter:
         from shellsso.picker.rows import filter_entries

@@ -297,6 +297,9 @@ def only_session(doc: Document) -> str:
     if len(names) == 1:
         return names[0]
     if not names:
+        from shellsso.awsconfig.first_run import require_config
+
+        require_config("no sso-session")  # no config at all: said as every command says it
         raise ShellssoError("the config has no [sso-session]; make one with: shellsso configure",
                             ExitStatus.USAGE)
     raise ShellssoError(f"the config has {len(names)} SSO sessions ({', '.join(names)}); "

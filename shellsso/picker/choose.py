@@ -31,6 +31,9 @@ def load_entries(env: Mapping[str, str]) -> list[Entry]:
 
     rows, source = load_rows()
     if not rows:
+        from shellsso.awsconfig.first_run import require_config
+
+        require_config("no profiles")  # no config at all: said as every command says it
         raise ShellssoError(f"no profiles in {source}")
     return arranged(rows, active_profile_name(env), history.ranks())
 

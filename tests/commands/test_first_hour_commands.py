@@ -27,6 +27,7 @@ SETUP = ("create it with `shellsso configure` (or `aws configure sso`), then "
     (("login", "--sso-session", "corp"), "no sso-session 'corp'"),
     (("logout",), "no profile 'default'"),
     (("logout", "--profile", "dev"), "no profile 'dev'"),
+    (("populate",), "no sso-session"),
 ])
 def test_without_a_config_every_command_points_to_configure(
         home: Path, args: Tuple[str, ...], what: str) -> None:
@@ -35,6 +36,18 @@ def test_without_a_config_every_command_points_to_configure(
     assert result.returncode == 1, result.stderr
     assert result.stdout == ""
     assert result.stderr == f"shellsso: error: {what}: {config} does not exist; {SETUP}\n"
+
+
+def test_awsuse_picker_without_a_config_points_to_configure(home: Path) -> None:
+    """`awsuse -i`, as the hook runs its back end: the same line, and no code to evaluate."""
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "shellsso", "_use", "bash", "-i"],
+                            capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=60)
+    config = home / ".aws" / "config"
+    assert result.stdout == ""
+    assert result.stderr == f"awsuse: error: no profiles: {config} does not exist; {SETUP}\n"
 
 
 def test_benchmark_helpers_leave_no_folders_behind(tmp_path: Path) -> None:
