@@ -378,7 +378,10 @@ def check_region(ctx: Context) -> List[Finding]:
     """boto3 reads AWS_DEFAULT_REGION or the profile's region; the CLI v2 AWS_REGION too."""
     if ctx.values is None:
         return []
-    if os.environ.get("AWS_DEFAULT_REGION") or setting_text(ctx.values, "region"):
+    region = setting_text(ctx.values, "region")
+    if region:
+        return _unknown_region(ctx.profile, region)
+    if os.environ.get("AWS_DEFAULT_REGION"):
         return []
     fix = (f"add `region = REGION` under [profile {ctx.profile}]   (or `awsuse {ctx.profile} "
            "--region REGION`)")
@@ -391,6 +394,21 @@ def check_region(ctx: Context) -> List[Finding]:
                     f"profile '{ctx.profile}' has no region and AWS_DEFAULT_REGION is unset: "
                     "works with `aws --region`, but SDK code fails with NoRegionError (\"You "
                     "must specify a region\")", fix)]
+
+
+def _unknown_region(profile: str, region: str) -> List[Finding]:
+    """A region no partition knows is most often a typo: every call to it fails to connect."""
+    from shellsso.awsconfig.regions import known_region
+
+    known, close = known_region(region)
+    if known:
+        return []
+    hint = f"did you mean {close[0]}? " if close else ""
+    return [warning("profile.unknown-region",
+                    f"profile '{profile}' has region '{region}', which no AWS partition knows: "
+                    "calls to it fail to connect",
+                    f"{hint}correct `region = ...` under [profile {profile}] (a region newer "
+                    "than this shellsso works all the same)")]
 
 
 # --- the SSO session ---------------------------------------------------------------------

@@ -315,6 +315,19 @@ def test_aws_region_alone_works_for_the_cli_not_for_sdks(
     assert "profile.no-region" not in levels(data)
 
 
+def test_a_misspelled_region_is_a_warning_with_the_close_match(healthy: AwsEnv) -> None:
+    healthy.config.write_text(DEMO_CONFIG.replace("region = us-west-2", "region = eu-westt-1"))
+    result = doctor("--profile", "dev")
+    assert result.returncode == 0, result.stdout
+    assert ("warning  profile 'dev' has region 'eu-westt-1', which no AWS partition knows"
+            in result.stdout)
+    assert "fix: did you mean eu-west-1? correct `region = ...` under [profile dev]" in (
+        result.stdout)
+    healthy.config.write_text(DEMO_CONFIG)
+    code, data = doctor_json("--profile", "dev")
+    assert "profile.unknown-region" not in levels(data)
+
+
 LOOP = """
 [profile a]
 role_arn = arn:aws:iam::555555555555:role/A
