@@ -38,6 +38,8 @@ _AWS_SUFFIXES = (".awsapps.com", ".app.aws", ".portal.amazonaws.com", ".awsapps.
 _AWS_HOSTS = ("identitycenter.amazonaws.com", "identitycenter.amazonaws.com.cn",
               "identitycenter.amazonaws.eu", "identitycenter.us-gov.amazonaws.com")
 _SESSION_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]*")
+# An Identity Center directory id, which the console shows next to the portal URL.
+_DIRECTORY_ID = re.compile(r"d-[0-9a-z]{10}")
 _REGION_IN_HOST = (re.compile(r"\.portal\.([a-z]{2}(?:-gov)?-[a-z]+-[0-9]+)\.app\.aws$"),
                    re.compile(r"\.([a-z]{2}(?:-gov)?-[a-z]+-[0-9]+)\.portal\.amazonaws\.com$"))
 
@@ -55,6 +57,8 @@ def check_start_url(text: str) -> Tuple[Optional[str], Optional[str]]:
     text = text.strip()
     if not text:
         return None, "the start URL is required"
+    if _DIRECTORY_ID.fullmatch(text.lower()):
+        return portal_of_directory(text), None
     if "://" not in text:
         text = "https://" + text
     parts = urlsplit(text)
@@ -64,6 +68,11 @@ def check_start_url(text: str) -> Tuple[Optional[str], Optional[str]]:
     if not host or " " in text:
         return None, "that is not a URL; e.g. https://d-1234567890.awsapps.com/start"
     return urlunsplit((parts.scheme, parts.netloc, parts.path, parts.query, "")), None
+
+
+def portal_of_directory(directory_id: str) -> str:
+    """The access portal's default URL for a directory id: `https://d-xxxxxxxxxx.awsapps.com/start`."""
+    return f"https://{directory_id.lower()}.awsapps.com/start"
 
 
 def aws_owned(url: str) -> bool:
@@ -218,6 +227,8 @@ def _session_values(asker: Asker, name: str) -> Tuple[str, str, str, bool]:
         url = asker.ask("SSO start URL", None, lambda a: check_start_url(a)[1])
         start_url = check_start_url(url)[0]
         assert start_url is not None
+        if _DIRECTORY_ID.fullmatch(url.strip().lower()):
+            print(f"{url.strip()} is a directory id: using its portal, {start_url}")
         if aws_owned(start_url) or asker.yes(
                 f"{urlsplit(start_url).hostname} is not an AWS access portal host "
                 "(*.awsapps.com, *.app.aws, ...); use it anyway?"):

@@ -199,7 +199,9 @@ def test_a_start_url_that_is_not_one_is_asked_again(home: Path, emulator: Emulat
     child.expect_exact("the start URL must use https")
     answer(child, "SSO start URL: ", "https://portal.example.com/start")
     answer(child, "use it anyway? (y/N) [n]: ", "")
-    answer(child, "SSO start URL: ", "mycorp.awsapps.com/start")
+    answer(child, "SSO start URL: ", "d-1234567890")
+    child.expect_exact("d-1234567890 is a directory id: using its portal, "
+                       "https://d-1234567890.awsapps.com/start")
     answer(child, "SSO region [us-east-1]: ", "moon-1")
     child.expect_exact("'moon-1' is not an AWS region name")
     child.expect_exact("SSO region [us-east-1]: ")
@@ -296,6 +298,8 @@ def test_ctrl_c_during_the_login_leaves_config_and_token_cache(
     ("http://d-1234567890.awsapps.com/start", None),
     ("https://", None),
     ("not a url", None),
+    ("d-1234567890", "https://d-1234567890.awsapps.com/start"),
+    (" D-90670A1B2C ", "https://d-90670a1b2c.awsapps.com/start"),
 ])
 def test_start_url_check(typed: str, stored: str) -> None:
     from shellsso.commands.configure import check_start_url
