@@ -130,7 +130,7 @@ def test_pkce_login_writes_the_aws_cli_token_file(aws_env: AwsEnv) -> None:
     assert result.returncode == 0, result.stderr
     assert re.search(
         rf"^Logged in to SSO session 'corp' \({re.escape(START_URL)}\), "
-        r"token valid until \d\d:\d\d$", result.stderr, re.M)
+        r"token valid until \d\d:\d\d( on \d{4}-\d\d-\d\d)?$", result.stderr, re.M)
     assert result.stdout == ""
     path = token_path(aws_env.home)
     data = json.loads(path.read_text())
