@@ -56,7 +56,7 @@ def get_signin_token(state: State, params: dict[str, str]) -> Rendered:
     duration: int | None = None
     raw = params.get("SessionDuration")
     if raw is not None:
-        if not raw.isdigit() or not 900 <= int(raw) <= 43200:
+        if not (raw.isascii() and raw.isdigit()) or not 900 <= int(raw) <= 43200:
             raise FederationError("SessionDuration must be between 900 and 43200 seconds")
         if issued.chained:
             raise FederationError(

@@ -245,7 +245,7 @@ def touch_stamp() -> str:
 
     path = os.environ.get("_SHELLSSO_STAMP", "")
     folder, name = os.path.split(path)
-    if not name.isdigit() or os.path.normpath(folder) != os.path.normpath(
+    if not (name.isascii() and name.isdigit()) or os.path.normpath(folder) != os.path.normpath(
             os.path.join(own_cache_dir(), "stamps")):
         return ""
     if own_cache("stamps", create=True) is None:
@@ -256,7 +256,7 @@ def touch_stamp() -> str:
                          | os.O_NONBLOCK | os.O_CLOEXEC, 0o600))
         if new:
             for other in os.listdir(folder):
-                if other.isdigit() and other != name and not _alive(int(other)):
+                if other.isascii() and other.isdigit() and other != name and not _alive(int(other)):
                     os.unlink(os.path.join(folder, other))
     except OSError:
         return ""

@@ -52,3 +52,20 @@ def test_populate_plan_shows_old_values_terminal_safe(home: Path) -> None:
 def test_session_name_with_a_trailing_newline_is_refused() -> None:
     assert check_session_name("corp") is None
     assert check_session_name("corp\n") is not None
+
+
+def test_a_stamp_named_with_unicode_digits_is_no_crash(home: Path) -> None:
+    """The stamps folder is the user's; a file there named `²` is no shell's stamp."""
+    import os
+    import subprocess
+    import sys
+
+    stamps = home / ".cache" / "shellsso" / "stamps"
+    stamps.mkdir(parents=True)
+    (stamps / "\u00b2").write_text("")
+    code = "from shellsso.shell.awsuse import touch_stamp; print(touch_stamp())"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=dict(os.environ, _SHELLSSO_STAMP=str(stamps / "4242")))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == str(stamps)
+    assert (stamps / "4242").exists()
