@@ -105,6 +105,7 @@ def open_private(url: str) -> Optional[str]:
 def page_folder() -> str:
     """Where redirect pages go: a folder of shellsso's own cache, 0700."""
     from shellsso.core import paths
+
     return os.path.join(paths.own_cache_dir(), _PAGES)
 
 
@@ -116,7 +117,8 @@ def write_page(url: str) -> str:
     from shellsso.core.cache_folder import check_own_cache
     from shellsso.core.files import write_atomic
 
-    folder = check_own_cache(_PAGES, create=True) or page_folder()
+    check_own_cache(_PAGES, create=True)  # made 0700, or refused when another user controls it
+    folder = page_folder()
     sweep_pages(folder)
     target = html.escape(url, quote=True)
     page = (
