@@ -199,6 +199,9 @@ def _add_exec(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg
     _add_profile_option(p, "profile (default: the active one)")
     p.add_argument("--force", action="store_true",
                    help="run even inside another `shellsso exec` (SHELLSSO_EXEC_PROFILE set)")
+    p.add_argument("--server", action="store_true",
+                   help="give the command a local credentials endpoint (as `shellsso serve`) "
+                        "instead of keys, so that it keeps working past the keys' lifetime")
     p.add_argument("command", nargs=argparse.REMAINDER, metavar="COMMAND [ARG...]",
                    help="the command and its arguments (put -- before a command that "
                         "starts with -)")
@@ -336,6 +339,130 @@ def _add_pick(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg
     p.set_defaults(handler=("shellsso.commands.pick", "run"))
 
 
+def _add_keys(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser(
+        "keys",
+        help="list the long-lived access keys still here, and retire them",
+        description=(
+            "List every long-lived access key (an access key id without a session token) "
+            "in the credentials file, the config file and the environment: where it is, "
+            "its id masked to the last 4 characters, and, where STS and IAM answer, the "
+            "account, the IAM user, its age and its last use, with the SSO profiles that "
+            "reach the same account. Never prints a secret. "
+            "`shellsso keys retire PROFILE` replaces one with Identity Center."
+        ),
+    )
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    # One handler: argparse lets the parent's defaults win over a sub-action's, so
+    # `run` reads `keys_command` ("retire" or None).
+    p.set_defaults(handler=("shellsso.commands.keys", "run"), keys_command=None)
+    actions = p.add_subparsers(dest="keys_command", metavar="ACTION")
+    retire = actions.add_parser(
+        "retire",
+        help="replace a static-key profile with an SSO profile under the same name",
+        description=(
+            "Replace the long-lived key of PROFILE with Identity Center, in this order: "
+            "find (or take with --to) the SSO profile of the key's account, log in if "
+            "needed and prove it works; rewrite PROFILE in the config so that "
+            "`--profile PROFILE` keeps working, and remove the key from the credentials "
+            "file (every other byte kept); then, with --deactivate or --delete, act on "
+            "the key in IAM. The plan is shown first; on a terminal each irreversible "
+            "step is asked. A failure before the files are written changes nothing."
+        ),
+    )
+    retire.add_argument("profile", metavar="PROFILE", help="the profile with a long-lived key")
+    retire.add_argument("--to", metavar="SSO_PROFILE",
+                        help="the SSO profile to use (default: the one reaching the key's account)")
+    act = retire.add_mutually_exclusive_group()
+    act.add_argument("--deactivate", action="store_true",
+                     help="then set the key Inactive in IAM (reversible)")
+    act.add_argument("--delete", action="store_true",
+                     help="then delete the key in IAM (irreversible)")
+    retire.add_argument("--dry-run", action="store_true", help="show the plan and change nothing")
+    retire.add_argument("--yes", "-y", action="store_true",
+                        help="do not ask, even on a terminal")
+
+
+def _add_team(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser(
+        "team",
+        help="share one config fragment across a team: add, sync, list, remove",
+        description=(
+            "Take a team's shared config fragment (an [sso-session] and its profiles) "
+            "into a block of the config that `team` owns, between\n"
+            "  # shellsso team begin: NAME\n"
+            "  # shellsso team end: NAME\n"
+            "Only keys that choose sessions, accounts, roles and regions are taken; "
+            "commands, endpoints, static keys and unknown keys are refused and nothing "
+            "is written. Everything outside the block is kept byte for byte."
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    actions = p.add_subparsers(dest="team_command", metavar="ACTION", required=True)
+    add = actions.add_parser(
+        "add", help="take in a fragment from a file, an https:// URL or git+URL#PATH",
+        description=(
+            "Take in a shared fragment. SOURCE is a file path, an https:// URL, or "
+            "git+URL#PATH: the file PATH inside a git repository (any URL `git clone` "
+            "takes), cloned into shellsso's cache. The changes are shown first; on a "
+            "terminal you are asked before anything is written."
+        ),
+    )
+    add.add_argument("source", metavar="SOURCE", help="file, https:// URL or git+URL#PATH")
+    add.add_argument("--name", metavar="N",
+                     help="the block's name (default: the source's file name without extension)")
+    add.add_argument("--dry-run", action="store_true", help="show the changes, write nothing")
+    add.add_argument("--yes", "-y", action="store_true", help="write without asking")
+    add.set_defaults(handler=("shellsso.commands.team", "run_add"))
+    sync = actions.add_parser(
+        "sync", help="fetch the fragments again and rewrite their blocks",
+        description="Fetch each fragment (or only N) again from its source; show the "
+                    "changes first and rewrite the block.",
+    )
+    sync.add_argument("name", nargs="?", metavar="N", help="only this fragment (default: all)")
+    sync.add_argument("--dry-run", action="store_true", help="show the changes, write nothing")
+    sync.add_argument("--yes", "-y", action="store_true", help="write without asking")
+    sync.set_defaults(handler=("shellsso.commands.team", "run_sync"))
+    listing = actions.add_parser(
+        "list", help="the fragments taken in, with their sources and profiles",
+        description="List the team fragments in the config: name, source, profiles.",
+    )
+    listing.add_argument("--json", action="store_true", help="machine-readable output")
+    listing.set_defaults(handler=("shellsso.commands.team", "run_list"))
+    remove = actions.add_parser(
+        "remove", help="take a fragment's block out of the config",
+        description="Remove the block of fragment N; every other byte stays.",
+    )
+    remove.add_argument("name", metavar="N", help="the fragment to remove")
+    remove.add_argument("--dry-run", action="store_true", help="show the changes, write nothing")
+    remove.add_argument("--yes", "-y", action="store_true", help="write without asking")
+    remove.set_defaults(handler=("shellsso.commands.team", "run_remove"))
+
+
+def _add_serve(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser(
+        "serve",
+        help="a local credentials endpoint (container provider) for long-running processes",
+        description=(
+            "Serve the profile's temporary credentials on 127.0.0.1 in the format of the "
+            "container credentials provider, which every AWS SDK and the AWS CLI read "
+            "and refresh by themselves. First prints AWS_CONTAINER_CREDENTIALS_FULL_URI "
+            "and AWS_CONTAINER_AUTHORIZATION_TOKEN (the token is a secret: a request "
+            "without it is refused), then serves until Ctrl-C, SIGTERM, or the exit of "
+            "the shell that started it."
+        ),
+    )
+    _add_profile_option(p, "profile (default: the active one)")
+    from shellsso.emulator.options import port_number
+
+    p.add_argument("--port", type=port_number, default=0, metavar="N",
+                   help="port on 127.0.0.1 (default: 0 = a free one)")
+    p.add_argument("--format", "-f", choices=EXPORT_FORMATS, default=DEFAULT_FORMAT,
+                   help=f"how to print the two variables, as for export (default: "
+                        f"{DEFAULT_FORMAT})")
+    p.set_defaults(handler=("shellsso.commands.serve", "run"))
+
+
 class Parser(argparse.ArgumentParser):
     """argparse's parser, with "did you mean" for a misspelled command or option."""
 
@@ -395,6 +522,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for add in (_add_login, _add_logout, _add_status, _add_list, _add_export,
                 _add_credential_process, _add_configure, _add_populate, _add_doctor,
-                _add_console, _add_exec, _add_pick, _add_init, _add_emulator, _add_demo):
+                _add_console, _add_exec, _add_keys, _add_team, _add_serve, _add_pick,
+                _add_init, _add_emulator, _add_demo):
         add(sub)
     return parser

@@ -1,0 +1,1 @@
+"""The local container-credentials endpoint of `shellsso serve` and `exec --server`."""
