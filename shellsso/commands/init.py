@@ -69,26 +69,43 @@ def completion_spec() -> str:
 
     from shellsso.commands.arguments import build_parser
 
-    def options(parser: argparse.ArgumentParser) -> List[str]:
-        words: List[str] = []
+    def nested(parser: argparse.ArgumentParser) -> List[argparse.ArgumentParser]:
+        """The parser and those of its actions (`team add`, `keys retire`), flattened:
+        static completion offers a command's actions and all their options at once."""
+        found = [parser]
         for action in parser._actions:
-            words += [o for o in action.option_strings if o.startswith("--")]
-            if not action.option_strings and action.choices and not isinstance(
-                    action, argparse._SubParsersAction):
-                words += list(action.choices)
+            if isinstance(action, argparse._SubParsersAction):
+                for child in dict(action.choices).values():
+                    found += nested(child)
+        return found
+
+    def options(parser: argparse.ArgumentParser, top: bool = False) -> List[str]:
+        words: List[str] = []
+        for part in [parser] if top else nested(parser):
+            for action in part._actions:
+                if isinstance(action, argparse._SubParsersAction):
+                    words += [] if top else [w for w in action.choices if w not in words]
+                    continue
+                words += [o for o in action.option_strings
+                          if o.startswith("--") and o not in words]
+                if not action.option_strings and action.choices:
+                    words += list(action.choices)
         return words
 
     parser = build_parser()
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     commands: Dict[str, argparse.ArgumentParser] = dict(sub.choices)
-    lines = [" ".join(["shellsso", *commands, *options(parser)])]
+    lines = [" ".join(["shellsso", *commands, *options(parser, top=True)])]
     for name, command in commands.items():
         lines.append(" ".join([name, *options(command)]))
-        for action in command._actions:
+        done: List[str] = []
+        for action in (a for part in nested(command) for a in part._actions):
             long = [o for o in action.option_strings if o.startswith("--")]
-            if not long:
+            if not long or long[0] in done:
                 continue
-            if set(action.option_strings) & set(PROFILE_OPTIONS):
+            done.append(long[0])
+            if set(action.option_strings) & set(PROFILE_OPTIONS) or action.metavar in (
+                    "PROFILE", "SSO_PROFILE"):
                 lines.append(f"{name}/{long[0]} {PROFILES}")
             elif action.choices:
                 lines.append(" ".join([f"{name}/{long[0]}", *map(str, action.choices)]))

@@ -84,6 +84,17 @@ def test_completion_spec_covers_every_subcommand() -> None:
     assert any(line.startswith("export/--format env ") for line in spec)
 
 
+def test_completion_spec_offers_the_actions_of_keys_and_team() -> None:
+    """`shellsso team <TAB>` offers its actions, `keys` its `retire` and that one's options,
+    and `keys retire --to <TAB>` profile names."""
+    spec = {line.split()[0]: line.split()[1:] for line in init.completion_spec().splitlines()}
+    assert {"add", "sync", "list", "remove", "--name", "--yes"} <= set(spec["team"])
+    assert {"retire", "--json", "--to", "--deactivate", "--delete", "--dry-run"} <= set(
+        spec["keys"])
+    assert spec["keys/--to"] == ["@profiles"]
+    assert "--server" in spec["exec"]
+
+
 @pytest.mark.slow
 def test_init_bash_works_from_an_installed_wheel(tmp_path: Path) -> None:
     """Hooks are package data: a wheel installed elsewhere must print a working hook."""
