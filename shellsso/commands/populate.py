@@ -25,14 +25,9 @@ import sys
 import time
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from shellsso.awsconfig.edit import (
-    POPULATE_BEGIN,
-    POPULATE_END,
-    ConfigFile,
-    Document,
-    names_in_use,
-)
-from shellsso.awsconfig.ini import BLANK, COMMENT, HEADER, profile_name, scan, session_name
+from shellsso.awsconfig import blocks
+from shellsso.awsconfig.edit import ConfigFile, Document, names_in_use
+from shellsso.awsconfig.ini import profile_name, session_name
 from shellsso.awsconfig.naming import DEFAULT_TEMPLATE, check_template, free_name, make_name
 from shellsso.awsconfig.regions import known_region, require_region
 from shellsso.core.errors import ExitStatus, ShellssoError
@@ -40,8 +35,7 @@ from shellsso.core.output import terminal_at
 from shellsso.core.questions import ask_yes
 from shellsso.core.safety import visible
 
-BEGIN = POPULATE_BEGIN + "{session}"
-END = POPULATE_END + "{session}"
+KIND = "populate"  # the markers: `# shellsso populate begin: SESSION` ... `end: SESSION`
 
 Profile = Dict[str, str]
 
@@ -49,64 +43,19 @@ Profile = Dict[str, str]
 # --- the block -------------------------------------------------------------------------------
 
 
+def _populate_header(header: str) -> bool:
+    return profile_name(header) is not None
+
+
 def find_block(doc: Document, session: str, path: str) -> Optional[Tuple[int, int]]:
-    """(begin line, end line) of the session's block, or None; a broken block is an error.
-
-    Broken: markers missing, repeated or out of order, or a block whose
-    rewriting would change what botocore reads outside it.
-    """
-    begin_text, end_text = BEGIN.format(session=session), END.format(session=session)
-    kinds = list(scan(doc.lines))
-    comments = [(i, doc.lines[i].strip()) for i, (kind, *_) in enumerate(kinds)
-                if kind == COMMENT]
-    begins = [i for i, text in comments if text == begin_text]
-    ends = [i for i, text in comments if text == end_text]
-    if not begins and not ends:
-        return None
-    if len(begins) != 1 or len(ends) != 1 or ends[0] < begins[0]:
-        where = begins[0] + 1 if begins else ends[0] + 1
-        raise ShellssoError(
-            f"{path}, line {where}: the markers '{begin_text}' and '{end_text}' must appear "
-            "once each, in that order; fix them by hand (nothing was written)")
-    begin, end = begins[0], ends[0]
-    _check_block(kinds, begin, end, path)
-    return begin, end
-
-
-def _check_block(kinds: List[Tuple[str, int, str, str]], begin: int, end: int,
-                 path: str) -> None:
-    """Refuse a block that is not one for botocore (see the module's docstring)."""
-    def refuse(number: int, what: str) -> ShellssoError:
-        return ShellssoError(f"{path}, line {number + 1}: {what}; move it or fix it by hand "
-                             "(nothing was written)")
-
-    in_section = False
-    for number in range(begin + 1, end):
-        kind, _, name, _ = kinds[number]
-        if kind == HEADER:
-            in_section = True
-            if profile_name(name) is None:
-                raise refuse(number, f"the block holds [{name}], which populate does not write")
-        elif kind not in (BLANK, COMMENT) and not in_section:
-            raise refuse(number, "the block holds a line of the section above it for AWS tools")
-    after = next((n for n in range(end + 1, len(kinds)) if kinds[n][0] not in (BLANK, COMMENT)),
-                 None)
-    if after is not None and (kinds[after][0] != HEADER or kinds[after][1] != 0):
-        raise refuse(after, "the line after the end marker belongs to the section above it for "
-                            "AWS tools")
+    """(begin line, end line) of the session's block, or None; a broken block is an error
+    (awsconfig.blocks: markers, and a block botocore reads as one)."""
+    return blocks.find_block(doc, KIND, session, path, _populate_header, "populate")
 
 
 def block_profiles(doc: Document, block: Optional[Tuple[int, int]]) -> Dict[str, Profile]:
     """The profiles inside the block, in file order."""
-    found: Dict[str, Profile] = {}
-    if block is None:
-        return found
-    for header, start, end in doc.sections():
-        if block[0] < start < block[1]:
-            name = profile_name(header)
-            if name is not None:
-                found[name] = doc.keys(start, min(end, block[1]))
-    return found
+    return blocks.block_sections(doc, block, profile_name)
 
 
 def reached_outside(doc: Document, block: Optional[Tuple[int, int]],
@@ -133,14 +82,9 @@ def reached_outside(doc: Document, block: Optional[Tuple[int, int]],
 
 
 def render_block(session: str, profiles: Dict[str, Profile], command: str) -> List[str]:
-    lines = [BEGIN.format(session=session),
-             f"# Written by `{command}`; this block is rewritten on every run.", ""]
-    for name, values in profiles.items():
-        lines.append(f"[profile {name}]")
-        lines.extend(f"{k} = {v}" for k, v in values.items())
-        lines.append("")
-    lines.append(END.format(session=session))
-    return lines
+    return blocks.render_block(
+        KIND, session, [f"Written by `{command}`; this block is rewritten on every run."],
+        [(f"profile {name}", values) for name, values in profiles.items()])
 
 
 # --- the plan --------------------------------------------------------------------------------
@@ -217,18 +161,9 @@ def plan(session: str, reached: Sequence[Tuple[str, str, str]], old: Dict[str, P
 
 
 def format_plan(p: Plan, old: Dict[str, Profile], config: str) -> str:
-    lines: List[str] = []
-    for name in p.added:
-        v = p.profiles[name]
-        lines.append(f"+ {name}  ({v['sso_account_id']} {v['sso_role_name']})")
-    for name in p.changed:
-        before, after = old[name], p.profiles[name]
-        keys = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
-        what = ", ".join(f"{k}: {before.get(k, '-')} -> {after.get(k, '-')}" for k in keys)
-        lines.append(f"~ {name}  ({what})")
-    for name in p.removed:
-        v = old[name]
-        lines.append(f"- {name}  ({v.get('sso_account_id', '?')} {v.get('sso_role_name', '?')})")
+    lines = blocks.change_lines(
+        p.added, p.changed, p.removed, old, p.profiles,
+        lambda v: f"{v.get('sso_account_id', '?')} {v.get('sso_role_name', '?')}")
     for name in p.stale_kept:
         lines.append(f"! {name}: its account or role is no longer reachable; kept "
                      "(--prune removes it)")
