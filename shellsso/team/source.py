@@ -1,0 +1,254 @@
+"""Where a team's fragment comes from: a file, an `https://` URL, or `git+URL#PATH`.
+
+- A file path: read as it is (a regular file, at most fragment.MAX_BYTES).
+  It is remembered as an absolute path, so `sync` works from any folder.
+- `https://` only: a plain `http://` answer could be changed by anyone on the
+  way, and a redirect to one is refused too. Certificates are checked as
+  Python's ssl module checks them (`SSL_CERT_FILE` and `SSL_CERT_DIR` are
+  honoured); the timeout is SHELLSSO_HTTP_TIMEOUT's.
+- `git+URL#PATH`: the file PATH at the remote's HEAD, fetched with the `git`
+  program (your credential helpers and ssh keys work) into a bare repository
+  in shellsso's cache (`~/.cache/shellsso/team/`). git runs without a shell,
+  without prompting (`GIT_TERMINAL_PROMPT=0`), with `--` before the URL, and
+  with only the `https`, `ssh` and `file` transports allowed
+  (`GIT_ALLOW_PROTOCOL`): never `ext::` (runs a command), `fd::`, nor the
+  unauthenticated `git://` and `http://`.
+
+A source holding a password (`https://user:secret@host/...`) is refused: the
+source is remembered in the config in clear. A source is one line of
+printable text, so that it cannot break out of the comment it is kept in.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+from shellsso.core.errors import ShellssoError
+from shellsso.core.safety import visible
+from shellsso.team.fragment import MAX_BYTES
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Dict, List, Optional, Tuple
+
+GIT_PROTOCOLS = "https:ssh:file"
+
+
+class Source:
+    """A parsed SOURCE: `kind` is "file", "https" or "git"; `text` what the config keeps."""
+
+    def __init__(self, kind: str, text: str, location: str, path: str = "") -> None:
+        self.kind = kind
+        self.text = text  # as remembered in the block's `# source:` line
+        self.location = location  # the file, the URL, or the repository's URL
+        self.path = path  # git: the file inside the repository
+
+    def default_name(self) -> str:
+        """The source's file name without its extension."""
+        tail = self.path if self.kind == "git" else self.location.split("?")[0].split("#")[0]
+        base = tail.rstrip("/").rsplit("/", 1)[-1]
+        return base.split(".", 1)[0] if not base.startswith(".") else base[1:].split(".", 1)[0]
+
+
+def parse_source(text: str) -> Source:
+    """The SOURCE a user typed (or a block remembers), checked; a usage error otherwise."""
+    from shellsso.core.errors import ExitStatus
+
+    def usage(why: str) -> ShellssoError:
+        return ShellssoError(f"SOURCE {visible(text)!r}: {why}", ExitStatus.USAGE)
+
+    if not text or not text.isprintable() or text != text.strip():
+        raise usage("not one line of printable text")
+    if text.startswith("git+"):
+        url, sep, path = text[4:].partition("#")
+        if not sep or not path or not url:
+            raise usage("a git source is git+URL#PATH, PATH the file inside the repository")
+        if url.startswith("-"):
+            raise usage("a URL cannot start with '-' (git would read it as an option)")
+        if "::" in url.split("/", 1)[0] or re.match(r"(ext|fd)::", url):
+            raise usage("git's transport helpers (ext::, fd::, ...) are not allowed: they can "
+                        "run commands")
+        scheme = url.split("://", 1)[0].lower() if "://" in url else ""
+        if scheme and scheme not in ("https", "ssh", "file"):
+            raise usage(f"git transport {scheme}:// is not allowed (https://, ssh://, "
+                        "user@host:path, file:// or a path)")
+        _no_password(url, usage)
+        if path.startswith("/") or ".." in path.split("/"):
+            raise usage("PATH is a file inside the repository (relative, no '..')")
+        if not scheme and ":" not in url.split("/", 1)[0]:
+            url = os.path.abspath(os.path.expanduser(url))  # a local repository, by path
+        return Source("git", f"git+{url}#{path}", url, path)
+    lower = text.lower()
+    if lower.startswith("https://"):
+        _no_password(text, usage)
+        return Source("https", text, text)
+    if lower.startswith("http://"):
+        raise usage("http:// is refused: anyone on the way could change the fragment; use "
+                    "https://")
+    if re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", text):
+        raise usage("a source is a file path, an https:// URL or git+URL#PATH")
+    path = os.path.abspath(os.path.expanduser(text))
+    return Source("file", path, path)
+
+
+def _no_password(url: str, usage: Any) -> None:
+    netloc = url.split("://", 1)[1].split("/", 1)[0] if "://" in url else ""
+    if "@" in netloc and ":" in netloc.rsplit("@", 1)[0]:
+        raise usage("the URL holds a password, which would be kept in the config in clear; "
+                    "use a git credential helper or an ssh key")
+
+
+def fetch(source: Source) -> str:
+    """The fragment's text (UTF-8, at most MAX_BYTES); ShellssoError when it cannot be had."""
+    if source.kind == "file":
+        data = _read_file(source.location)
+    elif source.kind == "https":
+        data = _read_https(source.location)
+    else:
+        data = _read_git(source)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ShellssoError(f"{source.text}: not UTF-8 text (AWS tools read the config as "
+                            "UTF-8); nothing was written") from None
+
+
+def _too_big(source: str) -> ShellssoError:
+    return ShellssoError(f"{source}: larger than {MAX_BYTES >> 10} KB, which no team's config "
+                         "is; nothing was written")
+
+
+def _read_file(path: str) -> bytes:
+    from shellsso.core.trust import read_capped
+
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as exc:
+        raise ShellssoError(f"cannot read {path}: {exc.strerror}") from None
+    try:
+        info = os.fstat(fd)
+        if info.st_mode & 0o170000 != 0o100000:
+            raise ShellssoError(f"cannot read {path}: not a regular file")
+        data = read_capped(fd, MAX_BYTES, info.st_size)
+    except OSError as exc:
+        raise ShellssoError(f"cannot read {path}: {exc.strerror}") from None
+    finally:
+        os.close(fd)
+    if data is None:
+        raise _too_big(path)
+    return data
+
+
+def _read_https(url: str) -> bytes:
+    import ssl
+    import urllib.error
+    import urllib.request
+
+    from shellsso.core.timeouts import http_timeout
+
+    class HttpsOnly(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, req: Any, fp: Any, code: int, msg: str, headers: Any,
+                             newurl: str) -> Any:
+            if not newurl.lower().startswith("https://"):
+                raise ShellssoError(f"{url}: redirected to a URL that is not https://; "
+                                    "refused, nothing was written")
+            return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+    opener = urllib.request.build_opener(
+        urllib.request.HTTPSHandler(context=ssl.create_default_context()), HttpsOnly())
+    request = urllib.request.Request(url, headers={"User-Agent": "shellsso-team"})
+    try:
+        with opener.open(request, timeout=http_timeout()) as response:
+            data: bytes = response.read(MAX_BYTES + 1)
+    except urllib.error.HTTPError as exc:
+        raise ShellssoError(f"{url}: the server answered {exc.code} {visible(exc.reason)}; "
+                            "nothing was written") from None
+    except urllib.error.URLError as exc:
+        reason = exc.reason
+        why = reason.strerror if isinstance(reason, OSError) and reason.strerror else str(reason)
+        raise ShellssoError(f"cannot fetch {url}: {visible(why)}; nothing was written") from None
+    except (OSError, ValueError) as exc:  # timeouts, resets, a bad URL
+        raise ShellssoError(f"cannot fetch {url}: {visible(str(exc) or type(exc).__name__)}; "
+                            "nothing was written") from None
+    if len(data) > MAX_BYTES:
+        raise _too_big(url)
+    return data
+
+
+# --- git -------------------------------------------------------------------------------------
+
+
+def git_environment() -> Dict[str, str]:
+    env = dict(os.environ)
+    env.update({
+        "GIT_TERMINAL_PROMPT": "0",  # no question on the terminal: an error instead
+        "GIT_ALLOW_PROTOCOL": GIT_PROTOCOLS,
+        "GIT_PROTOCOL_FROM_USER": "0",
+        "GCM_INTERACTIVE": "never",
+        "LC_ALL": "C",
+    })
+    return env
+
+
+def _git(argv: List[str], what: str, timeout: float) -> bytes:
+    import subprocess
+
+    try:
+        done = subprocess.run(["git", "-c", "protocol.ext.allow=never",
+                               "-c", "protocol.fd.allow=never", *argv],
+                              stdin=subprocess.DEVNULL, capture_output=True,
+                              env=git_environment(), timeout=timeout, check=False)
+    except FileNotFoundError:
+        raise ShellssoError("git sources need the git program, which is not on PATH") from None
+    except subprocess.TimeoutExpired:
+        raise ShellssoError(f"{what}: git took more than {timeout:.0f} s; nothing was "
+                            "written") from None
+    if done.returncode != 0:
+        lines = [line for line in done.stderr.decode("utf-8", "replace").splitlines()
+                 if line.strip()]
+        last = visible(lines[-1].strip()) if lines else f"git exited {done.returncode}"
+        raise ShellssoError(f"{what}: {last}; nothing was written")
+    return bytes(done.stdout)
+
+
+def _cache_repository(url: str) -> Tuple[str, str]:
+    """(bare repository folder, lock name) in shellsso's cache, one per URL."""
+    from shellsso.core.cache_folder import check_own_cache
+    from shellsso.core.fast_stdlib import sha1_hex
+
+    digest = sha1_hex(url.encode("utf-8"))[:16]
+    tail = re.sub(r"[^A-Za-z0-9._-]+", "-", url.rstrip("/").rsplit("/", 1)[-1])[-40:].strip(".-")
+    folder = check_own_cache("team", create=True)
+    assert folder is not None
+    return os.path.join(folder, f"{tail or 'repo'}-{digest}"), f"team-{digest}"
+
+
+def _read_git(source: Source) -> bytes:
+    from shellsso.core.cache_folder import lock_file
+    from shellsso.core.locks import locked
+    from shellsso.core.timeouts import http_timeout
+
+    timeout = max(30.0, 12 * http_timeout())
+    repository, lock = _cache_repository(source.location)
+    what = f"git+{source.location}"
+    with locked(lock_file(lock), f"another fetch of {what}", timeout=timeout):
+        if not os.path.isdir(os.path.join(repository, "objects")):
+            _git(["init", "--quiet", "--bare", "--", repository], what, timeout)
+        _git(["--git-dir", repository, "fetch", "--quiet", "--no-tags", "--depth", "1",
+              "--no-write-fetch-head", "--", source.location,
+              "+HEAD:refs/shellsso/fetched"], what, timeout)
+        listed = _git(["--git-dir", repository, "ls-tree", "-l", "-z", "refs/shellsso/fetched",
+                       "--", source.path], what, timeout).split(b"\0")[0]
+        fields = listed.split(b"\t", 1)[0].split()
+        if len(fields) != 4 or fields[1] != b"blob":
+            raise ShellssoError(f"{source.text}: the repository has no file {source.path}; "
+                                "nothing was written")
+        if int(fields[3]) > MAX_BYTES:
+            raise _too_big(source.text)
+        return _git(["--git-dir", repository, "cat-file", "blob", fields[2].decode("ascii")],
+                    what, timeout)
+
+
+def describe(source: Optional[Source]) -> str:
+    return source.text if source is not None else "-"
