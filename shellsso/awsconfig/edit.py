@@ -15,8 +15,8 @@ Refused, with one line and nothing written: a config botocore could not
 parse, a read-only config, a config folder that another user owns or can
 write (a planted `config.bak` link would be followed, a planted config read),
 and a new profile whose name the credentials file already has (botocore would
-resolve the user's static keys through the new profile instead). The
-credentials file itself is never written.
+resolve the user's static keys through the new profile instead), unless the
+caller moves that very profile out of the credentials file (`allow_names`).
 """
 
 from __future__ import annotations
@@ -248,6 +248,22 @@ class Document:
             if key in keys:
                 del self.lines[first:stop]
 
+    def remove_section_if_empty(self, header: str) -> bool:
+        """Drop the last section with this header when only blank lines are left in it.
+
+        Its header and those blank lines go; a section that still holds a key
+        or a comment (the user's note) stays whole. True when it went.
+        """
+        section = self._section(header)
+        if section is None:
+            return False
+        _, start, end = section
+        kinds = [kind for kind, *_ in ini.scan(self.lines[start:end])][1:]
+        if any(kind != ini.BLANK for kind in kinds):
+            return False
+        del self.lines[start:end]
+        return True
+
     def append_lines(self, lines: List[str]) -> None:
         """Add lines at the end, after a blank line when the file has content."""
         new = self._whole(lines)
@@ -319,10 +335,11 @@ class ConfigFile:
     the target's must be the user's alone.
     """
 
-    def __init__(self, path: Optional[str] = None) -> None:
+    def __init__(self, path: Optional[str] = None, *, backup: bool = True) -> None:
         self.path = path or paths.config_file()
         self.real = os.path.realpath(self.path)
         self.backup = self.path + BACKUP_SUFFIX
+        self.keeps_backup = backup
 
     def folders(self) -> List[str]:
         """The folders written to: the config's (temp file, rename) and the backup's."""
@@ -386,12 +403,16 @@ class ConfigFile:
         return Document(text), raw
 
     def update(self, edit: Callable[[Document], T], expect: Optional[bytes] = None,
-               expect_given: bool = False) -> Tuple[T, bool]:
+               expect_given: bool = False, *, allow_names: Tuple[str, ...] = (),
+               scrub_backup: Optional[Callable[[Document], object]] = None) -> Tuple[T, bool]:
         """Read, `edit`, check and replace the file under a lock; (edit's result, written).
 
         With `expect_given`, the file must still hold `expect` (what the caller
         showed the user); otherwise nothing is written. Nothing is written
-        either when the edit changes nothing.
+        either when the edit changes nothing. `allow_names`: profiles the
+        caller takes out of the credentials file itself, which may be added.
+        `scrub_backup` edits the backup's copy of the old file: a write that
+        takes a secret out must not leave it behind in `config.bak`.
         """
         import contextlib
 
@@ -414,7 +435,12 @@ class ConfigFile:
             if raw is not None and new == raw:
                 return result, False
             check_parses(document.text, self.path + " (as it would be written)")
-            self._refuse_credential_names(set(document.profile_names()) - before)
+            self._refuse_credential_names(set(document.profile_names()) - before
+                                          - set(allow_names))
+            if raw is not None and scrub_backup is not None:
+                old = Document(raw.decode("utf-8", "surrogateescape"))
+                scrub_backup(old)
+                raw = old.text.encode("utf-8", "surrogateescape")
             self._replace(new, raw)
         self._warn_if_permissive()
         return result, True
@@ -459,7 +485,7 @@ class ConfigFile:
             for swept in self.folders():
                 sweep_temp_files(swept)
             mode = os.stat(self.real).st_mode & 0o7777 if old is not None else 0o600
-            if old is not None:
+            if old is not None and self.keeps_backup:
                 replace_file(self.backup, old, mode)
             replace_file(self.real, data, mode)
         except OSError as exc:

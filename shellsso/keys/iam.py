@@ -1,0 +1,230 @@
+"""What STS and IAM say of a long-lived key, asked with the key itself.
+
+Three questions, each answered or "could not learn X: why": the account and
+IAM user (sts:GetCallerIdentity, which no policy can deny), the key's age and
+status (iam:ListAccessKeys without a user name: the caller's own keys) and its
+last use (iam:GetAccessKeyLastUsed). The last two need IAM permissions that
+many users lack: AccessDenied is an answer to report, not a failure. Keys are
+asked concurrently, each call with shellsso's short timeouts
+(core/timeouts.py), so that twenty keys cost about one round trip, and a dead
+network about one timeout. AWS_ENDPOINT_URL_IAM and AWS_ENDPOINT_URL_STS
+apply, as in botocore. Also here: the two calls that retire a key
+(UpdateAccessKey, DeleteAccessKey).
+"""
+
+from __future__ import annotations
+
+import os
+
+from shellsso.core.clock import parse_timestamp
+from shellsso.core.secrets import remember
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Callable, Dict, List, Optional, Tuple
+
+    from shellsso.keys.inventory import Key
+
+ACCOUNT, AGE, LAST_USE = "account", "age", "last use"
+"""What the listing may fail to learn (the `what` of `Facts.unknown`)."""
+
+DEFAULT_REGION = "us-east-1"
+MAX_WORKERS = 16
+
+
+class Facts:
+    """What the services said of one key; each unanswered question is in `unknown`."""
+
+    __slots__ = ("account", "arn", "user", "created", "status", "last_used", "last_region",
+                 "last_service", "unknown")
+
+    def __init__(self) -> None:
+        self.account: Optional[str] = None
+        self.arn: Optional[str] = None
+        self.user: Optional[str] = None  # the IAM user's name, `root` for the root user
+        self.created: Optional[float] = None  # epoch seconds
+        self.status: Optional[str] = None  # Active or Inactive
+        self.last_used: Optional[float] = None  # None with last_service "N/A": never used
+        self.last_region: Optional[str] = None
+        self.last_service: Optional[str] = None
+        self.unknown: List[Tuple[str, str]] = []  # (what, why)
+
+    def why_unknown(self, what: str) -> Optional[str]:
+        return next((why for name, why in self.unknown if name == what), None)
+
+
+def user_of(arn: str) -> Optional[str]:
+    """The IAM user an ARN names (`arn:aws:iam::1:user/path/alice` -> alice; root -> root)."""
+    parts = arn.split(":", 5)
+    if len(parts) != 6 or parts[2] != "iam":
+        return None
+    resource = parts[5]
+    if resource == "root":
+        return "root"
+    if resource.startswith("user/"):
+        return resource.rsplit("/", 1)[-1] or None
+    return None
+
+
+def reason(exc: BaseException, client: Any = None) -> str:
+    """Why a call failed, in a few words: the service's code and message, or the network's."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from shellsso.sso import oidc
+
+    if isinstance(exc, ClientError):
+        error = exc.response.get("Error", {})
+        code = str(error.get("Code") or "error")
+        message = " ".join(str(error.get("Message") or "").split())[:200]
+        return f"{code}: {message}" if message else code
+    if isinstance(exc, BotoCoreError) and oidc.is_network_error(exc):
+        where = oidc.endpoint_of(client) if client is not None else "the endpoint"
+        return f"cannot reach {where}: {oidc.short(exc)}"
+    return " ".join(str(exc).split())[:200] or type(exc).__name__
+
+
+def region_for(key: Key) -> str:
+    """The region the STS call goes to: the profile's, the environment's, else us-east-1.
+
+    IAM is global; STS answers in every region of the key's partition.
+    """
+    region = None
+    if key.profile is not None:
+        from shellsso.awsconfig.model import profile_from_files, setting_text
+
+        region = setting_text(profile_from_files(key.profile), "region")
+    return region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") \
+        or DEFAULT_REGION
+
+
+def session() -> Any:
+    """A boto3 session that selects no profile, whatever AWS_PROFILE says.
+
+    The keys are given to each client; the session only brings botocore's
+    models and the endpoint variables. One session serves every client, so
+    that twenty keys load the models once.
+    """
+    import boto3
+    import botocore.session
+
+    core = botocore.session.Session(session_vars={"profile": (None, None, None, None)})
+    return boto3.session.Session(botocore_session=core)
+
+
+def client(boto: Any, service: str, region: str,
+           creds: Tuple[str, str, Optional[str]]) -> Any:
+    """A client for STS or IAM signed with `creds` (key id, secret, token), with short timeouts."""
+    from shellsso.core.timeouts import client_config
+    from shellsso.sso import oidc
+
+    remember(creds[1], creds[2])
+    return oidc.watch(boto.client(service, region_name=region, config=client_config(region),
+                                  aws_access_key_id=creds[0], aws_secret_access_key=creds[1],
+                                  aws_session_token=creds[2]))
+
+
+def _ask(call: Callable[[], Any], client_: Any) -> Tuple[Any, Optional[str]]:
+    """(answer, None) or (None, why)."""
+    try:
+        return call(), None
+    except Exception as exc:  # noqa: BLE001 - every failure is a reason to report
+        return None, reason(exc, client_)
+
+
+def _caller(facts: Facts, sts: Any) -> None:
+    answer, why = _ask(sts.get_caller_identity, sts)
+    if why is not None:
+        facts.unknown.append((ACCOUNT, why))
+        return
+    facts.account = str(answer.get("Account") or "") or None
+    facts.arn = str(answer.get("Arn") or "") or None
+    facts.user = user_of(facts.arn or "")
+
+
+def _age(facts: Facts, iam: Any, key_id: str) -> None:
+    answer, why = _ask(iam.list_access_keys, iam)
+    if why is not None:
+        facts.unknown.append((AGE, why))
+        return
+    for item in answer.get("AccessKeyMetadata") or []:
+        if item.get("AccessKeyId") == key_id:
+            created = item.get("CreateDate")
+            stamp = getattr(created, "timestamp", None)
+            facts.created = float(stamp()) if callable(stamp) else parse_timestamp(created)
+            facts.status = str(item.get("Status") or "") or None
+            if facts.user is None and item.get("UserName"):
+                facts.user = str(item["UserName"])
+            return
+    facts.unknown.append((AGE, "ListAccessKeys does not list this key"))
+
+
+def _last_use(facts: Facts, iam: Any, key_id: str) -> None:
+    answer, why = _ask(lambda: iam.get_access_key_last_used(AccessKeyId=key_id), iam)
+    if why is not None:
+        facts.unknown.append((LAST_USE, why))
+        return
+    used = answer.get("AccessKeyLastUsed") or {}
+    date = used.get("LastUsedDate")
+    stamp = getattr(date, "timestamp", None)
+    facts.last_used = float(stamp()) if callable(stamp) else parse_timestamp(date)
+    facts.last_region = str(used.get("Region") or "") or None
+    facts.last_service = str(used.get("ServiceName") or "") or None
+
+
+def learn_all(keys: List[Key]) -> List[Facts]:
+    """The facts of each key (same order), asking STS and IAM concurrently."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    facts = [Facts() for _ in keys]
+    jobs: List[Callable[[], None]] = []
+    boto: Any = None
+    for key, found in zip(keys, facts):
+        if not key.secret:
+            why = f"there is no {'AWS_SECRET_ACCESS_KEY' if key.profile is None else 'aws_secret_access_key'} beside the key id"  # noqa: E501
+            found.unknown += [(ACCOUNT, why), (AGE, why), (LAST_USE, why)]
+            continue
+        creds = (key.key_id, key.secret, None)
+        try:
+            boto = boto or session()
+            sts = client(boto, "sts", region_for(key), creds)
+            iam = client(boto, "iam", DEFAULT_REGION, creds)
+        except Exception as exc:  # noqa: BLE001 - a key id botocore refuses, a broken config
+            why = reason(exc)
+            found.unknown += [(ACCOUNT, why), (AGE, why), (LAST_USE, why)]
+            continue
+        jobs += [_bind(_caller, found, sts), _bind(_age, found, iam, key.key_id),
+                 _bind(_last_use, found, iam, key.key_id)]
+    if jobs:
+        with ThreadPoolExecutor(max_workers=min(MAX_WORKERS, len(jobs))) as pool:
+            for future in [pool.submit(job) for job in jobs]:
+                future.result()
+    for found in facts:  # the order of `unknown` is the order of the questions
+        order = (ACCOUNT, AGE, LAST_USE)
+        found.unknown.sort(key=lambda item: order.index(item[0]))
+    return facts
+
+
+def _bind(function: Callable[..., None], *args: Any) -> Callable[[], None]:
+    return lambda: function(*args)
+
+
+# --- retiring ----------------------------------------------------------------------------
+
+
+def change_key(creds: Tuple[str, str, Optional[str]], key_id: str, user: Optional[str],
+               delete: bool) -> None:
+    """Set the key Inactive, or delete it; raises ShellssoError with the reason.
+
+    `user` is needed when `creds` are not the key's own (an SSO role's).
+    """
+    from shellsso.core.errors import ShellssoError
+
+    iam = client(session(), "iam", DEFAULT_REGION, creds)
+    extra: Dict[str, str] = {"UserName": user} if user else {}
+    try:
+        if delete:
+            iam.delete_access_key(AccessKeyId=key_id, **extra)
+        else:
+            iam.update_access_key(AccessKeyId=key_id, Status="Inactive", **extra)
+    except Exception as exc:  # noqa: BLE001 - the reason is the message
+        raise ShellssoError(reason(exc, iam)) from None
