@@ -6,6 +6,10 @@ is the one the caller sees. The keys travel in the environment only, never
 in argv. Everything that would shadow them or point tools elsewhere
 (AWS_PROFILE, AWS_DEFAULT_PROFILE, AWS_SECURITY_TOKEN, ... docs/protocol.md §8.5)
 is removed, and so is awsuse's state, which described the parent shell.
+
+With `--server` the command gets no keys but a local credentials endpoint (as `shellsso
+serve`, in a detached process that ends with the command): its SDKs fetch fresh
+credentials from it as often as they need, so a command that runs for hours keeps working.
 """
 
 from __future__ import annotations
@@ -14,10 +18,10 @@ import argparse
 import os
 import signal
 import sys
-from typing import Dict, List, Mapping, Optional
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 from shellsso.awsconfig.first_run import require_config
-from shellsso.awsconfig.model import active_profile_name, load_config
+from shellsso.awsconfig.model import AwsConfig, active_profile_name, load_config
 from shellsso.core.errors import ExitStatus, ShellssoError
 from shellsso.creds.resolve import get_role_credentials
 from shellsso.creds.role_credentials import Credentials
@@ -36,19 +40,45 @@ CLEARED = (
 NOT_FOUND, NOT_EXECUTABLE = 127, 126
 
 
+def _environment(env: Mapping[str, str], cleared: Sequence[str], profile: str,
+                 region: Optional[str]) -> Dict[str, str]:
+    """`env` without `cleared` and awsuse's state, plus the profile's name and region."""
+    child = {k: v for k, v in env.items()
+             if k not in cleared and not k.startswith("_SHELLSSO_")}
+    if region:
+        child["AWS_REGION"] = child["AWS_DEFAULT_REGION"] = region
+    child[PROFILE_VAR] = profile
+    return child
+
+
 def child_environment(
     env: Mapping[str, str], profile: str, creds: Credentials, region: Optional[str]
 ) -> Dict[str, str]:
     """The command's environment: `env` without what shadows the keys, plus the keys."""
-    child = {k: v for k, v in env.items()
-             if k not in CLEARED and not k.startswith("_SHELLSSO_")}
+    child = _environment(env, CLEARED, profile, region)
     child.update(env_pairs(creds))
     child[KEY_VAR] = creds.access_key_id
     if creds.expiration is not None:
         child[EXPIRES_VAR] = str(int(creds.expiration))
-    if region:
-        child["AWS_REGION"] = child["AWS_DEFAULT_REGION"] = region
-    child[PROFILE_VAR] = profile
+    return child
+
+
+def server_environment(env: Mapping[str, str], profile: str,
+                       variables: List[Tuple[str, str]], region: Optional[str]
+                       ) -> Dict[str, str]:
+    """The command's environment with `--server`: the endpoint's two variables, no keys.
+
+    Besides what shadows keys, what a client's chain reads before the container provider
+    (web identity variables) and any other container endpoint are removed. The prompt's
+    KEY_VAR is the endpoint's URI (the hooks compare it with the URI variable), and there
+    is no expiry to show: the endpoint renews the credentials.
+    """
+    from shellsso.endpoint.shadow import CONTAINER_ENVIRONMENT, SHADOWING_ENVIRONMENT
+
+    cleared = (*CLEARED, *SHADOWING_ENVIRONMENT, *CONTAINER_ENVIRONMENT)
+    child = _environment(env, cleared, profile, region)
+    child.update(variables)
+    child[KEY_VAR] = dict(variables)["AWS_CONTAINER_CREDENTIALS_FULL_URI"]
     return child
 
 
@@ -109,6 +139,29 @@ def run(args: argparse.Namespace) -> int:
     require_config(f"no profile '{profile}'")
     config = load_config()
     region = config.get(profile).get("region")
+    region = region if isinstance(region, str) else None
     creds = get_role_credentials(config, profile, interactive=None)
-    child = child_environment(env, profile, creds, region if isinstance(region, str) else None)
+    if args.server:
+        return run_with_server(argv, env, profile, config, region)
+    return replace_process(argv, child_environment(env, profile, creds, region))
+
+
+def run_with_server(argv: List[str], env: Mapping[str, str], profile: str,
+                    config: AwsConfig, region: Optional[str]) -> int:
+    """`exec --server`: start the endpoint in a detached process, then become the command.
+
+    The credentials were fetched (or a login offered) before, in the foreground; the
+    endpoint listens before the command starts, so its first request is answered.
+    """
+    from shellsso.core.output import warn
+    from shellsso.endpoint.detach import start_detached
+    from shellsso.endpoint.serving import Service
+    from shellsso.endpoint.shadow import shadow_warning
+
+    warning = shadow_warning(config, profile)
+    if warning:
+        warn(warning)
+    service = Service(profile)
+    child = server_environment(env, profile, service.variables(), region)
+    start_detached(service)
     return replace_process(argv, child)

@@ -1,11 +1,61 @@
-"""`shellsso serve` (being built)."""
+"""`shellsso serve [--profile P] [--port N] [--format F]`: a local credentials endpoint.
+
+Every AWS SDK and the AWS CLI can fetch (and fetch again, before expiry) credentials from
+a container-credentials endpoint (docs/protocol.md §7.1): a process that runs for hours
+keeps working where exported keys would expire after one. The endpoint listens on
+127.0.0.1 only and requires a random token; the two variables a client needs are printed
+first, quoted for the shell of `--format`, then it serves until Ctrl-C, SIGTERM, or the
+exit of the shell that started it. The serving itself is shellsso.endpoint's.
+"""
 
 from __future__ import annotations
 
 import argparse
+import sys
 
-from shellsso.core.errors import ShellssoError
+from shellsso.core.errors import ExitStatus, ShellssoError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from shellsso.awsconfig.model import AwsConfig
+
+
+def check_profile(profile: str) -> AwsConfig:
+    """The config, once `profile` is known to exist (else the line export says, with
+    close names), with a warning when `[default]` would stand in front of the endpoint."""
+    from shellsso.awsconfig.first_run import require_config
+    from shellsso.awsconfig.model import load_config
+    from shellsso.core.output import warn
+    from shellsso.endpoint.shadow import shadow_warning
+
+    require_config(f"no profile '{profile}'")
+    config = load_config()
+    config.get(profile)  # ProfileNotFound, with "did you mean"
+    warning = shadow_warning(config, profile)
+    if warning:
+        warn(warning)
+    return config
 
 
 def run(args: argparse.Namespace) -> int:
-    raise ShellssoError("`shellsso serve` is not available yet")
+    """Check the profile and its credentials (a login may be offered on a terminal), listen,
+    print the variables, serve."""
+    from shellsso.awsconfig.model import active_profile_name
+    from shellsso.creds.resolve import get_role_credentials
+    from shellsso.endpoint.serving import Service
+    from shellsso.endpoint.watch import Watched, parent_to_watch
+    from shellsso.shell.exports import VARIABLE_FORMATS, format_variables
+
+    if args.format not in VARIABLE_FORMATS:
+        raise ShellssoError(f"serve prints variables, not a credential_process document: "
+                            f"--format is one of {', '.join(VARIABLE_FORMATS)}",
+                            ExitStatus.USAGE)
+    profile = args.profile or active_profile_name()
+    config = check_profile(profile)
+    get_role_credentials(config, profile, interactive=None)
+    service = Service(profile, args.port)
+    sys.stdout.write(format_variables(service.variables(), args.format))
+    sys.stdout.flush()
+    parent = parent_to_watch()
+    service.run(Watched(parent) if parent is not None else None, parent=True)
+    return ExitStatus.OK

@@ -37,13 +37,25 @@ def env_pairs(creds: Credentials) -> List[Tuple[str, str]]:
     return pairs
 
 
-def _lines(line: Callable[[str, str], str]) -> Callable[[Credentials], str]:
-    """A format of one line a variable; `line` checks each value (safety.check_value)."""
+def _lines(fmt: str) -> Callable[[Credentials], str]:
+    """A format of one line a variable; each line checks its value (safety.check_value)."""
 
     def render(creds: Credentials) -> str:
-        return "".join(line(name, value) + "\n" for name, value in env_pairs(creds))
+        return format_variables(env_pairs(creds), fmt)
 
     return render
+
+
+VARIABLE_FORMATS = ("env", "env-no-export", "fish", "powershell", "json")
+"""The formats of FORMATS that print variables (`process` is a credential_process document)."""
+
+
+def format_variables(pairs: List[Tuple[str, str]], fmt: str) -> str:
+    """Any (NAME, value) pairs in one of VARIABLE_FORMATS, quoted as export quotes keys."""
+    if fmt == "json":
+        return json_dumps_flat(dict(pairs), indent=2) + "\n"
+    line = _LINE_WRITERS[fmt]
+    return "".join(line(name, value) + "\n" for name, value in pairs)
 
 
 def credential_process_json(creds: Credentials) -> str:
@@ -62,15 +74,19 @@ def credential_process_json(creds: Credentials) -> str:
 
 def env_json(creds: Credentials) -> str:
     """The environment variables as one JSON object (for scripts and `jq`)."""
-    return json_dumps_flat(dict(env_pairs(creds)), indent=2) + "\n"
+    return format_variables(env_pairs(creds), "json")
 
+
+_LINE_WRITERS: Dict[str, Callable[[str, str], str]] = {
+    # "env" is POSIX sh, whichever shell sources it.
+    "env": PosixShell().export_line,
+    "env-no-export": PosixShell().assignment_line,
+    "fish": Fish().export_line,
+    "powershell": PowerShell().export_line,
+}
 
 _RENDERERS: Dict[str, Callable[[Credentials], str]] = {
-    # "env" is POSIX sh, whichever shell sources it.
-    "env": _lines(PosixShell().export_line),
-    "env-no-export": _lines(PosixShell().assignment_line),
-    "fish": _lines(Fish().export_line),
-    "powershell": _lines(PowerShell().export_line),
+    **{fmt: _lines(fmt) for fmt in _LINE_WRITERS},
     "json": env_json,
     "process": credential_process_json,
 }

@@ -1,0 +1,116 @@
+"""What the endpoint answers: the token checked, one path, the credentials or a clear error.
+
+The token is a per-server secret compared in constant time; a request without it gets
+401, a wrong one 403, and neither answer holds anything but a line of text. Only GET on
+PATH returns credentials. When there are none (the session ended, the portal failed) the
+answer is an error whose JSON body says why and what to run: botocore quotes that body in
+the error the user sees (`Received non 200 response 503 from container metadata: ...`).
+"""
+
+from __future__ import annotations
+
+import hmac
+import threading
+import time
+
+from shellsso.core.errors import LoginRequired, ShellssoError
+from shellsso.endpoint.provider import document
+from shellsso.endpoint.server import Answer, answer_json
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Callable, Optional
+
+    from shellsso.endpoint.provider import Provider
+    from shellsso.endpoint.server import Request
+
+PATH = "/credentials"
+SESSION_ENDED = 503
+"""The session ended: no credentials until a login. 503 says "come back later" to every
+SDK, and the body names the command to run."""
+UNAVAILABLE = 502
+"""The portal (or STS, or a credential_process) failed: the answer it gave is in the body."""
+
+
+def tell(message: str) -> None:
+    """One line on the serving process's stderr (the terminal it was started from).
+
+    The terminal may be gone: the server goes on serving the processes that outlive it.
+    """
+    from shellsso.core.output import PROG, info
+
+    try:
+        info(f"{PROG}: {message}")
+    except (OSError, ValueError):
+        pass
+
+
+class RefusalLog:
+    """Refused requests, one line each at most once every `every` seconds.
+
+    A client retrying in a loop with a wrong token must not fill the terminal: the
+    lines between are counted and the next line says how many.
+    """
+
+    def __init__(self, say: Callable[[str], None] = tell, every: float = 10.0) -> None:
+        self.say = say
+        self.every = every
+        self._lock = threading.Lock()
+        self._last = -every
+        self._skipped = 0
+
+    def refused(self, status: int, why: str, peer: str) -> None:
+        now = time.monotonic()
+        with self._lock:
+            if now - self._last < self.every:
+                self._skipped += 1
+                return
+            skipped, self._skipped, self._last = self._skipped, 0, now
+        more = f" ({skipped} more refused since the last line)" if skipped else ""
+        self.say(f"serve: refused a request from {peer}: {why} ({status}){more}")
+
+
+def _error(status: int, code: str, message: str,
+           headers: Optional[dict[str, str]] = None) -> Answer:
+    return answer_json(status, {"code": code, "message": message}, headers)
+
+
+class Endpoint:
+    """The request handler: authorization, route, then the provider's credentials."""
+
+    def __init__(self, provider: Provider, token: str, log: Optional[RefusalLog] = None
+                 ) -> None:
+        self.provider = provider
+        self._token = token.encode("latin-1")
+        self.log = log or RefusalLog()
+
+    def _refuse(self, request: Request, status: int, code: str, why: str) -> Answer:
+        self.log.refused(status, why, request.peer)
+        return _error(status, code, why)
+
+    def __call__(self, request: Request) -> Answer:
+        given = request.headers.get("authorization")
+        if not given:
+            return self._refuse(request, 401, "Unauthorized",
+                                "no Authorization header: send the token shellsso serve "
+                                "printed (AWS_CONTAINER_AUTHORIZATION_TOKEN)")
+        matches = hmac.compare_digest(given[-1].encode("latin-1"), self._token)
+        if len(given) != 1 or not matches:
+            return self._refuse(request, 403, "Forbidden",
+                                "the Authorization header is not this endpoint's token")
+        if request.headers.get("origin"):  # a web page's script, whatever its token
+            return self._refuse(request, 403, "Forbidden", "requests from web pages are refused")
+        if request.path != PATH:
+            return _error(404, "NotFound", f"no such path; credentials are at {PATH}")
+        if request.method != "GET":
+            return _error(405, "MethodNotAllowed", "only GET", {"Allow": "GET"})
+        return self.credentials()
+
+    def credentials(self) -> Answer:
+        try:
+            creds = self.provider.get()
+        except LoginRequired as exc:
+            return _error(SESSION_ENDED, "LoginRequired", exc.message)
+        except ShellssoError as exc:
+            return _error(UNAVAILABLE, "CredentialsUnavailable", exc.message)
+        return answer_json(200, document(creds))
