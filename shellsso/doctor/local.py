@@ -363,6 +363,10 @@ def _sso_keys_problem(config: AwsConfig, base: str, values: Any) -> Optional[Fin
 
 def _other_credentials(base: str, values: Any) -> Finding:
     if has_static_keys(values):
+        key_id = setting_text(values, "aws_access_key_id")
+        if key_id and not (setting_text(values, "aws_session_token")
+                           or setting_text(values, "aws_security_token")):
+            return _long_lived_key(base, key_id)
         return ok("profile.ok", f"profile '{base}' uses static access keys")
     if setting_text(values, "credential_process"):
         return ok("profile.ok", f"profile '{base}' uses credential_process")
@@ -372,6 +376,28 @@ def _other_credentials(base: str, values: Any) -> Finding:
                  f"profile '{base}' has no SSO role, keys, role_arn or credential_process: "
                  "AWS tools find no credentials",
                  f"add sso_session, sso_account_id and sso_role_name under [profile {base}]")
+
+
+def _long_lived_key(base: str, key_id: str) -> Finding:
+    """A key with no session token works until someone deactivates it, wherever copies went.
+
+    Its age is what `shellsso keys` last learnt from IAM (keys/known.py): the
+    doctor itself asks no one.
+    """
+    import time
+
+    from shellsso.awsconfig.edit import quote_name
+    from shellsso.keys import known
+    from shellsso.keys.inventory import mask
+
+    created = known.created(key_id)
+    age = "" if created is None else \
+        f", made {max(0, int((time.time() - created) // 86400))} days ago"
+    return warning("profile.long-lived-key",
+                   f"profile '{base}' uses a long-lived access key ({mask(key_id)}{age}): it "
+                   "works until someone deactivates it, for whoever has a copy",
+                   f"shellsso keys retire {quote_name(base)}   (the same profile name, through "
+                   "Identity Center)")
 
 
 def check_region(ctx: Context) -> List[Finding]:
