@@ -66,8 +66,9 @@ def fetch_for(profile: str) -> Callable[[], Credentials]:
 class Provider:
     """Single-flight credentials: callers that arrive while a fetch runs share its outcome.
 
-    Fifty SDK clients starting at once cause one fetch (one GetRoleCredentials on a cold
-    cache), and the callbacks say when the session ends and when it is back, once each.
+    Fifty SDK clients starting at once on a cold cache cause one GetRoleCredentials: those
+    that arrive during it share its answer, those after read the cache it filled. The callbacks say when the session
+    ends and when it is back, once each.
     """
 
     def __init__(
@@ -90,7 +91,11 @@ class Provider:
         self.fetches = 0
 
     def get(self) -> Credentials:
-        """Credentials fit to serve, or the ShellssoError that says why there are none."""
+        """Credentials fit to serve, or the ShellssoError that says why there are none.
+
+        Nothing is kept between fetches (a logout must be seen by the next request), but
+        a fetch is cheap once the shared cache holds credentials: reading one file.
+        """
         with self._cond:
             if self._running:
                 joined = self._round

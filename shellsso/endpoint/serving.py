@@ -97,6 +97,10 @@ class Service:
     def _renew(self, stop: threading.Event) -> None:
         from shellsso.core.errors import ShellssoError
 
+        # SDKs give an endpoint 2 seconds (botocore's ContainerMetadataFetcher): the first
+        # fetch must not also pay for importing boto3, so it is imported now, unasked.
+        import boto3  # noqa: F401
+
         while not stop.wait(RENEW_EVERY):
             try:
                 self.provider.get()
