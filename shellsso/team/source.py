@@ -100,13 +100,19 @@ def _no_password(url: str, usage: Any) -> None:
 
 
 def fetch(source: Source) -> str:
-    """The fragment's text (UTF-8, at most MAX_BYTES); ShellssoError when it cannot be had."""
+    """The fragment's text (UTF-8); ShellssoError when it cannot be had.
+
+    A file is read as the config is (awsconfig.ini.read_text: a regular file,
+    capped); fragment.parse then holds it to fragment.MAX_BYTES.
+    """
     if source.kind == "file":
-        data = _read_file(source.location)
-    elif source.kind == "https":
-        data = _read_https(source.location)
-    else:
-        data = _read_git(source)
+        from shellsso.awsconfig.ini import read_text
+
+        text = read_text(source.location)
+        if text is None:
+            raise ShellssoError(f"cannot read {source.location}: no such file")
+        return text
+    data = _read_https(source.location) if source.kind == "https" else _read_git(source)
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
@@ -117,27 +123,6 @@ def fetch(source: Source) -> str:
 def _too_big(source: str) -> ShellssoError:
     return ShellssoError(f"{source}: larger than {MAX_BYTES >> 10} KB, which no team's config "
                          "is; nothing was written")
-
-
-def _read_file(path: str) -> bytes:
-    from shellsso.core.trust import read_capped
-
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-    except OSError as exc:
-        raise ShellssoError(f"cannot read {path}: {exc.strerror}") from None
-    try:
-        info = os.fstat(fd)
-        if info.st_mode & 0o170000 != 0o100000:
-            raise ShellssoError(f"cannot read {path}: not a regular file")
-        data = read_capped(fd, MAX_BYTES, info.st_size)
-    except OSError as exc:
-        raise ShellssoError(f"cannot read {path}: {exc.strerror}") from None
-    finally:
-        os.close(fd)
-    if data is None:
-        raise _too_big(path)
-    return data
 
 
 def _read_https(url: str) -> bytes:
