@@ -225,7 +225,8 @@ def test_doctor_warns_of_a_long_lived_key_with_its_age_once_keys_learnt_it(
         found = [f for f in json.loads(result.stdout)["findings"]
                  if f["id"] == "profile.long-lived-key"]
         assert len(found) == 1 and key[1] not in result.stdout
-        return found[0]
+        first: Dict[str, Any] = found[0]
+        return first
 
     first = finding()
     assert first["level"] == "warning"
