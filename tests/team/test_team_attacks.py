@@ -260,3 +260,28 @@ def test_a_broken_block_is_refused(home: Path) -> None:
         assert out.returncode == 1, args
         assert "must appear once each" in out.stderr
     assert config.read_text() == text
+
+
+def test_a_source_cannot_break_out_of_its_comment(home: Path) -> None:
+    config = write_config(home, HAND)
+    for name in ("a\u2028[profile evil]\u2028credential_process = x.config",
+                 "a\n[profile evil]\ncredential_process = x.config", "a\x1b[2J.config",
+                 "a\r[default].config"):
+        path = home / name
+        path.write_text(FRAGMENT)
+        out = team("add", str(path), "--name", "x")
+        assert out.returncode == 2, repr(name)
+        assert "not one line of printable text" in out.stderr
+        assert "\x1b" not in out.stderr and "\u2028" not in out.stderr
+        assert config.read_bytes() == HAND.encode()
+    odd = home / "team [x] ; y.config"
+    odd.write_text(FRAGMENT)
+    unnamed = team("add", str(odd))
+    assert unnamed.returncode == 2 and "choose one with --name" in unnamed.stderr
+    assert team("add", str(odd), "--name", "odd").returncode == 0
+    assert f"# source: {odd}\n" in config.read_text()
+    seen = botocore_config()
+    assert set(seen["profiles"]) == {"mine", "other", "corp-dev", "corp-deploy"}
+    assert set(seen["sessions"]) == {"corp"}
+    listed = team("list", "--json")
+    assert f'"source": "{odd}"' in listed.stdout
