@@ -49,12 +49,25 @@ __shellsso_read_token() {
 }
 
 # Runs before each prompt (last in PROMPT_COMMAND, or from bash-preexec's
-# precmd_functions). Takes off the segment it added last time, if PS1 still
-# starts with it (the user or a theme may have rebuilt PS1), and puts the new one
-# in front: the user's PS1 is never otherwise touched. Keeps $? for PS1.
-# _SHELLSSO_INFO is exported for prompts drawn by another process (starship).
+# precmd_functions), with $? as it was. It has the trace attribute (declare -ft
+# below): bash takes the DEBUG trap away while an untraced function runs, so
+# this is the one place where a trap that replaced ours can be read. Its single
+# command expands `trap -p DEBUG` (a fork) only when our trap did not fire for
+# this prompt and __shellsso_debug_check will put it back (the same tests);
+# otherwise nothing starts.
 __shellsso_prompt() {
-    \builtin local __shellsso_rc=$? color=
+    __shellsso_prompt_now "$?" "${_SHELLSSO_DEBUG_FIRED:-${_SHELLSSO_DEBUG_LOST:-${FUNCNAME[1]:-${bash_preexec_imported:-${__bp_imported:-$(\builtin trap -p DEBUG)}}}}}"
+}
+\builtin declare -ft __shellsso_prompt
+
+# The prompt: $1 is the status to keep, $2 what __shellsso_prompt read of the
+# DEBUG trap. Takes off the segment it added last time, if PS1 still starts
+# with it (the user or a theme may have rebuilt PS1), and puts the new one in
+# front: the user's PS1 is never otherwise touched. Returns $1, for PS1 and the
+# next PROMPT_COMMAND. _SHELLSSO_INFO is exported for prompts drawn by another
+# process (starship).
+__shellsso_prompt_now() {
+    \builtin local __shellsso_rc="$1" color=
     __shellsso_state
     \builtin export _SHELLSSO_INFO
     if [[ -n ${_SHELLSSO_PS1-} && $PS1 == "$_SHELLSSO_PS1"* ]]; then
@@ -73,6 +86,8 @@ __shellsso_prompt() {
         _SHELLSSO_PS1="$color$_SHELLSSO_INFO${color:+\\[\\e[0m\\]} "
         PS1=$_SHELLSSO_PS1$PS1
     fi
+    # Last: a trap put back fires for the commands that follow it here.
+    __shellsso_debug_check "$2"
     \builtin return "$__shellsso_rc"
 }
 
@@ -80,13 +95,58 @@ __shellsso_prompt() {
 # first. "$_" as our last argument leaves $_ as it was for the trap we chain to.
 # With extdebug a non-zero status from the trap would skip the command, so the
 # old $? is handed back only when another trap runs after us.
+# Fired for the prompt function itself (PROMPT_COMMAND's commands are traced
+# too), it tells __shellsso_prompt that this trap is still the shell's.
 __shellsso_debug() {
     \builtin local __shellsso_rc=$?
+    [[ $BASH_COMMAND != __shellsso_prompt ]] || _SHELLSSO_DEBUG_FIRED=1
     if [[ -n ${_SHELLSSO_EXPIRES-}${_SHELLSSO_CREDS_EXPIRES-} && -z ${COMP_LINE-} ]]; then
         __shellsso_preexec "$BASH_COMMAND"
     fi
     [[ -z ${_SHELLSSO_DEBUG_TRAP-} ]] || \builtin return "$__shellsso_rc"
     \builtin return 0
+}
+
+# Puts our DEBUG trap first, and then the trap that was set, if any: $1 is
+# `trap -p DEBUG` (`trap -- 'TEXT' DEBUG`, TEXT single-quoted), read without
+# eval; its TEXT is kept in _SHELLSSO_DEBUG_TRAP, without ours when it already
+# starts with it (the hook loaded twice). Anything else is left alone: a trap
+# that printed while it was read, say.
+__shellsso_install_debug() {
+    # shellcheck disable=SC2016 # $_ is expanded when the trap runs
+    \builtin local text="$1" ours='__shellsso_debug "$_"'
+    if [[ $text == "trap -- '"*"' DEBUG" ]]; then
+        text=${text#"trap -- '"} text=${text%"' DEBUG"}
+        text=${text//"'\\''"/"'"}
+    elif [[ -n $text ]]; then
+        \builtin return 0
+    fi
+    if [[ $text == "$ours"* ]]; then
+        text=${text#"$ours"}
+        _SHELLSSO_DEBUG_TRAP=${text#$'\n'}
+    else
+        _SHELLSSO_DEBUG_TRAP=$text
+        \builtin trap -- "$ours${text:+$'\n'$text}" DEBUG
+    fi
+}
+
+# Before each prompt, with $1 what __shellsso_prompt read of the DEBUG trap.
+# Our trap fired just before the prompt function, as before every command of
+# PROMPT_COMMAND, unless a trap set since (the user's, liquidprompt's, `trap -
+# DEBUG`) replaced it: then ours goes back in front of the new one, which keeps
+# running. Only when PROMPT_COMMAND itself called the prompt function (in
+# another function the trap is away) and without bash-preexec (which has the
+# trap); and once per replacement: if ours is gone again at the next prompt,
+# something sets its trap at every prompt, and putting ours back each time
+# would fork at each prompt. Ours then stays off until it is seen firing.
+__shellsso_debug_check() {
+    if [[ -n ${_SHELLSSO_DEBUG_FIRED-} ]]; then
+        _SHELLSSO_DEBUG_FIRED='' _SHELLSSO_DEBUG_LOST=''
+    elif [[ -z ${_SHELLSSO_DEBUG_LOST-} && -z ${FUNCNAME[3]-} &&
+        -z ${bash_preexec_imported-}${__bp_imported-} ]]; then
+        _SHELLSSO_DEBUG_LOST=1
+        __shellsso_install_debug "$1"
+    fi
 }
 
 # Completion. Profile names come from the cache file that `shellsso _names`
@@ -286,16 +346,5 @@ else
         # shellcheck disable=SC2128,SC2178 # a string here, not an array
         PROMPT_COMMAND=${PROMPT_COMMAND:+$PROMPT_COMMAND$'\n'}__shellsso_prompt
     fi
-    # shellcheck disable=SC2317 # called through eval
-    __shellsso_trap_body() { _SHELLSSO_DEBUG_TRAP=${3-}; }
-    _SHELLSSO_DEBUG_TRAP=
-    \builtin eval "__shellsso_trap_body $(\builtin trap -p DEBUG)"
-    \builtin unset -f __shellsso_trap_body
-    # shellcheck disable=SC2016 # $_ is expanded when the trap runs
-    if [[ $_SHELLSSO_DEBUG_TRAP == '__shellsso_debug "$_"'* ]]; then
-        _SHELLSSO_DEBUG_TRAP=${_SHELLSSO_DEBUG_TRAP#'__shellsso_debug "$_"'}
-        _SHELLSSO_DEBUG_TRAP=${_SHELLSSO_DEBUG_TRAP#$'\n'}
-    else
-        \builtin trap -- '__shellsso_debug "$_"'"${_SHELLSSO_DEBUG_TRAP:+$'\n'$_SHELLSSO_DEBUG_TRAP}" DEBUG
-    fi
+    __shellsso_install_debug "$(\builtin trap -p DEBUG)"
 fi
