@@ -335,7 +335,8 @@ __shellsso_complete_shellsso() {
 # preexec_functions (it owns PROMPT_COMMAND and the DEBUG trap). Otherwise our
 # prompt function goes last in PROMPT_COMMAND (an array since bash 5.1, a
 # string before), so that a theme that rebuilds PS1 runs before it; the DEBUG
-# trap keeps any trap already set and runs it after ours.
+# trap keeps any trap already set and runs it after ours (and one set later is
+# put behind ours at the next prompt: __shellsso_debug_check).
 if [[ -n ${bash_preexec_imported-}${__bp_imported-} ]]; then
     [[ " ${precmd_functions[*]-} " == *" __shellsso_prompt "* ]] || precmd_functions+=(__shellsso_prompt)
     [[ " ${preexec_functions[*]-} " == *" __shellsso_preexec "* ]] || preexec_functions+=(__shellsso_preexec)
