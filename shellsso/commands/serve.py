@@ -54,6 +54,7 @@ def run(args: argparse.Namespace) -> int:
     config = check_profile(profile)
     get_role_credentials(config, profile, interactive=None)
     service = Service(profile, args.port)
+    service.handle_signals()
     sys.stdout.write(format_variables(service.variables(), args.format))
     sys.stdout.flush()
     parent = parent_to_watch()

@@ -67,8 +67,8 @@ class Provider:
     """Single-flight credentials: callers that arrive while a fetch runs share its outcome.
 
     Fifty SDK clients starting at once on a cold cache cause one GetRoleCredentials: those
-    that arrive during it share its answer, those after read the cache it filled. The callbacks say when the session
-    ends and when it is back, once each.
+    that arrive during it share its answer, those after read the cache it filled. The
+    callbacks say when the session ends and when it is back, once each.
     """
 
     def __init__(

@@ -66,6 +66,20 @@ class Service:
     def _back(self) -> None:
         tell(f"serve: credentials for profile '{self.profile}' are served again")
 
+    def handle_signals(self, interrupt: bool = True) -> None:
+        """SIGTERM, SIGHUP and SIGINT (or, unless `interrupt`, SIGINT ignored) stop serving.
+
+        Called before the variables are printed: whoever reads them may signal at once.
+        """
+
+        def on_signal(signum: int, frame: object) -> None:
+            self.server.stop()
+
+        for name in ("SIGTERM", "SIGHUP") + (("SIGINT",) if interrupt else ()):
+            signal.signal(getattr(signal, name), on_signal)
+        if not interrupt:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+
     def run(self, watched: Optional[Watched] = None, *, parent: bool = False,
             interrupt: bool = True) -> None:
         """Serve until a signal or the end of `watched` (`parent`: it is our parent).
@@ -75,14 +89,7 @@ class Service:
         """
         os.environ["SHELLSSO_AUTO_LOGIN"] = "never"
         stop = threading.Event()
-
-        def on_signal(signum: int, frame: object) -> None:
-            self.server.stop()
-
-        for name in ("SIGTERM", "SIGHUP") + (("SIGINT",) if interrupt else ()):
-            signal.signal(getattr(signal, name), on_signal)
-        if not interrupt:
-            signal.signal(signal.SIGINT, signal.SIG_IGN)
+        self.handle_signals(interrupt)
         if watched is not None:
             from shellsso.endpoint.watch import watch
 
@@ -95,11 +102,11 @@ class Service:
             stop.set()
 
     def _renew(self, stop: threading.Event) -> None:
-        from shellsso.core.errors import ShellssoError
-
         # SDKs give an endpoint 2 seconds (botocore's ContainerMetadataFetcher): the first
         # fetch must not also pay for importing boto3, so it is imported now, unasked.
         import boto3  # noqa: F401
+
+        from shellsso.core.errors import ShellssoError
 
         while not stop.wait(RENEW_EVERY):
             try:
