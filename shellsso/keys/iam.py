@@ -83,16 +83,29 @@ def reason(exc: BaseException, client: Any = None) -> str:
     return " ".join(str(exc).split())[:200] or type(exc).__name__
 
 
-def region_for(key: Key) -> str:
+def regions_of_profiles() -> Dict[str, str]:
+    """{profile: region} as botocore reads both files (read once for every key)."""
+    from shellsso.awsconfig.model import load_config, setting_text
+    from shellsso.core.errors import ConfigError
+
+    try:
+        config = load_config()
+    except ConfigError:
+        return {}
+    found = {}
+    for name, values in config.profiles.items():
+        region = setting_text(values, "region")
+        if region:
+            found[name] = region
+    return found
+
+
+def region_for(key: Key, regions: Dict[str, str]) -> str:
     """The region the STS call goes to: the profile's, the environment's, else us-east-1.
 
     IAM is global; STS answers in every region of the key's partition.
     """
-    region = None
-    if key.profile is not None:
-        from shellsso.awsconfig.model import profile_from_files, setting_text
-
-        region = setting_text(profile_from_files(key.profile), "region")
+    region = regions.get(key.profile) if key.profile is not None else None
     return region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") \
         or DEFAULT_REGION
 
@@ -178,6 +191,7 @@ def learn_all(keys: List[Key]) -> List[Facts]:
     facts = [Facts() for _ in keys]
     jobs: List[Callable[[], None]] = []
     boto: Any = None
+    regions = regions_of_profiles() if any(key.profile for key in keys) else {}
     for key, found in zip(keys, facts):
         if not key.secret:
             why = f"there is no {'AWS_SECRET_ACCESS_KEY' if key.profile is None else 'aws_secret_access_key'} beside the key id"  # noqa: E501
@@ -186,7 +200,7 @@ def learn_all(keys: List[Key]) -> List[Facts]:
         creds = (key.key_id, key.secret, None)
         try:
             boto = boto or session()
-            sts = client(boto, "sts", region_for(key), creds)
+            sts = client(boto, "sts", region_for(key, regions), creds)
             iam = client(boto, "iam", DEFAULT_REGION, creds)
         except Exception as exc:  # noqa: BLE001 - a key id botocore refuses, a broken config
             why = reason(exc)

@@ -290,3 +290,33 @@ def test_on_a_terminal_each_step_is_asked(old: Dict[str, Any], moto: Moto) -> No
     assert child.exitstatus == 1
     assert moto.statuses("alice") == {old["key"][0]: "Active"}
     assert (env.home / ".aws" / "credentials").read_text() == old["after"]
+
+
+def test_a_profile_named_with_shell_metacharacters(keyed: AwsEnv, moto: Moto) -> None:
+    key_id, secret = moto.new_key("alice")
+    name = "ci;$(touch pwned)`id`"
+    write_credentials(keyed.home, f"[{name}]\naws_access_key_id = {key_id}\n"
+                                  f"aws_secret_access_key = {secret}\n")
+    emulator_login(keyed)
+    result = retire(name, "--yes", "--dry-run")
+    assert result.returncode == 0 and f"profile '{name}'" in result.stdout
+    result = retire(name, "--yes")
+    assert result.returncode == 0, result.stderr
+    assert "\x1b" not in result.stdout + result.stderr
+    assert f"`shellsso keys retire '{name}' --deactivate`" in result.stdout
+    identity = botocore_identity(keyed, name)
+    assert identity["method"] == "sso" and identity["account"] == MOTO_ACCOUNT
+    assert not (keyed.home / "pwned").exists() and not Path("pwned").exists()
+    assert files_holding(keyed.home, secret) == []
+
+
+def test_a_read_only_credentials_file_changes_nothing(old: Dict[str, Any], moto: Moto) -> None:
+    env: AwsEnv = old["env"]
+    (env.home / ".aws" / "credentials").chmod(0o400)
+    before = aws_files(env.home)
+    result = retire("old", "--deactivate", "--yes")
+    assert result.returncode == 1 and result.stderr.count("\n") == 1
+    assert "credentials: it is read-only" in result.stderr
+    assert "nothing was changed; to allow it: chmod u+w" in result.stderr
+    assert aws_files(env.home) == before
+    assert moto.statuses("alice") == {old["key"][0]: "Active"}
