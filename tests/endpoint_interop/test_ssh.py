@@ -33,7 +33,7 @@ from typing import Iterator, List, Set
 
 import pytest
 
-from tests.conftest import AwsEnv, in_ci, require, run_shellsso
+from tests.conftest import REPO, AwsEnv, in_ci, require
 from tests.creds.test_rolecreds import emulator_login
 from tests.endpoint_interop.serving import ACCOUNTS, files_under
 
@@ -82,11 +82,11 @@ class Sshd:
     remote_home: Path
 
     def ssh_options(self) -> str:
-        """The client options the recipes leave to the user's ~/.ssh/config, spelled out."""
-        return " ".join(shlex.quote(o) for o in (
-            "-F", "/dev/null", "-i", str(self.key), "-o", "IdentitiesOnly=yes",
-            "-o", f"UserKnownHostsFile={self.known_hosts}", "-o", "StrictHostKeyChecking=yes",
-            "-o", "BatchMode=yes", "-o", "ExitOnForwardFailure=yes", "-p", str(self.port)))
+        """The client options the recipes leave to the user's ~/.ssh/config, spelled out
+        (paths of the test's temporary folder: nothing to quote)."""
+        return (f"-F /dev/null -i {self.key} -o IdentitiesOnly=yes "
+                f"-o UserKnownHostsFile={self.known_hosts} -o StrictHostKeyChecking=yes "
+                f"-o BatchMode=yes -p {self.port}")
 
 
 def _keygen(path: Path) -> None:
@@ -186,54 +186,87 @@ class ArgvWatcher:
         self._thread.join(timeout=10)
 
 
-def recipe(kind: str, sshd: Sshd, remote_port: int, remote_env: str, program: Path) -> str:
-    """The shell command of docs/serve-recipes.md, with the test's ssh options and host, and
-    the remote command being the test's program instead of `aws sts get-caller-identity`."""
-    target = f"{sshd.user}@127.0.0.1"
-    uri = f"http://127.0.0.1:{remote_port}/credentials"
-    run = f"{remote_env} exec {shlex.quote(sys.executable)} {shlex.quote(str(program))}"
-    local = 'u=${AWS_CONTAINER_CREDENTIALS_FULL_URI#http://}; u=${u%%/*}; '
-    forward = f'-R "127.0.0.1:{remote_port}:$u"'
-    if kind == "stdin":
-        remote = ("IFS= read -r AWS_CONTAINER_AUTHORIZATION_TOKEN && "
-                  f"export AWS_CONTAINER_AUTHORIZATION_TOKEN "
-                  f"AWS_CONTAINER_CREDENTIALS_FULL_URI={uri} && {run}")
-        return (local + 'printf "%s\\n" "$AWS_CONTAINER_AUTHORIZATION_TOKEN" | '
-                f"ssh {sshd.ssh_options()} {forward} {target} {shlex.quote(remote)}")
-    if kind == "naive":  # what the recipes avoid: the token written into the remote command
-        return (local + f"ssh {sshd.ssh_options()} {forward} {target} "
-                f"\"AWS_CONTAINER_AUTHORIZATION_TOKEN=$AWS_CONTAINER_AUTHORIZATION_TOKEN "
-                f"AWS_CONTAINER_CREDENTIALS_FULL_URI={uri} {run}\"")
-    remote = f"AWS_CONTAINER_CREDENTIALS_FULL_URI={uri} {run}"
-    return (local + f"exec ssh {sshd.ssh_options()} -o SendEnv=AWS_CONTAINER_AUTHORIZATION_TOKEN "
-            f"{forward} {target} {shlex.quote(remote)}")
+RECIPES = REPO / "docs" / "serve-recipes.md"
+HEADINGS = {"stdin": "**One command**", "sendenv": "**A session**"}
+
+
+def doc_recipe(kind: str) -> str:
+    """The command of docs/serve-recipes.md for `kind`: the first code block after its
+    heading, up to its first comment (what the user types on the remote after)."""
+    text = RECIPES.read_text()
+    after = text[text.index(HEADINGS[kind]):]
+    block = after.split("```sh\n", 1)[1].split("```", 1)[0]
+    lines = []
+    for line in block.splitlines():
+        if line.startswith("#"):
+            break
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def adapt(command: str, sshd: Sshd, remote_port: int, remote_run: str) -> str:
+    """The recipe with the test's ssh options, host and port, and the test's program as the
+    remote command (`aws sts get-caller-identity` in the doc)."""
+    options = sshd.ssh_options()
+    assert "'" not in options + remote_run, "the recipe is single-quoted: no quotes here"
+    replaced = (command.replace("ssh -o", f"ssh {options} -o", 1)
+                .replace("9911", str(remote_port)))
+    if "exec aws sts get-caller-identity" in replaced:
+        replaced = replaced.replace("exec aws sts get-caller-identity", f"exec {remote_run}")
+        return replaced.replace("user@host", f"{sshd.user}@127.0.0.1")
+    # The session recipe opens a login shell; the test gives ssh a command instead, from
+    # the environment (the URI line the doc has the user type on the remote, then the program).
+    return replaced.replace("user@host'", f'{sshd.user}@127.0.0.1 "$REMOTE_COMMAND"\'')
+
+
+def run_recipe(command: str, remote_command: str = "") -> subprocess.CompletedProcess[str]:
+    """The recipe in bash, as a user types it, with the package's `shellsso` on PATH."""
+    path = f"{Path(sys.executable).parent}:{os.environ.get('PATH', '/usr/bin:/bin')}"
+    return subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=120,
+                          check=False, stdin=subprocess.DEVNULL,
+                          env=dict(os.environ, PATH=path, REMOTE_COMMAND=remote_command))
 
 
 @pytest.mark.parametrize("kind", ["stdin", "sendenv"])
 def test_ssh_remote_uses_the_local_login_through_the_forwarded_endpoint(
     aws_env: AwsEnv, sshd: Sshd, tmp_path: Path, kind: str
 ) -> None:
+    """docs/serve-recipes.md's SSH recipes, run as written (host, port and program
+    replaced)."""
     emulator_login(aws_env)
     program = tmp_path / "remote.py"
     program.write_text(REMOTE_PROGRAM)
     # The remote's own environment: an empty HOME (no ~/.aws), the emulator as STS.
-    remote_env = (f"HOME={shlex.quote(str(sshd.remote_home))} "
-                  f"AWS_ENDPOINT_URL_STS={aws_env.url} AWS_EC2_METADATA_DISABLED=true")
-    command = recipe(kind, sshd, free_port(), remote_env, program)
+    remote_run = (f"env HOME={sshd.remote_home} AWS_ENDPOINT_URL_STS={aws_env.url} "
+                  f"AWS_EC2_METADATA_DISABLED=true {sys.executable} {program}")
+    remote_port = free_port()
+    command = adapt(doc_recipe(kind), sshd, remote_port, remote_run)
+    remote_command = (f"AWS_CONTAINER_CREDENTIALS_FULL_URI=http://127.0.0.1:{remote_port}"
+                      f"/credentials exec {remote_run}")
     with ArgvWatcher() as watcher:
-        run = run_shellsso("exec", "--server", "--profile", "prod", "--", "sh", "-c", command,
-                           timeout=120)
-    assert run.returncode == 0, run.stderr
+        run = run_recipe(command, remote_command)
+    assert run.returncode == 0, (command, run.stderr)
     answer = json.loads(run.stdout.strip().splitlines()[-1])
-    assert answer["account"] == ACCOUNTS["prod"]
+    assert answer["account"] == ACCOUNTS["dev"]
     assert answer["method"] == "container-role"
     token = answer["token"].encode()
     assert len(token) >= 20
     assert answer["in_argv"] == []
     assert [argv for argv in watcher.seen if token in argv] == []
-    assert any(b"ssh\0" in argv and b"-R\0" in argv for argv in watcher.seen), \
+    assert any(argv.startswith(b"ssh\0") and b"-R\0" in argv for argv in watcher.seen), \
         "the watcher saw the ssh client"
     assert files_under(sshd.remote_home) == [], "something was stored on the remote"
+
+
+def naive_recipe(sshd: Sshd, remote_port: int, remote_run: str) -> str:
+    """What the recipes avoid: the token written into ssh's remote command."""
+    return ("shellsso exec --server --profile dev -- sh -c '"
+            "u=${AWS_CONTAINER_CREDENTIALS_FULL_URI#http://}; u=${u%%/*}; "
+            f"ssh {sshd.ssh_options()} -R \"127.0.0.1:{remote_port}:$u\" "
+            f"{sshd.user}@127.0.0.1 "
+            "\"AWS_CONTAINER_AUTHORIZATION_TOKEN=$AWS_CONTAINER_AUTHORIZATION_TOKEN "
+            f"AWS_CONTAINER_CREDENTIALS_FULL_URI=http://127.0.0.1:{remote_port}/credentials "
+            f"exec {remote_run}\"'")
 
 
 def test_the_argv_watcher_sees_a_token_put_on_a_command_line(
@@ -245,12 +278,10 @@ def test_the_argv_watcher_sees_a_token_put_on_a_command_line(
     emulator_login(aws_env)
     program = tmp_path / "remote.py"
     program.write_text(REMOTE_PROGRAM)
-    remote_env = (f"HOME={shlex.quote(str(sshd.remote_home))} "
-                  f"AWS_ENDPOINT_URL_STS={aws_env.url} AWS_EC2_METADATA_DISABLED=true")
-    command = recipe("naive", sshd, free_port(), remote_env, program)
+    remote_run = (f"env HOME={sshd.remote_home} AWS_ENDPOINT_URL_STS={aws_env.url} "
+                  f"AWS_EC2_METADATA_DISABLED=true {sys.executable} {program}")
     with ArgvWatcher() as watcher:
-        run = run_shellsso("exec", "--server", "--profile", "prod", "--", "sh", "-c", command,
-                           timeout=120)
+        run = run_recipe(naive_recipe(sshd, free_port(), remote_run))
     assert run.returncode == 0, run.stderr
     answer = json.loads(run.stdout.strip().splitlines()[-1])
     token = answer["token"].encode()
