@@ -313,6 +313,10 @@ def retire(options: Options) -> int:
         if entry is not None and options.iam_action is not None:
             return _finish_pending(config, options, entry)
         config.get(options.profile)  # a missing profile: said with close matches
+        if entry is not None:
+            raise ShellssoError(f"profile '{options.profile}' already uses SSO; its former key "
+                                f"{inventory.mask(entry['keyId'])} may still be active in IAM: "
+                                "add --deactivate or --delete to act on it")
         raise ShellssoError(f"profile '{options.profile}' holds no long-lived access key "
                             "(`shellsso keys` lists those that are left)")
     _check_profile(config, options.profile)
