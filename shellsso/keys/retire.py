@@ -385,6 +385,10 @@ def _show_plan(options: Options, keys: List[Key], key: Key, facts: iam.Facts,
     _out(f"  2. set {', '.join(values)} in [{profile_header(options.profile)}] of "
          f"{paths.config_file()}, and remove {' and '.join(KEY_LINES)} of profile "
          f"'{options.profile}' from the {where}")
+    for other in keys:
+        if other.key_id != key.key_id:
+            _out(f"  (the {other.source} file's other key {other.masked} leaves the files too, "
+                 "but IAM is not asked to change it: botocore used the credentials file's)")
     action = options.iam_action
     if action is None:
         _out(f"  (key {key.masked} stays active in IAM: add --deactivate or --delete to act "

@@ -18,7 +18,7 @@ from typing import Any, Dict, Tuple
 
 import pytest
 
-from tests.conftest import DEMO_CONFIG, AwsEnv, require, run_shellsso, write_config
+from tests.conftest import DEMO_CONFIG, AwsEnv, run_shellsso, write_config
 from tests.creds.test_rolecreds import emulator_login
 from tests.keys.conftest import (
     MOTO_ACCOUNT,
@@ -274,7 +274,6 @@ def test_a_profile_without_a_long_lived_key(keyed: AwsEnv) -> None:
 
 
 def test_on_a_terminal_each_step_is_asked(old: Dict[str, Any], moto: Moto) -> None:
-    require("bash")
     import pexpect
 
     env: AwsEnv = old["env"]
@@ -320,3 +319,17 @@ def test_a_read_only_credentials_file_changes_nothing(old: Dict[str, Any], moto:
     assert "nothing was changed; to allow it: chmod u+w" in result.stderr
     assert aws_files(env.home) == before
     assert moto.statuses("alice") == {old["key"][0]: "Active"}
+
+
+def test_keys_in_both_files_leave_both(old: Dict[str, Any], moto: Moto) -> None:
+    env: AwsEnv = old["env"]
+    other_id, other_secret = moto.new_key("alice")
+    write_config(env.home, SSO_CONFIG + OLD_PROFILE + f"aws_access_key_id = {other_id}\n"
+                 f"aws_secret_access_key = {other_secret}\n")
+    result = retire("old", "--deactivate", "--yes")
+    assert result.returncode == 0, result.stderr
+    assert f"the config file's other key {masked(other_id)} leaves the files too" in result.stdout
+    assert files_holding(env.home, other_secret) == []
+    assert files_holding(env.home, old["key"][1]) == []
+    assert moto.statuses("alice") == {old["key"][0]: "Inactive", other_id: "Active"}
+    assert botocore_identity(env, "old")["method"] == "sso"
