@@ -20,7 +20,6 @@ import json
 import shlex
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import pytest
@@ -40,14 +39,17 @@ CLIENT = textwrap.dedent(
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
             flags = struct.unpack("16sH", fcntl.ioctl(s, 0x8913, struct.pack("16sH", b"lo", 0)))[1]
             fcntl.ioctl(s, 0x8914, struct.pack("16sH", b"lo", flags | 1))
+    import time
     import botocore.session
     from botocore.exceptions import BotoCoreError
     session = botocore.session.get_session()
+    started = time.monotonic()
     try:
         creds = session.get_credentials()
         who = session.create_client("sts", region_name="us-east-1").get_caller_identity()
     except BotoCoreError as error:
-        print(json.dumps({"pid": os.getpid(), "error": str(error)}))
+        print(json.dumps({"pid": os.getpid(), "error": str(error),
+                          "seconds": time.monotonic() - started}))
         sys.exit(1)
     print(json.dumps({"pid": os.getpid(), "account": who["Account"], "method": creds.method}))
     """
@@ -55,9 +57,9 @@ CLIENT = textwrap.dedent(
 
 
 def in_namespaces(aws_env: AwsEnv, tmp_path: Path, unshare: str, *client_args: str
-                  ) -> tuple[int, dict[str, object], str, float]:
+                  ) -> tuple[int, dict[str, object], str]:
     """`shellsso exec --server -- unshare ... CLIENT`: (status, what the client printed, the
-    server's and client's stderr, seconds)."""
+    server's and client's stderr)."""
     require("unshare")
     require_root()
     program = tmp_path / "client.py"
@@ -67,20 +69,18 @@ def in_namespaces(aws_env: AwsEnv, tmp_path: Path, unshare: str, *client_args: s
     inside = (f"exec env HOME={shlex.quote(str(image_home))} AWS_ENDPOINT_URL_STS={aws_env.url} "
               f"AWS_EC2_METADATA_DISABLED=true {shlex.quote(sys.executable)} "
               f"{shlex.quote(str(program))} {' '.join(client_args)}")
-    started = time.monotonic()
     run = run_shellsso("exec", "--server", "--profile", "dev", "--",
                        *shlex.split(unshare), "sh", "-c", inside, timeout=120)
-    elapsed = time.monotonic() - started
     lines = run.stdout.strip().splitlines()
     assert lines, run.stderr
     assert files_under(image_home) == []
-    return run.returncode, json.loads(lines[-1]), run.stderr, elapsed
+    return run.returncode, json.loads(lines[-1]), run.stderr
 
 
 def test_a_container_on_the_host_network_reaches_the_endpoint(aws_env: AwsEnv,
                                                               tmp_path: Path) -> None:
     emulator_login(aws_env)
-    status, said, stderr, _ = in_namespaces(
+    status, said, stderr = in_namespaces(
         aws_env, tmp_path, "unshare --pid --fork --mount-proc --mount --uts --ipc")
     assert status == 0, (said, stderr)
     assert said["pid"] == 1, "the client ran in a process namespace of its own"
@@ -92,7 +92,7 @@ def test_a_container_with_its_own_network_cannot_reach_it_and_says_so_at_once(
     aws_env: AwsEnv, tmp_path: Path
 ) -> None:
     emulator_login(aws_env)
-    status, said, stderr, elapsed = in_namespaces(
+    status, said, stderr = in_namespaces(
         aws_env, tmp_path, "unshare --net --pid --fork --mount-proc --mount --uts --ipc",
         "--loopback-up")
     assert status == 1, (said, stderr)
@@ -100,4 +100,5 @@ def test_a_container_with_its_own_network_cannot_reach_it_and_says_so_at_once(
     assert "Error when retrieving credentials from container-role" in error, error
     assert "Could not connect to the endpoint URL" in error, error
     assert "http://127.0.0.1:" in error
-    assert elapsed < 15, f"the failure took {elapsed:.1f}s"
+    # Connection refused: botocore's three attempts a second apart, no timeout to wait for.
+    assert float(str(said["seconds"])) < 6, said
