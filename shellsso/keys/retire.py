@@ -394,6 +394,7 @@ def _show_plan(options: Options, keys: List[Key], key: Key, facts: iam.Facts,
         _out(f"  (key {key.masked} stays active in IAM: add --deactivate or --delete to act "
              "on it)")
     else:
-        verb = "delete" if action == "delete" else "set Inactive"
-        _out(f"  3. {verb} key {key.masked} in IAM, with the key itself (else with the "
-             f"credentials of '{target.profile}')")
+        what = f"delete key {key.masked}" if action == "delete" else \
+            f"set key {key.masked} Inactive"
+        _out(f"  3. {what} in IAM, with the key itself (else with the credentials of "
+             f"'{target.profile}')")
