@@ -11,6 +11,7 @@ exit of the shell that started it. The serving itself is shellsso.endpoint's.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from shellsso.core.errors import ExitStatus, ShellssoError
@@ -57,6 +58,17 @@ def run(args: argparse.Namespace) -> int:
     service.handle_signals()
     sys.stdout.write(format_variables(service.variables(), args.format))
     sys.stdout.flush()
+    release_stdout()
     parent = parent_to_watch()
     service.run(Watched(parent) if parent is not None else None, parent=True)
-    return ExitStatus.OK
+    # Stopped: a worker may still wait on the portal; nothing of it is needed any more.
+    sys.stderr.flush()
+    os._exit(ExitStatus.OK)
+
+
+def release_stdout() -> None:
+    """Nothing more goes to stdout: a reader waiting for its end (`serve --format json | jq`,
+    a pipe into a script) gets it now rather than when the server stops."""
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 1)
+    os.close(null)

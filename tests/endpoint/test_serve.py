@@ -186,8 +186,10 @@ def test_the_variables_in_other_formats(aws_env: AwsEnv, fmt: str) -> None:
                                 "--profile", "dev"], stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
     try:
-        if fmt == "json":
-            doc = json.loads(first_lines(process, 4))
+        if fmt == "json":  # read to the end, as jq does: stdout ends once they are printed
+            assert process.stdout is not None
+            doc = json.loads(process.stdout.read())
+            assert process.poll() is None
         else:
             require("fish")
             code = first_lines(process, 2)
