@@ -6,7 +6,7 @@ kernel namespaces a container is made of (util-linux `unshare`, which needs root
   namespaces, /proc of its own) reaches the endpoint on 127.0.0.1 and gets credentials.
 - the default bridge network: the container has a network namespace of its own, whose
   127.0.0.1 is not the host's. There the endpoint cannot be reached, and botocore says so
-  at once (connection refused), with no hang.
+  after its three quick attempts (connection refused), with no hang.
 
 The client gets the two variables from `shellsso exec --server`, as the recipe's
 `docker run -e AWS_CONTAINER_CREDENTIALS_FULL_URI -e AWS_CONTAINER_AUTHORIZATION_TOKEN` would
@@ -88,7 +88,7 @@ def test_a_container_on_the_host_network_reaches_the_endpoint(aws_env: AwsEnv,
     assert said["method"] == "container-role"
 
 
-def test_a_container_with_its_own_network_cannot_reach_it_and_says_so_at_once(
+def test_a_container_with_its_own_network_cannot_reach_it_and_says_so_in_seconds(
     aws_env: AwsEnv, tmp_path: Path
 ) -> None:
     emulator_login(aws_env)
