@@ -94,11 +94,17 @@ DENIED = ('<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><Err
           "</Message></Error><RequestId>4d2c5e1f</RequestId></ErrorResponse>")
 
 
+HOSTILE = DENIED.replace("is not authorized", "\u009b2J\u202eis not\u2028authorized")
+"""An answer whose message holds a CSI, a right-to-left override and a line separator."""
+
+
 class _Refuse(http.server.BaseHTTPRequestHandler):
+    answer = DENIED
+
     def do_POST(self) -> None:  # noqa: N802 - http.server naming
         length = int(self.headers.get("Content-Length") or 0)
         self.rfile.read(length)
-        body = DENIED.encode()
+        body = self.answer.encode()
         self.send_response(403)
         self.send_header("Content-Type", "text/xml")
         self.send_header("Content-Length", str(len(body)))
@@ -113,7 +119,21 @@ class _Refuse(http.server.BaseHTTPRequestHandler):
 def refusing_iam() -> Iterator[str]:
     """An IAM endpoint on 127.0.0.1 that answers every call with AccessDenied, as IAM
     answers a user without IAM permissions."""
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Refuse)
+    yield from _serve(_Refuse)
+
+
+@pytest.fixture
+def hostile_iam() -> Iterator[str]:
+    """An IAM endpoint whose AccessDenied message holds characters a terminal acts on."""
+
+    class Hostile(_Refuse):
+        answer = HOSTILE
+
+    yield from _serve(Hostile)
+
+
+def _serve(handler: type) -> Iterator[str]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

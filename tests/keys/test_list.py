@@ -235,3 +235,15 @@ def test_doctor_warns_of_a_long_lived_key_with_its_age_once_keys_learnt_it(
     assert first["fix"].startswith("shellsso keys retire old")
     run_shellsso("keys")
     assert f"({masked(key[0])}, made 0 days ago)" in finding()["message"]
+
+
+def test_hostile_text_from_iam_reaches_no_terminal_raw(
+        three_keys: Dict[str, Any], hostile_iam: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL_IAM", hostile_iam)
+    result = run_shellsso("keys")
+    data = keys_json()
+    assert result.returncode == 0
+    for text in (result.stdout, json.dumps(data, ensure_ascii=False)):
+        assert "\x9b" not in text and "\u202e" not in text and "\u2028" not in text
+    assert "  could not learn age: AccessDenied: User: arn:aws:iam::123456789012:user/alice " \
+           "?2J?is not authorized" in result.stdout
