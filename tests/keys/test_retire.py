@@ -333,3 +333,23 @@ def test_keys_in_both_files_leave_both(old: Dict[str, Any], moto: Moto) -> None:
     assert files_holding(env.home, old["key"][1]) == []
     assert moto.statuses("alice") == {old["key"][0]: "Inactive", other_id: "Active"}
     assert botocore_identity(env, "old")["method"] == "sso"
+
+
+def test_a_killed_writes_leftover_and_a_planted_backup_link(
+        old: Dict[str, Any], moto: Moto) -> None:
+    """A temp file a kill -9 left (holding the secret) is swept by retire's writes; a
+    config.bak planted as a link is replaced, never written through."""
+    env: AwsEnv = old["env"]
+    secret = old["key"][1]
+    aws = env.home / ".aws"
+    leftover = aws / ".shellsso-999999999-killed.tmp"
+    leftover.write_text(old["before"])
+    target = env.home / "elsewhere"
+    target.write_text("not the config\n")
+    (aws / "config.bak").symlink_to(target)
+    result = retire("old", "--yes")
+    assert result.returncode == 0, result.stderr
+    assert not leftover.exists()
+    assert target.read_text() == "not the config\n"
+    assert not (aws / "config.bak").is_symlink()
+    assert files_holding(env.home, secret) == []
