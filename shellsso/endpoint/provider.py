@@ -88,7 +88,6 @@ class Provider:
         self._error: Optional[ShellssoError] = None
         self.ended: Optional[str] = None
         """The LoginRequired message while the session has ended; None otherwise."""
-        self.fetches = 0
 
     def get(self) -> Credentials:
         """Credentials fit to serve, or the ShellssoError that says why there are none.
@@ -112,7 +111,6 @@ class Provider:
         except Exception as exc:  # noqa: BLE001 - a server thread must answer, not die
             error = ShellssoError(f"cannot get credentials: {type(exc).__name__}: {exc}")
         finally:
-            self.fetches += 1
             with self._cond:
                 self._result, self._error = result, error
                 self._running = False

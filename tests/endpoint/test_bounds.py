@@ -135,8 +135,9 @@ def other_addresses() -> List[Tuple[int, str]]:
 def test_it_listens_on_127_0_0_1_only(aws_env: AwsEnv) -> None:
     emulator_login(aws_env)
     with serve("dev") as served:
-        listening = [c.laddr for c in psutil.Process(served.process.pid).net_connections("inet")
-                     if c.status == psutil.CONN_LISTEN]
+        process = psutil.Process(served.process.pid)
+        connections = getattr(process, "net_connections", None) or process.connections
+        listening = [c.laddr for c in connections("inet") if c.status == psutil.CONN_LISTEN]
         assert [(a.ip, a.port) for a in listening] == [("127.0.0.1", served.port)]
         for family, ip in other_addresses():
             with socket.socket(family, socket.SOCK_STREAM) as sock:

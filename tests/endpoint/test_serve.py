@@ -222,3 +222,23 @@ def test_sso_profile_through_a_role_chain(aws_env: AwsEnv, tmp_path: Path,
     assert result.returncode == 0, result.stderr
     assert "account 555555555555" in result.stdout
     assert os.environ.get("AWS_PROFILE") is None
+
+
+def test_without_profile_the_active_one_is_served(
+    aws_env: AwsEnv, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.endpoint_interop.serving import Served, parse_env_lines
+
+    emulator_login(aws_env)
+    monkeypatch.setenv("AWS_PROFILE", "staging")
+    process = subprocess.Popen([sys.executable, "-m", "shellsso", "serve"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               stdin=subprocess.DEVNULL, text=True)
+    try:
+        found = parse_env_lines(first_lines(process, 2).splitlines())
+        served = Served(found["AWS_CONTAINER_CREDENTIALS_FULL_URI"],
+                        found["AWS_CONTAINER_AUTHORIZATION_TOKEN"], process)  # type: ignore[arg-type]
+        assert credentials(served)["AccountId"] == "222222222222"
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=10)
