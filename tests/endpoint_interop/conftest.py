@@ -19,7 +19,9 @@ from typing import Callable, Iterator
 
 import pytest
 
-from tests.conftest import REPO, in_ci, require
+from shellsso.emulator import Emulator
+from tests.conftest import REPO, AwsEnv, in_ci, require, write_config
+from tests.creds.test_rolecreds import emulator_login
 
 AWSCLI_V1 = "awscli==1.46.3"
 """Pinned, so that the cache folder names what is in it; any 1.x that knows
@@ -103,3 +105,19 @@ def js_sdk() -> Iterator[Path]:
         yield script
     finally:
         script.unlink(missing_ok=True)
+
+
+@pytest.fixture
+def short_lived(home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[AwsEnv]:
+    """The demo config on an emulator whose role credentials last a few seconds."""
+    emu = Emulator(interval=1, credential_ttl=4)
+    emu.start()
+    try:
+        config = write_config(home)
+        monkeypatch.setenv("AWS_ENDPOINT_URL_SSO_OIDC", emu.url)
+        monkeypatch.setenv("AWS_ENDPOINT_URL_SSO", emu.url)
+        env = AwsEnv(home=home, config=config, emulator=emu)
+        emulator_login(env)
+        yield env
+    finally:
+        emu.stop()

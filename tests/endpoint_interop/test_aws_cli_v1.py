@@ -10,12 +10,10 @@ import json
 import subprocess
 import time
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
-from shellsso.emulator import Emulator
-from tests.conftest import AwsEnv, write_config
+from tests.conftest import AwsEnv
 from tests.creds.test_rolecreds import emulator_login
 from tests.endpoint_interop.serving import ACCOUNTS, client_env, files_under, serve
 
@@ -65,22 +63,6 @@ def test_aws_cli_v1_without_the_token_is_refused_and_says_so(
         assert first.startswith("Error when retrieving credentials from container-role")
         assert "Traceback" not in run.stderr
         assert served.token not in run.stderr
-
-
-@pytest.fixture
-def short_lived(home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[AwsEnv]:
-    """The demo config on an emulator whose role credentials last a few seconds."""
-    emu = Emulator(interval=1, credential_ttl=4)
-    emu.start()
-    try:
-        config = write_config(home)
-        monkeypatch.setenv("AWS_ENDPOINT_URL_SSO_OIDC", emu.url)
-        monkeypatch.setenv("AWS_ENDPOINT_URL_SSO", emu.url)
-        env = AwsEnv(home=home, config=config, emulator=emu)
-        emulator_login(env)
-        yield env
-    finally:
-        emu.stop()
 
 
 def test_a_long_running_child_outlives_three_credential_lifetimes(

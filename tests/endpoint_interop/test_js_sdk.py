@@ -23,8 +23,8 @@ pytestmark = pytest.mark.slow
 
 
 def node(script: Path, mode: str, sts_url: str, env: Dict[str, str],
-         calls: int = 1) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["node", str(script), mode, sts_url, str(calls)],
+         calls: int = 1, pause: float = 0) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["node", str(script), mode, sts_url, str(calls), str(int(pause * 1000))],
                           capture_output=True, text=True, env=env, timeout=120, check=False)
 
 
@@ -46,6 +46,21 @@ def test_js_sdk_takes_the_profiles_credentials_from_the_endpoint(
     assert calls[0]["key"] in aws_env.emulator.issued_access_key_ids
     assert calls[0]["expiration"], "the SDK read the answer's Expiration (it refreshes by it)"
     assert files_under(client_home) == []
+
+
+def test_a_js_program_outlives_three_credential_lifetimes(
+    short_lived: AwsEnv, js_sdk: Path, tmp_path: Path
+) -> None:
+    """One STS client, calls a second apart over three lifetimes of its credentials: the SDK
+    comes back to the endpoint by the answer's Expiration, and no call fails (the emulator
+    refuses an expired key)."""
+    ttl = short_lived.emulator.settings.credential_ttl
+    with serve("dev") as served:
+        env = client_env(served, tmp_path / "client", short_lived.url)
+        calls = answers(node(js_sdk, "chain", short_lived.url, env, calls=3 * ttl + 2,
+                             pause=1))
+    assert {c["account"] for c in calls} == {ACCOUNTS["dev"]}
+    assert len({c["key"] for c in calls}) >= 3, calls
 
 
 def test_js_sdk_reads_the_token_from_a_file(aws_env: AwsEnv, js_sdk: Path,
