@@ -4,12 +4,12 @@ Three questions, each answered or "could not learn X: why": the account and
 IAM user (sts:GetCallerIdentity, which no policy can deny), the key's age and
 status (iam:ListAccessKeys without a user name: the caller's own keys) and its
 last use (iam:GetAccessKeyLastUsed). The last two need IAM permissions that
-many users lack: AccessDenied is an answer to report, not a failure. Keys are
-asked concurrently, each call with shellsso's short timeouts
-(core/timeouts.py), so that twenty keys cost about one round trip, and a dead
-network about one timeout. AWS_ENDPOINT_URL_IAM and AWS_ENDPOINT_URL_STS
-apply, as in botocore. Also here: the two calls that retire a key
-(UpdateAccessKey, DeleteAccessKey).
+many users lack: AccessDenied is an answer to report, not a failure. All the
+calls of all the keys are made at once, each with shellsso's short timeouts
+(core/timeouts.py), and an endpoint found unreachable is not asked again: twenty
+keys cost about one round trip, and a silent network two timeouts.
+AWS_ENDPOINT_URL_IAM and AWS_ENDPOINT_URL_STS apply, as in botocore. Also
+here: the two calls that retire a key (UpdateAccessKey, DeleteAccessKey).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ ACCOUNT, AGE, LAST_USE = "account", "age", "last use"
 """What the listing may fail to learn (the `what` of `Facts.unknown`)."""
 
 DEFAULT_REGION = "us-east-1"
-MAX_WORKERS = 16
+MAX_WORKERS = 64  # each call mostly waits: all of twenty keys' sixty calls at once
 
 
 class Facts:
@@ -136,16 +136,33 @@ def client(boto: Any, service: str, region: str,
                                   aws_session_token=creds[2]))
 
 
-def _ask(call: Callable[[], Any], client_: Any) -> Tuple[Any, Optional[str]]:
-    """(answer, None) or (None, why)."""
+def _ask(call: Callable[[], Any], client_: Any, dead: Dict[str, str]) -> Tuple[Any,
+                                                                           Optional[str]]:
+    """(answer, None) or (None, why).
+
+    An endpoint that could not be reached is not asked again in this run
+    (`dead`: {endpoint: why}): the calls still queued for it fail at once
+    with the same reason, so a black-holed network costs one timeout, not
+    one per key.
+    """
+    from botocore.exceptions import BotoCoreError
+
+    from shellsso.sso import oidc
+
+    endpoint = str(getattr(getattr(client_, "meta", None), "endpoint_url", ""))
+    if endpoint in dead:
+        return None, dead[endpoint]
     try:
         return call(), None
     except Exception as exc:  # noqa: BLE001 - every failure is a reason to report
-        return None, reason(exc, client_)
+        why = reason(exc, client_)
+        if isinstance(exc, BotoCoreError) and oidc.is_network_error(exc):
+            dead[endpoint] = why
+        return None, why
 
 
-def _caller(facts: Facts, sts: Any) -> None:
-    answer, why = _ask(sts.get_caller_identity, sts)
+def _caller(facts: Facts, sts: Any, dead: Dict[str, str]) -> None:
+    answer, why = _ask(sts.get_caller_identity, sts, dead)
     if why is not None:
         facts.unknown.append((ACCOUNT, why))
         return
@@ -154,8 +171,8 @@ def _caller(facts: Facts, sts: Any) -> None:
     facts.user = user_of(facts.arn or "")
 
 
-def _age(facts: Facts, iam: Any, key_id: str) -> None:
-    answer, why = _ask(iam.list_access_keys, iam)
+def _age(facts: Facts, iam: Any, key_id: str, dead: Dict[str, str]) -> None:
+    answer, why = _ask(iam.list_access_keys, iam, dead)
     if why is not None:
         facts.unknown.append((AGE, why))
         return
@@ -171,8 +188,8 @@ def _age(facts: Facts, iam: Any, key_id: str) -> None:
     facts.unknown.append((AGE, "ListAccessKeys does not list this key"))
 
 
-def _last_use(facts: Facts, iam: Any, key_id: str) -> None:
-    answer, why = _ask(lambda: iam.get_access_key_last_used(AccessKeyId=key_id), iam)
+def _last_use(facts: Facts, iam: Any, key_id: str, dead: Dict[str, str]) -> None:
+    answer, why = _ask(lambda: iam.get_access_key_last_used(AccessKeyId=key_id), iam, dead)
     if why is not None:
         facts.unknown.append((LAST_USE, why))
         return
@@ -191,6 +208,7 @@ def learn_all(keys: List[Key]) -> List[Facts]:
     facts = [Facts() for _ in keys]
     jobs: List[Callable[[], None]] = []
     boto: Any = None
+    dead: Dict[str, str] = {}
     regions = regions_of_profiles() if any(key.profile for key in keys) else {}
     for key, found in zip(keys, facts):
         if not key.secret:
@@ -206,8 +224,8 @@ def learn_all(keys: List[Key]) -> List[Facts]:
             why = reason(exc)
             found.unknown += [(ACCOUNT, why), (AGE, why), (LAST_USE, why)]
             continue
-        jobs += [_bind(_caller, found, sts), _bind(_age, found, iam, key.key_id),
-                 _bind(_last_use, found, iam, key.key_id)]
+        jobs += [_bind(_caller, found, sts, dead), _bind(_age, found, iam, key.key_id, dead),
+                 _bind(_last_use, found, iam, key.key_id, dead)]
     if jobs:
         with ThreadPoolExecutor(max_workers=min(MAX_WORKERS, len(jobs))) as pool:
             for future in [pool.submit(job) for job in jobs]:

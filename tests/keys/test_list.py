@@ -247,3 +247,30 @@ def test_hostile_text_from_iam_reaches_no_terminal_raw(
         assert "\x9b" not in text and "\u202e" not in text and "\u2028" not in text
     assert "  could not learn age: AccessDenied: User: arn:aws:iam::123456789012:user/alice " \
            "?2J?is not authorized" in result.stdout
+
+
+def test_a_silent_network_costs_one_wait_not_one_per_key(
+        home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """20 keys against an endpoint that accepts connections and never answers: every call
+    waits at once, and an endpoint found dead is not asked again."""
+    import socket
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(128)
+    url = f"http://127.0.0.1:{silent.getsockname()[1]}"
+    write_credentials(home, "".join(f"[k{n}]\naws_access_key_id = AKIAEXAMPLEEXAMPLE{n:02d}\n"
+                                    f"aws_secret_access_key = example-secret-{n:02d}\n"
+                                    for n in range(20)))
+    monkeypatch.setenv("AWS_ENDPOINT_URL_IAM", url)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_STS", url)
+    monkeypatch.setenv("SHELLSSO_HTTP_TIMEOUT", "1")
+    try:
+        started = time.monotonic()
+        result = run_shellsso("keys")
+        elapsed = time.monotonic() - started
+    finally:
+        silent.close()
+    assert result.returncode == 0
+    assert result.stdout.count(f"could not learn account: cannot reach {url}: timed out") == 20
+    assert elapsed < 8, elapsed  # two tries of one second each, not sixty
