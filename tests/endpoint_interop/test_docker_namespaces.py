@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import json
 import shlex
+import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import AwsEnv, require, require_root, run_shellsso
+from tests.conftest import REPO, AwsEnv, require, require_root, run_shellsso
 from tests.creds.test_rolecreds import emulator_login
 from tests.endpoint_interop.serving import ACCOUNTS, files_under
 
@@ -102,3 +103,23 @@ def test_a_container_with_its_own_network_cannot_reach_it_and_says_so_in_seconds
     assert "http://127.0.0.1:" in error
     # Connection refused: botocore's three attempts a second apart, no timeout to wait for.
     assert float(str(said["seconds"])) < 6, said
+
+
+def test_the_bridge_recipe_ecs_address_and_relay(tmp_path: Path) -> None:
+    """The bridge recipe, end to end in namespaces (tests/endpoint_interop/bridge_host.py):
+    from a container behind a bridge, the endpoint's own URI is unreachable; the same path at
+    169.254.170.2, relayed on the host, gives the profile's credentials; and anything on the
+    bridge can reach the relay, so only the token keeps it out (401 without it)."""
+    require("unshare")
+    require("nsenter")
+    require("ip")
+    require_root()
+    run = subprocess.run(["unshare", "--net", sys.executable, "-m",
+                          "tests.endpoint_interop.bridge_host"], cwd=REPO,
+                         capture_output=True, text=True, timeout=180, check=False)
+    assert run.returncode == 0, run.stderr
+    said = json.loads(run.stdout.strip().splitlines()[-1])
+    assert "Could not connect to the endpoint URL" in said["direct"]["error"]
+    assert said["relayed"]["method"] == "container-role"
+    assert said["relayed"]["key"] in said["issued"]
+    assert "Received non 200 response 401" in said["relayed_without_token"]["error"]
