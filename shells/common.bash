@@ -200,10 +200,12 @@ shellsso_prompt_info() {
 # time, nice, exec and nohup (and zsh's noglob) with their options (-u USER,
 # -n 5 and the like take the next word along); a path counts by its last part
 # (/usr/bin/aws is aws). Words are split at blanks, quotes are not parsed: it
-# only has to find `aws`.
+# only has to find `aws`. The first word that is not NAME=value, as typed (a
+# wrapper, or the command's path), goes into the caller's `first`.
 __shellsso_command_word() {
     #zsh: \builtin emulate -L zsh
     \builtin local line="$1" wrapper='' skip=''
+    first=''
     while :; do
         line=${line#"${line%%[![:space:]]*}"}
         word=${line%%[[:space:]]*}
@@ -215,6 +217,7 @@ __shellsso_command_word() {
             sudo-[ugpCDhrtTU] | env-[uCS] | nice-n | exec-a) skip=1 ;;
             esac
         elif [[ $word != [[:alpha:]_]*=* || ${word%%=*} == *[![:alnum:]_]* ]]; then
+            first=${first:-$word}
             word=${word##*/}
             case $word in
             sudo | env | command | time | nice | exec | nohup) wrapper=$word ;;
@@ -238,7 +241,7 @@ __shellsso_preexec() {
     __shellsso_sane
     [[ -n ${_SHELLSSO_EXPIRES-}${_SHELLSSO_CREDS_EXPIRES-} ]] || \builtin return 0
     [[ ${AWS_PROFILE-} == "${_SHELLSSO_PROFILE-}" ]] || \builtin return 0
-    \builtin local word code
+    \builtin local word first code
     __shellsso_command_word "$1"
     [[ -n $word && " ${SHELLSSO_AWS_COMMANDS:-$_SHELLSSO_AWS_COMMANDS} " == *" $word "* ]] || \builtin return 0
     #bash: __shellsso_now
@@ -253,15 +256,16 @@ __shellsso_preexec() {
         [[ ${_SHELLSSO_OFFERED-} != "$_SHELLSSO_TOKEN:$_SHELLSSO_EXPIRES" ]] || \builtin return 0
         _SHELLSSO_OFFERED="$_SHELLSSO_TOKEN:$_SHELLSSO_EXPIRES"
     fi
-    # Ctrl-C at the question cancels the command (status 130). bash does so
-    # itself: the signal aborts the line. zsh would skip the line with status
-    # 0, so when the line starts with the command itself, TRAPINT keeps zsh
-    # going and the command is cancelled as in fish (__shellsso_cancel).
-    #zsh: [[ ${1#"${1%%[![:space:]]*}"} != "$word"(|[[:space:]]*) ]] || TRAPINT() { \builtin return 0; }
+    # Ctrl-C at the question cancels the command line (status 130). bash does
+    # so itself: the signal aborts the line. zsh would skip the line with
+    # status 0, so TRAPINT keeps zsh going, and the line is cancelled as in
+    # fish (__shellsso_cancel), whatever its form: `aws`, `command aws`,
+    # `env aws`, `/usr/bin/aws`, `time aws`.
+    #zsh: TRAPINT() { \builtin return 0; }
     code=$(__shellsso_run preexec_main '::SHELL::')
     case $? in
     0) \builtin eval "$code" ;;
-    #zsh: 130) __shellsso_cancel "$word" ;;
+    #zsh: 130) __shellsso_cancel "$first" "$word" ;;
     esac
     \builtin return 0
 }

@@ -246,10 +246,12 @@ end
 # words are skipped, and so are the wrappers sudo, env, command, time, nice,
 # exec and nohup with their options (-u USER, -n 5 and the like take the next
 # word along); a path counts by its last part (/usr/bin/aws is aws). Words are
-# split at blanks, quotes are not parsed: it only has to find `aws`.
+# split at blanks, quotes are not parsed: it only has to find `aws`. A second
+# line: the first word that is not NAME=value, as typed (a wrapper, a path).
 function __shellsso_command_word
     set -l wrapper
     set -l skip
+    set -l first
     for word in (string match -ar -- '\S+' $argv[1])
         if test -n "$skip"
             set skip
@@ -257,9 +259,10 @@ function __shellsso_command_word
             string match -qr -- '^(sudo-[ugpCDhrtTU]|env-[uCS]|nice-n|exec-a)$' $wrapper$word
             and set skip 1
         else if not string match -qr -- '^[[:alpha:]_]\w*=' $word
+            test -n "$first"; or set first $word
             set word (string replace -r -- '.*/' '' $word)
             if not contains -- $word sudo env command time nice exec nohup
-                printf '%s\n' $word
+                printf '%s\n' $word $first
                 return
             end
             set wrapper $word
@@ -280,7 +283,8 @@ function __shellsso_preexec --on-event fish_preexec
     test "$AWS_PROFILE" = "$_SHELLSSO_PROFILE"; or return 0
     set -l commands $SHELLSSO_AWS_COMMANDS
     test -n "$commands"; or set commands $_SHELLSSO_AWS_COMMANDS
-    set -l word (__shellsso_command_word $argv[1])
+    set -l words (__shellsso_command_word $argv[1])
+    set -l word $words[1]
     test -n "$word"; and contains -- $word (string split -n ' ' -- "$commands"); or return 0
     set -l now (command date +%s)
     if __shellsso_creds_mode
@@ -294,9 +298,9 @@ function __shellsso_preexec --on-event fish_preexec
         test "$_SHELLSSO_OFFERED" != "$_SHELLSSO_TOKEN:$_SHELLSSO_EXPIRES"; or return 0
         set -g _SHELLSSO_OFFERED "$_SHELLSSO_TOKEN:$_SHELLSSO_EXPIRES"
     end
-    # A Ctrl-C at the question ends this function where it is: the stand-in
-    # goes in first, and out again unless the answer was Ctrl-C.
-    __shellsso_cancel $word
+    # A Ctrl-C at the question ends this function where it is: the stand-ins
+    # go in first, and out again unless the answer was Ctrl-C.
+    __shellsso_cancel $words
     set -l code (__shellsso_run preexec_main '::SHELL::')
     set -l rc $status
     test $rc = 130; or __shellsso_uncancel
@@ -304,25 +308,38 @@ function __shellsso_preexec --on-event fish_preexec
     return 0
 end
 
-# Ctrl-C at the login offer before the command $argv[1] cancels it (status
-# 130), as in bash and zsh. fish_preexec cannot stop the command: until it has
-# run, a function of that name stands in for it and returns 130; then the
-# user's own function of that name, if any, is put back.
+# Ctrl-C at the login offer before a command line, whose command word and
+# first word are $argv, cancels the line (status 130), as in bash and zsh.
+# fish_preexec cannot stop the command: until it has run, functions of those
+# names stand in for them; the first one the line runs puts back the user's
+# own functions of those names, if any, and sends fish SIGINT, which ends the
+# line there, as Ctrl-C does. (fish takes no function named as a keyword,
+# `command` `exec` `time`, or with a `/`: `time aws` meets the stand-in for
+# aws, `command aws`, `exec aws` and `/usr/bin/aws` none.)
 function __shellsso_cancel
-    set -g _SHELLSSO_CANCELLED $argv[1]
-    functions -e __shellsso_cancelled_own
-    functions -q -- $argv[1]; and functions -c -- $argv[1] __shellsso_cancelled_own
-    function $argv[1]
-        return 130
+    set -g _SHELLSSO_CANCELLED
+    for name in $argv
+        contains -- $name $_SHELLSSO_CANCELLED command exec time; and continue
+        string match -q -- '*/*' $name; and continue
+        set -a _SHELLSSO_CANCELLED $name
+        functions -e __shellsso_cancelled_$name
+        functions -q -- $name; and functions -c -- $name __shellsso_cancelled_$name
+        function $name
+            __shellsso_uncancel
+            command kill -INT $fish_pid
+            return 130
+        end
     end
 end
 
 function __shellsso_uncancel --on-event fish_postexec
     set -q _SHELLSSO_CANCELLED; or return 0
-    functions -e -- $_SHELLSSO_CANCELLED
-    if functions -q __shellsso_cancelled_own
-        functions -c __shellsso_cancelled_own $_SHELLSSO_CANCELLED
-        functions -e __shellsso_cancelled_own
+    for name in $_SHELLSSO_CANCELLED
+        functions -e -- $name
+        if functions -q __shellsso_cancelled_$name
+            functions -c __shellsso_cancelled_$name $name
+            functions -e __shellsso_cancelled_$name
+        end
     end
     set -e _SHELLSSO_CANCELLED
 end

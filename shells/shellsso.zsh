@@ -54,7 +54,7 @@ __shellsso_prompt() {
     \builtin emulate -L zsh
     \builtin local color=''
     __shellsso_compdef
-    [[ -z ${_SHELLSSO_CANCELLED-} ]] || __shellsso_uncancel
+    (( ! ${#_SHELLSSO_CANCELLED} )) || __shellsso_uncancel
     __shellsso_state
     \builtin export _SHELLSSO_INFO
     if [[ -n ${_SHELLSSO_PS1-} && $PROMPT == "$_SHELLSSO_PS1"* ]]; then
@@ -174,23 +174,37 @@ __shellsso_complete_shellsso() {
     fi
 }
 
-# Ctrl-C at the login offer before the command $1 (see __shellsso_preexec):
-# until the next prompt, a function of that name stands in for it and returns
-# 130; the prompt puts back the user's own function of that name, if any.
+# Ctrl-C at the login offer before a command line whose first word is $1 and
+# command word $2 (see __shellsso_preexec): until the next prompt, functions of
+# those names stand in for them (zsh looks functions up first, for a path such
+# as /usr/bin/aws and the modifiers command and exec too; `time` is a reserved
+# word, which runs the command word). The first one the line runs sends the
+# shell SIGINT, which ends the line there with status 130, as Ctrl-C does (in
+# a subshell, a pipeline's, it returns 130). It first puts back the user's own
+# functions of those names, if any, so that no hook run before the next prompt
+# meets a stand-in; the prompt does it otherwise (a subshell's is lost).
 __shellsso_cancel() {
-    typeset -g _SHELLSSO_CANCELLED=$1
-    \builtin unset _SHELLSSO_CANCELLED_BODY
-    (( ! $+functions[$1] )) || typeset -g _SHELLSSO_CANCELLED_BODY=$functions[$1]
-    functions[$1]='\builtin return 130'
+    \builtin emulate -L zsh
+    \builtin local name
+    typeset -ga _SHELLSSO_CANCELLED
+    typeset -gA _SHELLSSO_CANCELLED_BODY
+    _SHELLSSO_CANCELLED=(${(u)@}) _SHELLSSO_CANCELLED_BODY=()
+    for name in $_SHELLSSO_CANCELLED; do
+        (( ! $+functions[$name] )) || _SHELLSSO_CANCELLED_BODY[$name]=$functions[$name]
+        functions[$name]='__shellsso_uncancel; (( ZSH_SUBSHELL )) || \builtin kill -INT $$; \builtin return 130'
+    done
 }
 
 __shellsso_uncancel() {
     \builtin emulate -L zsh
-    if (( $+_SHELLSSO_CANCELLED_BODY )); then
-        functions[$_SHELLSSO_CANCELLED]=$_SHELLSSO_CANCELLED_BODY
-    else
-        \builtin unfunction -- "$_SHELLSSO_CANCELLED" 2>/dev/null
-    fi
+    \builtin local name
+    for name in $_SHELLSSO_CANCELLED; do
+        if (( $+_SHELLSSO_CANCELLED_BODY[$name] )); then
+            functions[$name]=$_SHELLSSO_CANCELLED_BODY[$name]
+        else
+            \builtin unfunction -- "$name" 2>/dev/null
+        fi
+    done
     \builtin unset _SHELLSSO_CANCELLED _SHELLSSO_CANCELLED_BODY
 }
 

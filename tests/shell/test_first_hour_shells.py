@@ -81,8 +81,48 @@ def test_ctrl_c_at_the_login_offer_cancels_the_aws_command(shell: str, home: Pat
         out = clean(sh._prompt())
         assert "[aws:dev]" not in out, out
         assert sh.status() == 130
-        # Offered once: the next `aws` runs without a question.
+        # Offered once: the next `aws` runs without a question, the user's own function.
         assert "[aws:dev]" in sh.run("aws s3 ls")
+
+
+FISH_CANNOT = pytest.mark.xfail(
+    strict=True, reason="fish takes no function named `command` (a keyword) or with a `/`, "
+    "and fish_preexec cannot stop a command: the AWS CLI runs")
+
+# The forms of an `aws` command line, with the `aws` program in BIN.
+LINES = ["aws s3 ls; echo after", "command aws s3 ls", "env aws s3 ls", "AWS_PAGER= aws s3 ls",
+         "time aws s3 ls", "BIN/aws s3 ls"]
+
+
+@pytest.mark.parametrize("line", LINES)
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_ctrl_c_at_the_login_offer_cancels_every_form_of_the_line(
+        shell: str, line: str, home: Path, request: pytest.FixtureRequest) -> None:
+    """Whatever the form of the line (a wrapper, NAME=value, a path, more commands after it),
+    Ctrl-C at the question cancels the whole line with status 130, as it does in bash; and
+    the same line runs once answered (the stand-ins are gone)."""
+    if shell == "fish" and line.startswith(("command ", "BIN/")):
+        request.applymarker(FISH_CANNOT)
+    write_config(home)
+    write_token(home, "corp", 3600)
+    folder = home / "bin"
+    folder.mkdir()
+    (folder / "aws").write_text("#!/bin/sh\nprintf '[aws:%s]\\n' \"$AWS_PROFILE\"\n")
+    (folder / "aws").chmod(0o755)
+    line = line.replace("BIN", str(folder))
+    with ShellSession(shell, home) as sh:
+        sh.run(sh.dialect.prepend_path.format(path=folder))
+        sh.run("awsuse dev")
+        write_token(home, "corp", -30)
+        sh.child.sendline(line)
+        sh.child.expect_exact("Log in to SSO session 'corp' now? [Y/n]")
+        sh.child.sendintr()
+        out = clean(sh._prompt())
+        assert "[aws:dev]" not in out and not re.search(r"^after", out, re.M), out
+        assert sh.status() == 130
+        out = sh.run(line)
+        assert "[aws:dev]" in out, out
+        assert "after" not in line or re.search(r"^after", out, re.M), out
 
 
 # populate's default names reach 45 characters: `account-name-RoleName`.
