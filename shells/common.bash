@@ -174,13 +174,16 @@ __shellsso_state() {
 }
 
 # In a shell started by `shellsso exec` (SHELLSSO_EXEC_PROFILE set, no AWS_PROFILE):
-# aws:PROFILE while AWS_ACCESS_KEY_ID is still the key exec set, and (creds 42m)
-# from the expiry exec put in the environment (none for long-term keys). The
-# expiry must be digits.
+# aws:PROFILE while the credentials exec gave are still there, and (creds 42m)
+# from the expiry exec put in the environment (none for long-term keys, nor
+# for `exec --server`, whose endpoint refreshes them). exec names them in
+# _SHELLSSO_EXEC_KEY: AWS_ACCESS_KEY_ID, or with --server the endpoint's
+# AWS_CONTAINER_CREDENTIALS_FULL_URI (keys win when both are set, as they do in
+# botocore); changed or unset by hand, the mode ends. The expiry must be digits.
 __shellsso_exec_state() {
     #zsh: \builtin emulate -L zsh
-    [[ -n ${SHELLSSO_EXEC_PROFILE-} && -n ${AWS_ACCESS_KEY_ID-} &&
-        $AWS_ACCESS_KEY_ID == "${_SHELLSSO_EXEC_KEY-}" &&
+    \builtin local key="${AWS_ACCESS_KEY_ID:-${AWS_CONTAINER_CREDENTIALS_FULL_URI-}}"
+    [[ -n ${SHELLSSO_EXEC_PROFILE-} && -n $key && $key == "${_SHELLSSO_EXEC_KEY-}" &&
         ${_SHELLSSO_EXEC_EXPIRES-} != *[![:digit:]]* ]] || \builtin return 0
     _SHELLSSO_INFO="aws:${SHELLSSO_EXEC_PROFILE//[!-[:alnum:]._@:\/+=,]/?}"
     [[ -n ${_SHELLSSO_EXEC_EXPIRES-} ]] || \builtin return 0

@@ -173,12 +173,17 @@ function __shellsso_state
 end
 
 # In a shell started by `shellsso exec` (SHELLSSO_EXEC_PROFILE set, no AWS_PROFILE):
-# aws:PROFILE while AWS_ACCESS_KEY_ID is still the key exec set, and (creds 42m)
-# from the expiry exec put in the environment (none for long-term keys). The
-# expiry must be digits.
+# aws:PROFILE while the credentials exec gave are still there, and (creds 42m)
+# from the expiry exec put in the environment (none for long-term keys, nor
+# for `exec --server`, whose endpoint refreshes them). exec names them in
+# _SHELLSSO_EXEC_KEY: AWS_ACCESS_KEY_ID, or with --server the endpoint's
+# AWS_CONTAINER_CREDENTIALS_FULL_URI (keys win when both are set, as they do in
+# botocore); changed or unset by hand, the mode ends. The expiry must be digits.
 function __shellsso_exec_state
-    test -n "$SHELLSSO_EXEC_PROFILE" -a -n "$AWS_ACCESS_KEY_ID"; or return 0
-    test "$AWS_ACCESS_KEY_ID" = "$_SHELLSSO_EXEC_KEY"; or return 0
+    set -l key $AWS_ACCESS_KEY_ID
+    test -n "$key"; or set key $AWS_CONTAINER_CREDENTIALS_FULL_URI
+    test -n "$SHELLSSO_EXEC_PROFILE" -a -n "$key"; or return 0
+    test "$key" = "$_SHELLSSO_EXEC_KEY"; or return 0
     string match -qr '^[0-9]*\z' -- "$_SHELLSSO_EXEC_EXPIRES"; or return 0
     set -gx _SHELLSSO_INFO aws:(string replace -ra '[^-\p{L}\p{N}._@:/+=,]' '?' -- "$SHELLSSO_EXEC_PROFILE")
     test -n "$_SHELLSSO_EXEC_EXPIRES"; or return 0
