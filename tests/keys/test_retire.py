@@ -353,3 +353,25 @@ def test_a_killed_writes_leftover_and_a_planted_backup_link(
     assert target.read_text() == "not the config\n"
     assert not (aws / "config.bak").is_symlink()
     assert files_holding(env.home, secret) == []
+
+
+def test_on_a_terminal_several_sso_profiles_are_offered(old: Dict[str, Any], moto: Moto) -> None:
+    import pexpect
+
+    env: AwsEnv = old["env"]
+    write_config(env.home, SSO_CONFIG + OLD_PROFILE + "\n[profile moto-ro]\nsso_session = corp\n"
+                 f"sso_account_id = {MOTO_ACCOUNT}\nsso_role_name = ReadOnlyAccess\n")
+    child = pexpect.spawn(sys.executable, ["-m", "shellsso", "keys", "retire", "old"],
+                          env=dict(os.environ), encoding="utf-8", timeout=60)
+    child.expect(r"1\) moto-admin\r\n  2\) moto-ro\r\n")
+    child.expect(r"\[number\] ")
+    child.sendline("2")
+    child.expect(r"1. use SSO profile 'moto-ro'")
+    child.expect(r"\[y/N\] ")
+    child.sendline("y")
+    child.expect("now uses SSO")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    assert botocore_identity(env, "old")["method"] == "sso"
+    assert "sso_role_name = ReadOnlyAccess" in (env.home / ".aws" / "config").read_text()
