@@ -28,8 +28,16 @@
 # needs boto3), -E ignores PYTHON* variables (PYTHONDONTWRITEBYTECODE would make
 # every call recompile shellsso), and sys.path[0], the current folder under -c,
 # becomes the package folder: nothing in the current folder can be imported.
+_SHELLSSO_ENTRY='import sys;sys.path[0]=sys.argv.pop(1);import shellsso.shell.awsuse as u;sys.exit(getattr(u,sys.argv.pop(1))(sys.argv[1:]))'
 __shellsso_run() {
-    \command "$_SHELLSSO_PYTHON" -E -S -c 'import sys;sys.path[0]=sys.argv.pop(1);import shellsso.shell.awsuse as u;sys.exit(getattr(u,sys.argv.pop(1))(sys.argv[1:]))' "$_SHELLSSO_PKGDIR" "$@"
+    \command "$_SHELLSSO_PYTHON" -E -S -c "$_SHELLSSO_ENTRY" "$_SHELLSSO_PKGDIR" "$@"
+}
+
+# The same as the one command of a $(...), whose output is the code to
+# evaluate: Python takes the subshell's place (exec), where zsh would fork once
+# more to run it from a function (0.4 ms of every awsuse).
+__shellsso_capture() {
+    \builtin exec "$_SHELLSSO_PYTHON" -E -S -c "$_SHELLSSO_ENTRY" "$_SHELLSSO_PKGDIR" "$@"
 }
 
 # Python parses, checks and quotes; the shell only evaluates what it printed,
@@ -38,7 +46,7 @@ __shellsso_run() {
 awsuse() {
     #zsh: \builtin emulate -L zsh
     \builtin local __shellsso_code
-    __shellsso_code=$(__shellsso_run main '::SHELL::' "$@") || \builtin return
+    __shellsso_code=$(__shellsso_capture main '::SHELL::' "$@") || \builtin return
     \builtin eval "$__shellsso_code"
     \builtin return 0
 }
@@ -265,7 +273,7 @@ __shellsso_preexec() {
     # fish (__shellsso_cancel), whatever its form: `aws`, `command aws`,
     # `env aws`, `/usr/bin/aws`, `time aws`.
     #zsh: TRAPINT() { \builtin return 0; }
-    code=$(__shellsso_run preexec_main '::SHELL::')
+    code=$(__shellsso_capture preexec_main '::SHELL::')
     case $? in
     0) \builtin eval "$code" ;;
     #zsh: 130) __shellsso_cancel "$first" "$word" ;;
