@@ -20,12 +20,37 @@ if TYPE_CHECKING:
 
 
 def _into_background() -> None:
-    """stdin and stdout on /dev/null; stderr kept."""
+    """stdin and stdout on /dev/null; stderr kept; nothing else of the caller's."""
     null = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1):
         os.dup2(null, fd)
     if null > 2:
         os.close(null)
+    _close_inherited()
+
+
+def _close_inherited() -> None:
+    """Close the descriptors above 2 that this process inherited, which were meant for the
+    command: a pipe whose reader waits for its end (a readiness pipe, make's jobserver, a
+    `3>file`) would otherwise stay open until the endpoint stops, not when the command
+    closes it. They are the inheritable ones: whatever Python opened itself (the listening
+    socket, the wake-up pipe, a pooled connection) is close-on-exec, and stays open."""
+    for name in _descriptor_names():
+        fd = int(name)
+        try:
+            if fd > 2 and os.get_inheritable(fd):
+                os.close(fd)
+        except OSError:  # the directory's own descriptor, already closed
+            pass
+
+
+def _descriptor_names() -> list[str]:
+    for folder in ("/proc/self/fd", "/dev/fd"):  # Linux; macOS
+        try:
+            return [name for name in os.listdir(folder) if name.isdigit()]
+        except OSError:
+            continue
+    return []
 
 
 def start_detached(service: Service) -> None:
