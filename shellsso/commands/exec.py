@@ -142,6 +142,9 @@ def run(args: argparse.Namespace) -> int:
     region = region if isinstance(region, str) else None
     creds = get_role_credentials(config, profile, interactive=None)
     if args.server:
+        from shellsso.endpoint.provider import require_temporary
+
+        require_temporary(creds, profile)
         return run_with_server(argv, env, profile, config, region)
     return replace_process(argv, child_environment(env, profile, creds, region))
 

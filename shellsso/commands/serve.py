@@ -43,6 +43,7 @@ def run(args: argparse.Namespace) -> int:
     print the variables, serve."""
     from shellsso.awsconfig.model import active_profile_name
     from shellsso.creds.resolve import get_role_credentials
+    from shellsso.endpoint.provider import require_temporary
     from shellsso.endpoint.serving import Service
     from shellsso.endpoint.watch import Watched, parent_to_watch
     from shellsso.shell.exports import VARIABLE_FORMATS, format_variables
@@ -53,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
                             ExitStatus.USAGE)
     profile = args.profile or active_profile_name()
     config = check_profile(profile)
-    get_role_credentials(config, profile, interactive=None)
+    require_temporary(get_role_credentials(config, profile, interactive=None), profile)
     service = Service(profile, args.port)
     service.handle_signals()
     sys.stdout.write(format_variables(service.variables(), args.format))

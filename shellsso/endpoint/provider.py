@@ -24,8 +24,23 @@ if TYPE_CHECKING:
     from shellsso.creds.role_credentials import Credentials
 
 STATIC_LIFETIME = 3600
-"""Long-term keys have no expiry, but the container format needs one: an hour, after which
-an SDK asks again and gets the same keys (or the file's new ones)."""
+"""Temporary credentials without an expiry (a `credential_process` may give them) still
+need one in the container format: an hour, after which an SDK asks again."""
+
+
+def require_temporary(creds: Credentials, profile: str) -> Credentials:
+    """`creds`, unless they are long-term keys (no session token), which are not served.
+
+    Whoever holds the token gets what the endpoint serves; the token may leak (a
+    container's configuration, a remote machine's forwarded port), and it must then be
+    worth credentials that expire within the hour, not keys that never do.
+    """
+    if not creds.session_token:
+        raise ShellssoError(
+            f"profile '{profile}' has long-term access keys: the endpoint serves only "
+            "temporary credentials; serve an SSO profile, or a role_arn profile whose "
+            "source_profile holds the keys")
+    return creds
 
 
 def document(creds: Credentials, now: Optional[float] = None) -> Dict[str, str]:
@@ -58,7 +73,8 @@ def fetch_for(profile: str) -> Callable[[], Credentials]:
         from shellsso.awsconfig.model import load_config
         from shellsso.creds.resolve import get_role_credentials
 
-        return get_role_credentials(load_config(), profile, interactive=False)
+        return require_temporary(get_role_credentials(load_config(), profile,
+                                                      interactive=False), profile)
 
     return fetch
 

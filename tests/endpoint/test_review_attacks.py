@@ -206,9 +206,8 @@ def test_the_session_end_line_shows_no_escape_from_the_config(aws_env: AwsEnv) -
     emulator_login(aws_env)
     with serve("dev") as served:
         assert run_shellsso("logout", "--profile", "dev").returncode == 0
-        write_config(aws_env.home, DEMO_CONFIG.replace(
-            "[profile dev]\nsso_session = corp\n",
-            "[profile dev]\nsso_session = c\x1b]0;x\x07\x9b2Jorp\n").replace("[sso-session corp]", "[sso-session c\x1b]0;x\x07\x9b2Jorp]"))
+        hostile = "c\x1b]0;x\x07\x9b2Jorp"
+        write_config(aws_env.home, DEMO_CONFIG.replace("corp", hostile))
         status, body = request(served)
         said = served.stop()
     assert status == 503 and "\x1b" not in body and "\x9b" not in body
