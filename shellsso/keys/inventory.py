@@ -84,8 +84,12 @@ def _long_lived(values: Section) -> bool:
 def _from_file(source: str, path: str) -> List[Key]:
     """The long-lived keys of one file, in file order (a file botocore refuses: ConfigError)."""
     text = ini.read_text(path)
-    if not text:
-        return []
+    return from_text(source, path, text) if text else []
+
+
+def from_text(source: str, path: str, text: str) -> List[Key]:
+    """The long-lived keys of a file's text (CREDENTIALS or CONFIG), as botocore reads it:
+    a `[DEFAULT]` section's key is every section's."""
     found = []
     for header, values in ini.parse_ini(text, path):
         name = header if source == CREDENTIALS else ini.profile_name(header)

@@ -165,12 +165,43 @@ def _sso_keys(config: AwsConfig, target: SsoTarget, profile: str) -> Dict[str, s
 # --- (b) the files ---------------------------------------------------------------------------
 
 
-def _config_edit(profile: str, values: Dict[str, str]) -> Any:
+def _held(document: Document, source: str, path: str, profile: str) -> List[str]:
+    """The ids of the long-lived keys PROFILE holds in this text, as botocore reads it."""
+    return [key.key_id for key in inventory.from_text(source, path, document.text)
+            if key.profile == profile]
+
+
+def _same_keys(document: Document, source: str, path: str, profile: str,
+               planned: List[str]) -> None:
+    """Refuse to remove a key the user did not see in the plan: the file was edited by hand
+    (a key rotated) while the command asked or logged in."""
+    for key_id in _held(document, source, path, profile):
+        if key_id not in planned:
+            raise ShellssoError(f"{path} changed while this command ran: profile '{profile}' "
+                                f"now holds key {inventory.mask(key_id)}, which the plan did "
+                                "not name; run it again")
+
+
+def _none_left(document: Document, source: str, path: str, profile: str) -> None:
+    """After the edit, PROFILE must hold no key in this file, as botocore reads it: a
+    `[DEFAULT]` section gives its key to every section, and is not PROFILE's to edit."""
+    left = _held(document, source, path, profile)
+    if left:
+        raise ShellssoError(f"key {inventory.mask(left[0])} of profile '{profile}' is not in "
+                            f"the profile's own section of {path} (a [DEFAULT] section gives "
+                            "it to every profile): take it out by hand, then run this again")
+
+
+def _config_edit(profile: str, values: Dict[str, str], planned: List[str]) -> Any:
+    path = paths.config_file()
+
     def edit(document: Document) -> None:
+        _same_keys(document, inventory.CONFIG, path, profile, planned)
         found = document.find_profile(profile)
         header = found[0] if found is not None else profile_header(profile)
         document.set_keys(header, values)
         document.remove_keys(header, KEY_LINES)
+        _none_left(document, inventory.CONFIG, path, profile)
     return edit
 
 
@@ -182,10 +213,14 @@ def _scrub(profile: str) -> Any:
     return scrub
 
 
-def _credentials_edit(profile: str) -> Any:
+def _credentials_edit(profile: str, planned: List[str]) -> Any:
+    path = paths.credentials_file()
+
     def edit(document: Document) -> None:
+        _same_keys(document, inventory.CREDENTIALS, path, profile, planned)
         document.remove_keys(profile, KEY_LINES)
         document.remove_section_if_empty(profile)
+        _none_left(document, inventory.CREDENTIALS, path, profile)
     return edit
 
 
@@ -203,17 +238,43 @@ def _check_writable(files: List[ConfigFile]) -> None:
                 raise _fail(f"cannot write {file.path}: its folder {folder} is not writable")
 
 
-def _rewrite(profile: str, values: Dict[str, str], in_config: bool, in_credentials: bool
-             ) -> None:
-    """(b): the config, then the credentials file; a failure of the second undoes the first."""
+def _check_edits(profile: str, planned: List[str], in_config: bool, in_credentials: bool
+                 ) -> None:
+    """Both files' edits tried in memory, before anything is asked, fetched or written."""
+    try:
+        if in_credentials:
+            document = ConfigFile(paths.credentials_file(), backup=False).read()[0]
+            _credentials_edit(profile, planned)(document)
+        if in_config:
+            document = ConfigFile().read()[0]
+            _scrub(profile)(document)
+            _none_left(document, inventory.CONFIG, paths.config_file(), profile)
+    except ShellssoError as exc:
+        raise _unchanged(exc) from None
+
+
+def _rewrite(profile: str, values: Dict[str, str], planned: List[str], in_config: bool,
+             in_credentials: bool) -> None:
+    """(b): the config, then the credentials file; a failure of the second undoes the first.
+
+    Each file must still hold the keys the plan named (`planned`), no other:
+    the credentials file is checked before the config is written, and both
+    again as they are written.
+    """
+    credentials = ConfigFile(paths.credentials_file(), backup=False)
     config = ConfigFile()
-    (_, before) = config.read()
-    config.update(_config_edit(profile, values), allow_names=(profile,),
-                  scrub_backup=_scrub(profile) if in_config else None)
+    try:
+        if in_credentials:
+            _credentials_edit(profile, planned)(credentials.read()[0])
+        (_, before) = config.read()
+        config.update(_config_edit(profile, values, planned), allow_names=(profile,),
+                      scrub_backup=_scrub(profile) if in_config else None)
+    except ShellssoError as exc:
+        raise _unchanged(exc) from None
     if not in_credentials:
         return
     try:
-        ConfigFile(paths.credentials_file(), backup=False).update(_credentials_edit(profile))
+        credentials.update(_credentials_edit(profile, planned))
     except ShellssoError as exc:
         try:
             config.update(_restore((before or b"").decode("utf-8", "surrogateescape")),
@@ -222,7 +283,14 @@ def _rewrite(profile: str, values: Dict[str, str], in_config: bool, in_credentia
             raise ShellssoError(f"{exc.message}; and the config could not be put back "
                                 f"({undo.message}): profile '{profile}' uses SSO, and its key "
                                 f"is still in {paths.credentials_file()}") from None
-        raise _fail(exc.message.replace("; nothing was written", "")) from None
+        raise _unchanged(exc) from None
+
+
+def _unchanged(exc: ShellssoError) -> ShellssoError:
+    """A writer's refusal, said as retire says it: ending `nothing was changed`."""
+    message = exc.message.replace("; nothing was written", "")
+    return ShellssoError(message if message.endswith(NOTHING) else f"{message}; {NOTHING}",
+                         exc.status)
 
 
 def _restore(text: str) -> Any:
@@ -305,12 +373,36 @@ def _require_consent(options: Options) -> None:
 # --- the whole ---------------------------------------------------------------------------------
 
 
+def _elsewhere(every: List[Key], profile: str, key_ids: List[str]) -> List[Key]:
+    """The other places that hold one of these keys: other profiles, the environment."""
+    return [key for key in every if key.key_id in key_ids
+            and (key.source == inventory.ENVIRONMENT or key.profile != profile)]
+
+
+def _places(keys: List[Key]) -> str:
+    return ", ".join("AWS_ACCESS_KEY_ID in the environment" if key.source == inventory.ENVIRONMENT
+                     else f"profile '{key.profile}' of the {key.source} file" for key in keys)
+
+
+def _refuse_shared(options: Options, key_id: str, others: List[Key]) -> None:
+    """No IAM step on a key that stays in use elsewhere: it would break that place silently."""
+    if others and options.iam_action is not None:
+        verb = "deleting" if options.iam_action == "delete" else "setting it Inactive"
+        raise _fail(f"key {inventory.mask(key_id)} is also in {_places(others)}: {verb} would "
+                    f"break that too; retire that one as well, or run this without "
+                    f"--{options.iam_action}")
+
+
 def retire(options: Options) -> int:
     config = load_config()
-    keys = inventory.keys_of_profile(options.profile)
+    every = inventory.find_keys()
+    keys = [key for key in every
+            if key.source != inventory.ENVIRONMENT and key.profile == options.profile]
     if not keys:
         entry = known.pending(options.profile)
         if entry is not None and options.iam_action is not None:
+            _refuse_shared(options, entry["keyId"],
+                           _elsewhere(every, options.profile, [entry["keyId"]]))
             return _finish_pending(config, options, entry)
         config.get(options.profile)  # a missing profile: said with close matches
         if entry is not None:
@@ -327,12 +419,16 @@ def retire(options: Options) -> int:
     _check_writable(files)
     key = next(k for k in keys if k.source == inventory.CREDENTIALS) if in_credentials \
         else keys[0]  # botocore uses the credentials file's keys first
+    planned = [k.key_id for k in keys]
+    others = _elsewhere(every, options.profile, planned)
+    _refuse_shared(options, key.key_id, _elsewhere(every, options.profile, [key.key_id]))
+    _check_edits(options.profile, planned, in_config, in_credentials)
     facts = iam.learn_all([key])[0]
     account = facts.account or key.account_id
     target_name = _choose(config, account, options, facts.why_unknown(iam.ACCOUNT), key.masked)
     target = _direct_target(config, target_name)
     values = _sso_keys(config, target, options.profile)
-    _show_plan(options, keys, key, facts, account, target, values)
+    _show_plan(options, keys, key, facts, account, target, values, others)
     if options.dry_run:
         _out("Dry run: nothing was changed.")
         return ExitStatus.OK
@@ -342,9 +438,11 @@ def retire(options: Options) -> int:
                 "key from the files? The secret key cannot be recovered afterwards")
     if not options.yes and not ask_yes(question, default=False):
         raise _fail("not confirmed")
-    _rewrite(options.profile, values, in_config, in_credentials)
+    _rewrite(options.profile, values, planned, in_config, in_credentials)
+    gone = f"key {key.masked} is still in {_places(others)}" if others \
+        else "its key is no longer on disk"
     _out(f"Profile '{options.profile}' now uses SSO ('{target.profile}': account "
-         f"{target.account_id}, role {target.role_name}); its key is no longer on disk.")
+         f"{target.account_id}, role {target.role_name}); {gone}.")
     if options.iam_action is None:
         _out(f"Key {key.masked} is still active in IAM: to deactivate it, run `shellsso keys "
              f"retire {quote_name(options.profile)} --deactivate` (or do it in the console).")
@@ -370,7 +468,8 @@ def _prove(config: AwsConfig, target: SsoTarget) -> Credentials:
 
 
 def _show_plan(options: Options, keys: List[Key], key: Key, facts: iam.Facts,
-               account: Optional[str], target: SsoTarget, values: Dict[str, str]) -> None:
+               account: Optional[str], target: SsoTarget, values: Dict[str, str],
+               others: List[Key]) -> None:
     who = ", ".join(part for part in (f"account {account}" if account else "",
                                       f"IAM user {facts.user}" if facts.user else "") if part)
     _out(f"Retiring key {key.masked} of profile '{options.profile}'"
@@ -389,6 +488,9 @@ def _show_plan(options: Options, keys: List[Key], key: Key, facts: iam.Facts,
         if other.key_id != key.key_id:
             _out(f"  (the {other.source} file's other key {other.masked} leaves the files too, "
                  "but IAM is not asked to change it: botocore used the credentials file's)")
+    if others:
+        _out(f"  (the key stays in {_places(others)}: only profile '{options.profile}' is "
+             "retired)")
     action = options.iam_action
     if action is None:
         _out(f"  (key {key.masked} stays active in IAM: add --deactivate or --delete to act "
