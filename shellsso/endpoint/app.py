@@ -1,8 +1,9 @@
 """What the endpoint answers: the token checked, one path, the credentials or a clear error.
 
 The token is a per-server secret compared in constant time; a request without it gets
-401, a wrong one 403, and neither answer holds anything but a line of text. Only GET on
-PATH returns credentials. When there are none (the session ended, the portal failed) the
+401, a wrong one 403 (so does one whose Host is a name: a web page's, by DNS rebinding),
+and neither answer holds anything but a line of text. Only GET on PATH returns
+credentials. When there are none (the session ended, the portal failed) the
 answer is an error whose JSON body says why and what to run: botocore quotes that body in
 the error the user sees (`Received non 200 response 503 from container metadata: ...`).
 """
@@ -19,7 +20,7 @@ from shellsso.endpoint.server import Answer, answer_json
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Callable, Optional
+    from typing import Callable, List, Optional
 
     from shellsso.endpoint.provider import Provider
     from shellsso.endpoint.server import Request
@@ -70,6 +71,36 @@ class RefusalLog:
         self.say(f"serve: refused a request from {peer}: {why} ({status}){more}")
 
 
+def host_is_an_address(values: List[str]) -> bool:
+    """Whether the Host header (none, or one) names an address or localhost, as SDKs do.
+
+    SDKs reach the endpoint over http only at a loopback address, localhost or the ECS
+    addresses; a relay or `ssh -R` keeps the Host the client sent. A web page whose name
+    was made to point at 127.0.0.1 (DNS rebinding) sends its own name: refused, token or
+    not.
+    """
+    if not values:
+        return True
+    if len(values) != 1:
+        return False
+    host = values[0]
+    if host.startswith("["):
+        name, bracket, rest = host[1:].partition("]")
+        if not bracket or (rest and not rest.startswith(":")):
+            return False
+    else:
+        name = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+    if name.lower() == "localhost":
+        return True
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True
+
+
 def _error(status: int, code: str, message: str,
            headers: Optional[dict[str, str]] = None) -> Answer:
     return answer_json(status, {"code": code, "message": message}, headers)
@@ -89,6 +120,10 @@ class Endpoint:
         return _error(status, code, why)
 
     def __call__(self, request: Request) -> Answer:
+        if not host_is_an_address(request.headers.get("host", [])):
+            return self._refuse(request, 403, "Forbidden",
+                                "the Host header is a name other than localhost: requests "
+                                "through a name (a web page's, by DNS rebinding) are refused")
         given = request.headers.get("authorization")
         if not given:
             return self._refuse(request, 401, "Unauthorized",
