@@ -57,6 +57,11 @@ def run(args: argparse.Namespace) -> int:
     require_temporary(get_role_credentials(config, profile, interactive=None), profile)
     service = Service(profile, args.port)
     service.handle_signals()
+    readable = readable_stdout()
+    if readable:
+        from shellsso.core.output import warn
+
+        warn(readable)
     sys.stdout.write(format_variables(service.variables(), args.format))
     sys.stdout.flush()
     release_stdout()
@@ -65,6 +70,29 @@ def run(args: argparse.Namespace) -> int:
     # Stopped: a worker may still wait on the portal; nothing of it is needed any more.
     sys.stderr.flush()
     os._exit(ExitStatus.OK)
+
+
+def readable_stdout() -> str:
+    """The warning to give when stdout is a file (or a named pipe) that other users can read:
+    the token written there gives them the profile's credentials while the server runs.
+    The file is the user's: it is told, not changed."""
+    import stat
+
+    try:
+        info = os.fstat(1)
+    except OSError:
+        return ""
+    mode = stat.S_IMODE(info.st_mode)
+    kind = stat.S_ISREG(info.st_mode) or stat.S_ISFIFO(info.st_mode)
+    if not kind or not mode & 0o044:  # an anonymous pipe is 0600
+        return ""
+    try:
+        name = os.readlink("/proc/self/fd/1")
+    except OSError:
+        name = "a file"
+    return (f"standard output is {name}, which other users can read (mode {mode:04o}): the "
+            "token written there gives them this profile's credentials while the server "
+            "runs; write it where only you can read (umask 077, or a pipe)")
 
 
 def release_stdout() -> None:
