@@ -14,6 +14,7 @@ import stat
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -213,3 +214,25 @@ def test_the_session_end_line_shows_no_escape_from_the_config(aws_env: AwsEnv) -
     assert status == 503 and "\x1b" not in body and "\x9b" not in body
     assert "serve:" in said
     assert "\x1b" not in said and "\x07" not in said and "\x9b" not in said, repr(said)
+
+
+# --- issue-level: the SSO token refreshed silently while serving ---------------------------
+
+
+def test_an_expired_sso_token_is_refreshed_silently_while_serving(aws_env: AwsEnv) -> None:
+    emulator_login(aws_env)
+    with serve("dev") as served:
+        token_file = next((aws_env.home / ".aws" / "sso" / "cache").glob("*.json"))
+        doc = json.loads(token_file.read_text())
+        doc["expiresAt"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 60))
+        token_file.write_text(json.dumps(doc))
+        for entry in (aws_env.home / ".aws" / "cli" / "cache").iterdir():
+            entry.unlink()  # so that the next request needs the portal, hence the token
+        before = aws_env.counters().get("CreateToken", 0)
+        fresh = credentials(served)
+        said = served.stop()
+    assert fresh["AccessKeyId"] in aws_env.emulator.issued_access_key_ids
+    assert aws_env.counters().get("CreateToken", 0) == before + 1
+    refreshed = json.loads(token_file.read_text())
+    assert refreshed["accessToken"] != doc["accessToken"]
+    assert said == ""  # nobody was asked to log in
