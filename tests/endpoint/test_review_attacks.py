@@ -236,3 +236,43 @@ def test_an_expired_sso_token_is_refreshed_silently_while_serving(aws_env: AwsEn
     refreshed = json.loads(token_file.read_text())
     assert refreshed["accessToken"] != doc["accessToken"]
     assert said == ""  # nobody was asked to log in
+
+
+# --- ends and signals ------------------------------------------------------------------------
+
+
+def test_the_endpoint_ends_when_its_command_is_killed_and_left_unreaped(
+    aws_env: AwsEnv
+) -> None:
+    """kill -9 of the command, whose parent does not reap it (a zombie): the endpoint ends."""
+    from tests.endpoint.helpers import port_open
+
+    emulator_login(aws_env)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "shellsso", "exec", "--server", "--profile", "dev", "--",
+         sys.executable, "-c", "import os, time; print(os.environ["
+         "'AWS_CONTAINER_CREDENTIALS_FULL_URI'], flush=True); time.sleep(60)"],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert process.stdout is not None
+        port = int(process.stdout.readline().split(":")[2].split("/")[0])
+        assert port_open(port)
+        os.kill(process.pid, 9)  # and no wait(): a zombie until the finally
+        took = wait_until(lambda: not port_open(port), 5, "the endpoint's port closed")
+    finally:
+        process.wait()
+    assert took < 3, took
+
+
+def test_a_signal_at_once_after_the_variables_stops_it_quietly(aws_env: AwsEnv) -> None:
+    """Whoever reads the two lines may signal at once: no traceback, status 0, each time."""
+    emulator_login(aws_env)
+    for signum in (15, 2, 1):
+        process = subprocess.Popen([sys.executable, "-m", "shellsso", "serve", "--profile",
+                                    "dev"], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, text=True)
+        assert process.stdout is not None
+        process.stdout.readline()
+        process.send_signal(signum)
+        _, err = process.communicate(timeout=10)
+        assert (process.returncode, err) == (0, ""), signum
