@@ -276,3 +276,28 @@ def test_a_signal_at_once_after_the_variables_stops_it_quietly(aws_env: AwsEnv) 
         process.send_signal(signum)
         _, err = process.communicate(timeout=10)
         assert (process.returncode, err) == (0, ""), signum
+
+
+def test_hostile_bytes_in_requests_neither_stop_it_nor_reach_its_terminal(
+    aws_env: AwsEnv
+) -> None:
+    """Random request heads, with and without the token: every one is answered or closed,
+    a real request is still served, and the terminal gets no traceback and no raw byte."""
+    import random
+    import socket
+
+    emulator_login(aws_env)
+    rng = random.Random(18)
+    with serve("dev") as served:
+        starts = [b"", b"GET /credentials HTTP/1.1\r\n",
+                  f"GET /credentials HTTP/1.1\r\nAuthorization: {served.token}\r\n".encode()]
+        statuses = set()
+        for _ in range(300):
+            junk = bytes(rng.getrandbits(8) for _ in range(rng.randint(1, 120)))
+            with socket.create_connection(("127.0.0.1", served.port), timeout=10) as sock:
+                sock.sendall(rng.choice(starts) + junk + b"\r\n\r\n")
+                statuses.add(sock.recv(12)[9:12])
+        assert credentials(served)["AccessKeyId"]
+        said = served.stop()
+    assert statuses <= {b"200", b"400", b"401", b"403", b"404", b"405"}, statuses
+    assert "Traceback" not in said and "\x1b" not in said
