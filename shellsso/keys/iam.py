@@ -161,6 +161,75 @@ def _ask(call: Callable[[], Any], client_: Any, dead: Dict[str, str]) -> Tuple[A
         return None, why
 
 
+def deadline(calls: int) -> float:
+    """Seconds all these calls may take, however an endpoint answers.
+
+    botocore's timeouts bound each read, not an answer: a body sent a byte at
+    a time never trips them. A call is given what its tries may take (connect
+    and read timeouts, each try) and one second; the calls beyond MAX_WORKERS
+    wait their turn.
+    """
+    from shellsso.core.timeouts import ATTEMPTS, http_timeout
+
+    rounds = -(-calls // MAX_WORKERS)
+    return rounds * (ATTEMPTS * 2 * http_timeout() + 1)
+
+
+class _Job:
+    """One question of one key, answered into private Facts merged once it is done."""
+
+    __slots__ = ("ask", "facts", "what", "where", "done")
+
+    def __init__(self, ask: Callable[[Facts], None], what: str, where: str) -> None:
+        self.ask = ask
+        self.facts = Facts()
+        self.what = what  # ACCOUNT, AGE or LAST_USE
+        self.where = where  # the endpoint, for "did not answer"
+        self.done = False
+
+    def run(self) -> None:
+        try:
+            self.ask(self.facts)
+        except Exception as exc:  # noqa: BLE001 - a reason to report, never a traceback
+            self.facts.unknown.append((self.what, reason(exc)))
+        self.done = True
+
+
+def run_within(jobs: List[_Job], seconds: float) -> None:
+    """Run the jobs at once (at most MAX_WORKERS at a time) for at most `seconds`.
+
+    The threads are daemons: one stuck in an endless answer is left behind
+    rather than waited for, at the deadline and at exit.
+    """
+    import threading
+
+    queue = list(reversed(jobs))
+    lock = threading.Lock()
+    finished = threading.Semaphore(0)
+
+    def worker() -> None:
+        while True:
+            with lock:
+                if not queue:
+                    return
+                job = queue.pop()
+            job.run()
+            finished.release()
+
+    for _ in range(min(MAX_WORKERS, len(jobs))):
+        threading.Thread(target=worker, daemon=True).start()
+    import time
+
+    end = time.monotonic() + seconds
+    for _ in jobs:
+        if not finished.acquire(timeout=max(0.0, end - time.monotonic())):
+            return
+
+
+def _late(job: _Job, seconds: float) -> str:
+    return f"{job.where} did not answer within {seconds:.0f} s"
+
+
 def _caller(facts: Facts, sts: Any, dead: Dict[str, str]) -> None:
     answer, why = _ask(sts.get_caller_identity, sts, dead)
     if why is not None:
@@ -203,10 +272,8 @@ def _last_use(facts: Facts, iam: Any, key_id: str, dead: Dict[str, str]) -> None
 
 def learn_all(keys: List[Key]) -> List[Facts]:
     """The facts of each key (same order), asking STS and IAM concurrently."""
-    from concurrent.futures import ThreadPoolExecutor
-
     facts = [Facts() for _ in keys]
-    jobs: List[Callable[[], None]] = []
+    jobs: List[Tuple[Facts, _Job]] = []
     boto: Any = None
     dead: Dict[str, str] = {}
     regions = regions_of_profiles() if any(key.profile for key in keys) else {}
@@ -224,20 +291,36 @@ def learn_all(keys: List[Key]) -> List[Facts]:
             why = reason(exc)
             found.unknown += [(ACCOUNT, why), (AGE, why), (LAST_USE, why)]
             continue
-        jobs += [_bind(_caller, found, sts, dead), _bind(_age, found, iam, key.key_id, dead),
-                 _bind(_last_use, found, iam, key.key_id, dead)]
-    if jobs:
-        with ThreadPoolExecutor(max_workers=min(MAX_WORKERS, len(jobs))) as pool:
-            for future in [pool.submit(job) for job in jobs]:
-                future.result()
+        from shellsso.sso import oidc
+
+        jobs += [(found, _Job(_bind(_caller, sts, dead), ACCOUNT, oidc.endpoint_of(sts))),
+                 (found, _Job(_bind(_age, iam, key.key_id, dead), AGE, oidc.endpoint_of(iam))),
+                 (found, _Job(_bind(_last_use, iam, key.key_id, dead), LAST_USE,
+                              oidc.endpoint_of(iam)))]
+    limit = deadline(len(jobs))
+    run_within([job for _, job in jobs], limit)
+    for found, job in jobs:  # the caller's answer first: its user wins over ListAccessKeys'
+        _merge(found, job.facts if job.done else None, job, limit)
     for found in facts:  # the order of `unknown` is the order of the questions
         order = (ACCOUNT, AGE, LAST_USE)
         found.unknown.sort(key=lambda item: order.index(item[0]))
     return facts
 
 
-def _bind(function: Callable[..., None], *args: Any) -> Callable[[], None]:
-    return lambda: function(*args)
+def _bind(function: Callable[..., None], *args: Any) -> Callable[[Facts], None]:
+    return lambda facts: function(facts, *args)
+
+
+def _merge(facts: Facts, answer: Optional[Facts], job: _Job, limit: float) -> None:
+    """A finished job's answer into the key's facts; an unfinished one's: no answer in time."""
+    if answer is None:
+        facts.unknown.append((job.what, _late(job, limit)))
+        return
+    for name in Facts.__slots__:
+        if name == "unknown":
+            facts.unknown += answer.unknown
+        elif getattr(facts, name) is None:
+            setattr(facts, name, getattr(answer, name))
 
 
 # --- retiring ----------------------------------------------------------------------------
@@ -250,13 +333,24 @@ def change_key(creds: Tuple[str, str, Optional[str]], key_id: str, user: Optiona
     `user` is needed when `creds` are not the key's own (an SSO role's).
     """
     from shellsso.core.errors import ShellssoError
+    from shellsso.sso import oidc
 
     iam = client(session(), "iam", DEFAULT_REGION, creds)
     extra: Dict[str, str] = {"UserName": user} if user else {}
-    try:
-        if delete:
-            iam.delete_access_key(AccessKeyId=key_id, **extra)
-        else:
-            iam.update_access_key(AccessKeyId=key_id, Status="Inactive", **extra)
-    except Exception as exc:  # noqa: BLE001 - the reason is the message
-        raise ShellssoError(reason(exc, iam)) from None
+
+    def change(facts: Facts) -> None:
+        try:
+            if delete:
+                iam.delete_access_key(AccessKeyId=key_id, **extra)
+            else:
+                iam.update_access_key(AccessKeyId=key_id, Status="Inactive", **extra)
+        except Exception as exc:  # noqa: BLE001 - the reason is the message
+            facts.unknown.append(("", reason(exc, iam)))
+
+    job = _Job(change, "", oidc.endpoint_of(iam))
+    limit = deadline(1)
+    run_within([job], limit)
+    if not job.done:
+        raise ShellssoError(_late(job, limit))
+    if job.facts.unknown:
+        raise ShellssoError(job.facts.unknown[0][1])

@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
+from typing import Iterator
 
 import pytest
 
-from tests.conftest import AwsEnv, write_config
+from tests.conftest import AwsEnv, run_shellsso, write_config
 from tests.creds.test_rolecreds import emulator_login
 from tests.keys.conftest import (
     SSO_CONFIG,
     Moto,
+    files_holding,
     write_credentials,
 )
 from tests.keys.test_retire import OLD_PROFILE, aws_files, botocore_identity, masked, retire
@@ -97,3 +100,80 @@ def test_a_key_from_a_default_section_is_not_said_gone(logged_in: AwsEnv, moto: 
     assert "a [DEFAULT] section gives it to every profile" in result.stderr
     assert result.stderr.rstrip().endswith("nothing was changed")
     assert aws_files(logged_in.home) == before
+
+
+@pytest.fixture
+def dripping() -> Iterator[str]:
+    """An endpoint that answers 200 and then sends its body one byte every 0.2 s, for ever:
+    each read gets data within any read timeout."""
+    import socket
+    import threading
+    import time
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(64)
+    stop = threading.Event()
+
+    def drip(conn: socket.socket) -> None:
+        with conn:
+            try:
+                conn.recv(65536)
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\n"
+                             b"Content-Length: 100000000\r\n\r\n<")
+                while not stop.wait(0.2):
+                    conn.sendall(b" ")
+            except OSError:
+                pass
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            threading.Thread(target=drip, args=(conn,), daemon=True).start()
+
+    threading.Thread(target=accept, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.getsockname()[1]}"
+    finally:
+        stop.set()
+        server.close()
+        time.sleep(0)
+
+
+def test_an_endpoint_that_drips_its_answer_does_not_hang_the_listing(
+        home: Path, dripping: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Before: a body sent a byte at a time never hit the read timeout: `shellsso keys` hung
+    for ever."""
+    import time
+
+    write_credentials(home, "".join(f"[k{n}]\naws_access_key_id = AKIAEXAMPLEEXAMPLE{n:02d}\n"
+                                    f"aws_secret_access_key = example-secret-{n:02d}\n"
+                                    for n in range(3)))
+    monkeypatch.setenv("AWS_ENDPOINT_URL_IAM", dripping)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_STS", dripping)
+    monkeypatch.setenv("SHELLSSO_HTTP_TIMEOUT", "1")
+    started = time.monotonic()
+    result = run_shellsso("keys", timeout=40)
+    elapsed = time.monotonic() - started
+    assert result.returncode == 0 and "Traceback" not in result.stderr
+    assert result.stdout.count(f"could not learn account: {dripping} did not answer within ") \
+        == 3, result.stdout
+    assert elapsed < 15, elapsed
+
+
+def test_an_iam_that_drips_its_answer_does_not_hang_the_last_step(
+        logged_in: AwsEnv, moto: Moto, dripping: str) -> None:
+    key_id, secret = moto.new_key("alice")
+    write_credentials(logged_in.home, f"[old]\naws_access_key_id = {key_id}\n"
+                                      f"aws_secret_access_key = {secret}\n")
+    environ = dict(os.environ, SHELLSSO_HTTP_TIMEOUT="0.5")
+    assert retire("old", "--yes", "--dry-run", env=environ).returncode == 0  # STS: moto
+    environ["AWS_ENDPOINT_URL_IAM"] = dripping
+    result = retire("old", "--deactivate", "--yes", env=environ, timeout=60)
+    assert result.returncode == 1
+    assert f"with the key itself: {dripping} did not answer within " in result.stderr
+    assert "to finish: shellsso keys retire old --deactivate" in result.stderr
+    assert files_holding(logged_in.home, secret) == []
