@@ -15,6 +15,7 @@ from shellsso import __version__
 from shellsso.awsconfig.naming import DEFAULT_TEMPLATE
 from shellsso.commands.quick import DEFAULT_FORMAT
 from shellsso.shell.exports import FORMATS as EXPORT_FORMATS
+from shellsso.shell.exports import VARIABLE_FORMATS
 from shellsso.shell.syntax import NAMES as SHELLS
 
 DESCRIPTION = """\
@@ -457,7 +458,7 @@ def _add_serve(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
 
     p.add_argument("--port", type=port_number, default=0, metavar="N",
                    help="port on 127.0.0.1 (default: 0 = a free one)")
-    p.add_argument("--format", "-f", choices=EXPORT_FORMATS, default=DEFAULT_FORMAT,
+    p.add_argument("--format", "-f", choices=VARIABLE_FORMATS, default=DEFAULT_FORMAT,
                    help=f"how to print the two variables, as for export (default: "
                         f"{DEFAULT_FORMAT})")
     p.set_defaults(handler=("shellsso.commands.serve", "run"))

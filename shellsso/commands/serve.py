@@ -14,7 +14,7 @@ import argparse
 import os
 import sys
 
-from shellsso.core.errors import ExitStatus, ShellssoError
+from shellsso.core.errors import ExitStatus
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -46,12 +46,8 @@ def run(args: argparse.Namespace) -> int:
     from shellsso.endpoint.provider import require_temporary
     from shellsso.endpoint.serving import Service
     from shellsso.endpoint.watch import Watched, parent_to_watch
-    from shellsso.shell.exports import VARIABLE_FORMATS, format_variables
+    from shellsso.shell.exports import format_variables
 
-    if args.format not in VARIABLE_FORMATS:
-        raise ShellssoError(f"serve prints variables, not a credential_process document: "
-                            f"--format is one of {', '.join(VARIABLE_FORMATS)}",
-                            ExitStatus.USAGE)
     profile = args.profile or active_profile_name()
     config = check_profile(profile)
     require_temporary(get_role_credentials(config, profile, interactive=None), profile)

@@ -167,8 +167,9 @@ def test_no_session_is_said_before_listening(aws_env: AwsEnv) -> None:
 def test_process_format_is_refused(aws_env: AwsEnv) -> None:
     result = run_shellsso("serve", "--format", "process")
     assert result.returncode == 2
-    assert "--format is one of env, env-no-export, fish, powershell, json" in one_error_line(
-        result)
+    assert result.stderr.splitlines()[-1].endswith(
+        "invalid choice: 'process' (choose from 'env', 'env-no-export', 'fish', 'powershell', "
+        "'json')"), result.stderr
 
 
 def first_lines(process: subprocess.Popen[str], count: int) -> str:

@@ -29,7 +29,7 @@ from tests.conftest import AwsEnv, write_config
 from tests.creds.test_rolecreds import emulator_login
 
 ECS_ADDRESS = "169.254.170.2"
-RELAY_PORT = 9911
+RELAY_PORT = 80
 CLIENT = """
 import json, os, sys
 import botocore.session
