@@ -33,6 +33,8 @@ if TYPE_CHECKING:
     from typing import Any, Dict, List, Optional, Tuple
 
 GIT_PROTOCOLS = "https:ssh:file"
+HTTPS_DEADLINE = 4
+"""An https:// download has this many SHELLSSO_HTTP_TIMEOUTs in all (20 s by default)."""
 
 
 class Source:
@@ -126,11 +128,43 @@ def _too_big(source: str) -> ShellssoError:
 
 
 def _read_https(url: str) -> bytes:
+    """The body, within HTTPS_DEADLINE timeouts in all.
+
+    The socket's timeout bounds each read, not the download: a server that
+    sends a byte every few seconds (headers or body) would keep `team` busy
+    for days. The download runs in a daemon thread that is left behind at
+    the deadline (the command ends soon after).
+    """
+    import threading
+
+    from shellsso.core.timeouts import http_timeout
+
+    timeout = http_timeout()
+    deadline = HTTPS_DEADLINE * timeout
+    outcome: List[Any] = []
+
+    def download() -> None:
+        try:
+            outcome.append(_download(url, timeout))
+        except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread
+            outcome.append(exc)
+
+    worker = threading.Thread(target=download, name="team-https", daemon=True)
+    worker.start()
+    worker.join(deadline)
+    if not outcome:
+        raise ShellssoError(f"cannot fetch {url}: the server took more than {deadline:g} s "
+                            "(4 x SHELLSSO_HTTP_TIMEOUT); nothing was written")
+    if isinstance(outcome[0], BaseException):
+        raise outcome[0]
+    data: bytes = outcome[0]
+    return data
+
+
+def _download(url: str, timeout: float) -> bytes:
     import ssl
     import urllib.error
     import urllib.request
-
-    from shellsso.core.timeouts import http_timeout
 
     class HttpsOnly(urllib.request.HTTPRedirectHandler):
         def redirect_request(self, req: Any, fp: Any, code: int, msg: str, headers: Any,
@@ -144,7 +178,7 @@ def _read_https(url: str) -> bytes:
         urllib.request.HTTPSHandler(context=ssl.create_default_context()), HttpsOnly())
     request = urllib.request.Request(url, headers={"User-Agent": "shellsso-team"})
     try:
-        with opener.open(request, timeout=http_timeout()) as response:
+        with opener.open(request, timeout=timeout) as response:
             data: bytes = response.read(MAX_BYTES + 1)
     except urllib.error.HTTPError as exc:
         raise ShellssoError(f"{url}: the server answered {exc.code} {visible(exc.reason)}; "
