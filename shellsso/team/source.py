@@ -224,11 +224,18 @@ def _git(argv: List[str], what: str, timeout: float) -> bytes:
         raise ShellssoError(f"{what}: git took more than {timeout:.0f} s; nothing was "
                             "written") from None
     if done.returncode != 0:
-        lines = [line for line in done.stderr.decode("utf-8", "replace").splitlines()
-                 if line.strip()]
-        last = visible(lines[-1].strip()) if lines else f"git exited {done.returncode}"
-        raise ShellssoError(f"{what}: {last}; nothing was written")
+        raise ShellssoError(f"{what}: {_cause(done.stderr, done.returncode)}; nothing was "
+                            "written")
     return bytes(done.stdout)
+
+
+def _cause(stderr: bytes, status: int) -> str:
+    """The line of git's stderr that says what went wrong: its first, warnings and hints
+    aside. git ends with advice ("Please make sure you have the correct access rights /
+    and the repository exists."), which names no cause."""
+    lines = [line.strip() for line in stderr.decode("utf-8", "replace").splitlines()]
+    said = [line for line in lines if line and not line.lower().startswith(("warning:", "hint:"))]
+    return visible(said[0]) if said else f"git exited {status}"
 
 
 def _cache_repository(url: str) -> Tuple[str, str]:
