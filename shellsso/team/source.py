@@ -267,6 +267,13 @@ def _read_git(source: Source) -> bytes:
         listed = _git(["--git-dir", repository, "ls-tree", "-l", "-z", "refs/shellsso/fetched",
                        "--", source.path], what, timeout).split(b"\0")[0]
         fields = listed.split(b"\t", 1)[0].split()
+        # A link is a blob holding its target's path, a submodule a commit: neither is the
+        # file a member who checks the repository out reads.
+        odd = {b"120000": "a symbolic link", b"160000": "a submodule"}.get(
+            fields[0] if fields else b"")
+        if odd is not None:
+            raise ShellssoError(f"{source.text}: {source.path} is {odd} in the repository, "
+                                "not a file; nothing was written")
         if len(fields) != 4 or fields[1] != b"blob":
             raise ShellssoError(f"{source.text}: the repository has no file {source.path}; "
                                 "nothing was written")
