@@ -438,7 +438,14 @@ def retire(options: Options) -> int:
                 "key from the files? The secret key cannot be recovered afterwards")
     if not options.yes and not ask_yes(question, default=False):
         raise _fail("not confirmed")
-    _rewrite(options.profile, values, planned, in_config, in_credentials)
+    pending = {"keyId": key.key_id, "account": account or "", "user": facts.user or "",
+               "via": target.profile}
+    known.set_pending(options.profile, pending)  # first: a kill after the files keeps it
+    try:
+        _rewrite(options.profile, values, planned, in_config, in_credentials)
+    except ShellssoError:
+        known.set_pending(options.profile, None)  # the key is still in the files
+        raise
     gone = f"key {key.masked} is still in {_places(others)}" if others \
         else "its key is no longer on disk"
     _out(f"Profile '{options.profile}' now uses SSO ('{target.profile}': account "
@@ -446,8 +453,6 @@ def retire(options: Options) -> int:
     if options.iam_action is None:
         _out(f"Key {key.masked} is still active in IAM: to deactivate it, run `shellsso keys "
              f"retire {quote_name(options.profile)} --deactivate` (or do it in the console).")
-        known.set_pending(options.profile, {"keyId": key.key_id, "account": account or "",
-                                            "user": facts.user or "", "via": target.profile})
         return ExitStatus.OK
     return _iam_step(options, key.key_id, key.secret, facts, role, target.profile)
 

@@ -17,6 +17,7 @@ import pytest
 from tests.conftest import AwsEnv, run_shellsso, write_config
 from tests.creds.test_rolecreds import emulator_login
 from tests.keys.conftest import (
+    MOTO_ACCOUNT,
     SSO_CONFIG,
     Moto,
     files_holding,
@@ -177,3 +178,98 @@ def test_an_iam_that_drips_its_answer_does_not_hang_the_last_step(
     assert f"with the key itself: {dripping} did not answer within " in result.stderr
     assert "to finish: shellsso keys retire old --deactivate" in result.stderr
     assert files_holding(logged_in.home, secret) == []
+
+
+class Inotify:
+    """inotify(7) on one folder through libc: the test sees each file retire creates or
+    renames there as it happens, without polling."""
+
+    CREATE, MOVED_TO = 0x100, 0x80
+
+    def __init__(self, folder: Path) -> None:
+        import ctypes
+
+        self.libc = ctypes.CDLL(None, use_errno=True)
+        self.fd = self.libc.inotify_init1(os.O_CLOEXEC)
+        assert self.fd >= 0
+        assert self.libc.inotify_add_watch(self.fd, str(folder).encode(),
+                                           self.CREATE | self.MOVED_TO) >= 0
+        self.pending: list[str] = []
+
+    def next(self, timeout: float) -> str:
+        """The name of the next file created or renamed into the folder (a folder made there,
+        such as the AWS CLI's cache, is not counted)."""
+        import select
+        import struct
+
+        while not self.pending:
+            ready, _, _ = select.select([self.fd], [], [], timeout)
+            assert ready, "no file event in time"
+            data = os.read(self.fd, 65536)
+            while data:
+                _, mask, _, size = struct.unpack("iIII", data[:16])
+                if not mask & 0x40000000:  # IN_ISDIR
+                    self.pending.append(data[16:16 + size].rstrip(b"\0").decode())
+                data = data[16 + size:]
+        return self.pending.pop(0)
+
+    def close(self) -> None:
+        os.close(self.fd)
+
+
+def credentials_method(profile: str) -> str:
+    """How botocore, in a process of its own, gets the profile's credentials (no call made)."""
+    import subprocess
+
+    script = ("import botocore.session as s; "
+              f"print(s.Session(profile={profile!r}).get_credentials().method)")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+@pytest.mark.parametrize("event", range(1, 7))
+def test_kill_9_at_each_file_write_of_retire(
+        logged_in: AwsEnv, moto: Moto, event: int) -> None:
+    """retire killed at the Nth file it creates or renames in ~/.aws (the backup's temp file,
+    config.bak, the config's temp file, the config, the credentials' temp file, the
+    credentials file): the profile still resolves, no secret is anywhere but in the file it
+    was in, and running retire again finishes (the IAM step too), leaving no secret and no
+    temp file."""
+    import signal
+    import subprocess
+
+    home = logged_in.home
+    aws = home / ".aws"
+    in_creds, in_config = moto.new_key("alice"), moto.new_key("alice")
+    write_credentials(home, f"# mine\n[old]\naws_access_key_id = {in_creds[0]}\n"
+                            f"aws_secret_access_key = {in_creds[1]}\n")
+    write_config(home, SSO_CONFIG + OLD_PROFILE + f"aws_access_key_id = {in_config[0]}\n"
+                       f"aws_secret_access_key = {in_config[1]}\n")
+    (aws / "config.bak").write_text((aws / "config").read_text())  # an earlier backup
+    watch = Inotify(aws)
+    try:
+        child = subprocess.Popen([sys.executable, "-m", "shellsso", "keys", "retire", "old",
+                                  "--yes"], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE)
+        names = [watch.next(60) for _ in range(event)]
+        child.send_signal(signal.SIGKILL)
+        child.communicate(timeout=60)
+    finally:
+        watch.close()
+    assert any(n.startswith(".shellsso-") for n in names)
+    for (_, secret), home_file in ((in_creds, "credentials"), (in_config, "config")):
+        holding = {Path(p).name for p in files_holding(home, secret)}
+        assert holding <= {home_file, "config.bak"}, (names, holding)
+        if "config.bak" in holding:  # the earlier backup, not yet replaced: nothing changed
+            assert home_file in holding
+    assert credentials_method("old") in ("sso", "shared-credentials-file")
+    again = retire("old", "--deactivate", "--yes")  # before: after the last write, the key
+    assert again.returncode == 0, again.stderr      # id was lost and this could not finish
+    assert moto.statuses("alice")[in_creds[0]] == "Inactive"
+    assert files_holding(home, in_creds[1]) == [] and files_holding(home, in_config[1]) == []
+    assert not [p for p in aws.iterdir() if p.name.endswith(".tmp")]
+    assert credentials_method("old") == "sso"
+    assert (aws / "credentials").read_text() == "# mine\n"
+    assert botocore_identity(logged_in, "old")["account"] == MOTO_ACCOUNT
