@@ -130,7 +130,7 @@ def client(boto: Any, service: str, region: str,
     from shellsso.core.timeouts import client_config
     from shellsso.sso import oidc
 
-    remember(creds[1], creds[2])
+    remember(*creds)  # the key id too: shown masked, never whole, even when an endpoint quotes it
     return oidc.watch(boto.client(service, region_name=region, config=client_config(region),
                                   aws_access_key_id=creds[0], aws_secret_access_key=creds[1],
                                   aws_session_token=creds[2]))

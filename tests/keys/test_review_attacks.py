@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Iterator
+from typing import Dict, Iterator, Tuple
 
 import pytest
 
@@ -273,3 +273,79 @@ def test_kill_9_at_each_file_write_of_retire(
     assert credentials_method("old") == "sso"
     assert (aws / "credentials").read_text() == "# mine\n"
     assert botocore_identity(logged_in, "old")["account"] == MOTO_ACCOUNT
+
+
+class Scripted:
+    """An IAM/STS endpoint on 127.0.0.1 whose answer to each Action is set by the test:
+    (status, body); `{request}` in a body is replaced by the request it answers (headers and
+    body), as a rogue endpoint quotes it back."""
+
+    def __init__(self) -> None:
+        self.answers: Dict[str, Tuple[int, str]] = {}
+        self.url = ""
+
+
+@pytest.fixture
+def scripted() -> Iterator[Scripted]:
+    import http.server
+    import threading
+    import urllib.parse
+    from xml.sax.saxutils import escape
+
+    state = Scripted()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 - http.server naming
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
+            action = urllib.parse.parse_qs(body).get("Action", [""])[0]
+            status, answer = state.answers.get(action, (500, "<x/>"))
+            answer = answer.replace("{request}", escape(body + " " + str(self.headers)))
+            data = answer.encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "text/xml")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    state.url = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        yield state
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def error(code: str, message: str) -> Tuple[int, str]:
+    return 403, (f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>"
+                 f"{message}</Message></Error><RequestId>1</RequestId></ErrorResponse>")
+
+
+def identity(account: str, arn: str) -> Tuple[int, str]:
+    return 200, ("<GetCallerIdentityResponse><GetCallerIdentityResult>"
+                 f"<Arn>{arn}</Arn><UserId>AIDA1</UserId><Account>{account}</Account>"
+                 "</GetCallerIdentityResult></GetCallerIdentityResponse>")
+
+
+def test_an_endpoint_quoting_the_request_back_shows_no_key_id_whole(
+        home: Path, scripted: Scripted, monkeypatch: pytest.MonkeyPatch) -> None:
+    """IAM's request carries the key id (its body and the Authorization header). Before: an
+    endpoint that quoted it back put the whole key id on screen, which shellsso otherwise
+    always shows masked."""
+    key_id = "AKIAQUOTEDBACK123456"
+    write_credentials(home, f"[k]\naws_access_key_id = {key_id}\n"
+                            "aws_secret_access_key = quoted-back-secret-0001\n")
+    for action in ("GetCallerIdentity", "ListAccessKeys", "GetAccessKeyLastUsed"):
+        scripted.answers[action] = error("AccessDenied", "you sent: {request}")
+    monkeypatch.setenv("AWS_ENDPOINT_URL_IAM", scripted.url)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_STS", scripted.url)
+    text = run_shellsso("keys")
+    data = run_shellsso("keys", "--json")
+    assert text.returncode == 0 and data.returncode == 0
+    assert "you sent: " in text.stdout
+    for output in (text.stdout, text.stderr, data.stdout):
+        assert key_id not in output and "quoted-back-secret-0001" not in output
