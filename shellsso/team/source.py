@@ -211,22 +211,54 @@ def git_environment() -> Dict[str, str]:
 
 
 def _git(argv: List[str], what: str, timeout: float) -> bytes:
+    """git's stdout; ShellssoError when it fails or outlives `timeout`.
+
+    git runs in a process group of its own with its helpers (ssh,
+    git-remote-https, index-pack), so that a timeout or a Ctrl-C stops them
+    all: SIGTERM first, so that git removes its lock and temp files.
+    """
     import subprocess
 
     try:
-        done = subprocess.run(["git", "-c", "protocol.ext.allow=never",
-                               "-c", "protocol.fd.allow=never", *argv],
-                              stdin=subprocess.DEVNULL, capture_output=True,
-                              env=git_environment(), timeout=timeout, check=False)
+        process = subprocess.Popen(["git", "-c", "protocol.ext.allow=never",
+                                    "-c", "protocol.fd.allow=never", *argv],
+                                   stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, env=git_environment(),
+                                   start_new_session=True)
     except FileNotFoundError:
         raise ShellssoError("git sources need the git program, which is not on PATH") from None
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
+        _stop(process)
         raise ShellssoError(f"{what}: git took more than {timeout:.0f} s; nothing was "
                             "written") from None
-    if done.returncode != 0:
-        raise ShellssoError(f"{what}: {_cause(done.stderr, done.returncode)}; nothing was "
+    except BaseException:
+        _stop(process)
+        raise
+    if process.returncode != 0:
+        raise ShellssoError(f"{what}: {_cause(stderr, process.returncode)}; nothing was "
                             "written")
-    return bytes(done.stdout)
+    return bytes(stdout)
+
+
+def _stop(process: Any) -> None:
+    """Stop git's process group: SIGTERM, then SIGKILL to what is left after 2 s."""
+    import signal
+    import subprocess
+
+    for sig, wait in ((signal.SIGTERM, 2.0), (signal.SIGKILL, 5.0)):
+        try:
+            os.killpg(process.pid, sig)
+        except OSError:
+            break  # the group is gone
+        try:
+            process.wait(wait)
+        except subprocess.TimeoutExpired:
+            continue
+    for pipe in (process.stdout, process.stderr):
+        if pipe is not None:
+            pipe.close()
 
 
 def _cause(stderr: bytes, status: int) -> str:
@@ -250,6 +282,33 @@ def _cache_repository(url: str) -> Tuple[str, str]:
     return os.path.join(folder, f"{tail or 'repo'}-{digest}"), f"team-{digest}"
 
 
+def _afresh_if_left_broken(repository: str, what: str) -> None:
+    """Remove a cached copy that a killed git left half-made or holding its lock files.
+
+    git leaves `shallow.lock` (and ref locks) behind when it is killed, and
+    then refuses every later fetch ("remove the file manually to continue").
+    No fetch of ours is running in it (its lock is held), and the copy is
+    only a cache: the next fetch starts it again.
+    """
+    import shutil
+
+    if not os.path.lexists(repository):
+        return
+    whole = all(os.path.exists(os.path.join(repository, part))
+                for part in ("HEAD", "config", "objects", "refs"))
+    if whole:
+        names = os.listdir(repository)
+        names += [name for _, _, found in os.walk(os.path.join(repository, "refs"))
+                  for name in found]
+        if not any(name.endswith(".lock") for name in names):
+            return
+    try:
+        shutil.rmtree(repository)
+    except OSError as exc:
+        raise ShellssoError(f"{what}: cannot start the cached copy {repository} afresh: "
+                            f"{exc.strerror or exc}; nothing was written") from None
+
+
 def _read_git(source: Source) -> bytes:
     from shellsso.core.cache_folder import lock_file
     from shellsso.core.locks import locked
@@ -259,6 +318,7 @@ def _read_git(source: Source) -> bytes:
     repository, lock = _cache_repository(source.location)
     what = f"git+{source.location}"
     with locked(lock_file(lock), f"another fetch of {what}", timeout=timeout):
+        _afresh_if_left_broken(repository, what)
         if not os.path.isdir(os.path.join(repository, "objects")):
             _git(["init", "--quiet", "--bare", "--", repository], what, timeout)
         _git(["--git-dir", repository, "fetch", "--quiet", "--no-tags", "--depth", "1",

@@ -252,6 +252,7 @@ def up():
     while True:
         d = os.read(0, 65536)
         if not d:
+            p.stdin.close()
             break
         p.stdin.write(d)
         p.stdin.flush()
@@ -277,52 +278,102 @@ def wait_for(check: Any, what: str, timeout: float = 30) -> None:
         time.sleep(0.05)
 
 
-def test_a_fetch_killed_half_way_leaves_the_next_sync_working(home: Path, tmp_path: Path) -> None:
-    """kill -9 while git receives the pack: git leaves its lock files (shallow.lock) in the
-    cached repository; the next sync starts that cache copy afresh instead of failing with
-    git's "remove the file manually" forever. The config is as it was."""
-    require("git")
-    import psutil
+class StalledFetch:
+    """A team taken in over ssh (a fake ssh: upload-pack in a local repository), then a
+    `team sync` started while the repository has a new commit and the fake ssh stalls
+    once the pack starts: `child` is that sync, `left` its processes (git, ssh...)."""
 
-    repo = make_repository(tmp_path / "infra", {"team.config": FRAGMENT})
-    stall, stalled = tmp_path / "stall", tmp_path / "stalled"
-    ssh = tmp_path / "fake-ssh"
-    ssh.write_text(FAKE_SSH.format(python=sys.executable, repo=str(repo), stall=str(stall),
-                                   stalled=str(stalled)))
-    ssh.chmod(0o755)
-    env = {**os.environ, "GIT_SSH_COMMAND": str(ssh), "GIT_SSH_VARIANT": "ssh"}
-    config = write_config(home, HAND)
-    assert team("add", "git+ssh://git.example.com/infra.git#team.config", env=env).returncode == 0
-    before = config.read_bytes()
-    from tests.team.helpers import commit
+    def __init__(self, home: Path, tmp_path: Path) -> None:
+        require("git")
+        self.repo = make_repository(tmp_path / "infra", {"team.config": FRAGMENT})
+        self.stall, self.stalled = tmp_path / "stall", tmp_path / "stalled"
+        ssh = tmp_path / "fake-ssh"
+        ssh.write_text(FAKE_SSH.format(python=sys.executable, repo=str(self.repo),
+                                       stall=str(self.stall), stalled=str(self.stalled)))
+        ssh.chmod(0o755)
+        self.env = {**os.environ, "GIT_SSH_COMMAND": str(ssh), "GIT_SSH_VARIANT": "ssh"}
+        self.config = write_config(home, HAND)
+        added = team("add", "git+ssh://git.example.com/infra.git#team.config", env=self.env)
+        assert added.returncode == 0, added.stderr
+        self.before = self.config.read_bytes()
+        self.cached = next((home / ".cache" / "shellsso" / "team").iterdir())
+        self.child: subprocess.Popen[bytes] | None = None
+        self.left: List[Any] = []
 
-    commit(repo, {"team.config": FRAGMENT.replace("Developer", "Admin")}, "admin")
-    stall.touch()
-    child = subprocess.Popen([sys.executable, "-m", "shellsso", "team", "sync"], env=env,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    left: List[psutil.Process] = []
-    try:
-        wait_for(stalled.exists, "the pack to start")
-        cached = next((home / ".cache" / "shellsso" / "team").iterdir())
-        wait_for((cached / "shallow.lock").exists, "git's shallow.lock")
-        left = psutil.Process(child.pid).children(recursive=True)
-        child.send_signal(signal.SIGKILL)
-        child.wait(10)
-        assert config.read_bytes() == before
-        stall.unlink()
-        out = team("sync", env=env)
-        assert out.returncode == 0, out.stderr
-        assert "~ corp-dev  (sso_role_name: Developer -> Admin)" in out.stdout
-        assert botocore_config()["profiles"]["corp-dev"]["sso_role_name"] == "Admin"
-        assert config.read_bytes().startswith(HAND.encode())
-    finally:
-        for process in left:  # what the killed command left running, by pid
+    def start(self) -> subprocess.Popen[bytes]:
+        import psutil
+
+        from tests.team.helpers import commit
+
+        commit(self.repo, {"team.config": FRAGMENT.replace("Developer", "Admin")}, "admin")
+        self.stall.touch()
+        self.child = subprocess.Popen([sys.executable, "-m", "shellsso", "team", "sync"],
+                                      env=self.env, stdout=subprocess.DEVNULL,
+                                      stderr=subprocess.DEVNULL)
+        wait_for(self.stalled.exists, "the pack to start")
+        wait_for((self.cached / "shallow.lock").exists, "git's shallow.lock")
+        self.left = psutil.Process(self.child.pid).children(recursive=True)
+        assert any("fetch" in p.cmdline() for p in self.left)
+        return self.child
+
+    def close(self) -> None:
+        import psutil
+
+        for process in self.left:  # what the command left running, by pid
             try:
                 process.kill()
             except psutil.NoSuchProcess:
                 pass
-        if child.poll() is None:
-            child.kill()
+        if self.child is not None and self.child.poll() is None:
+            self.child.kill()
+
+
+@pytest.fixture
+def stalled_fetch(home: Path, tmp_path: Path) -> Iterator[StalledFetch]:
+    fetch = StalledFetch(home, tmp_path)
+    yield fetch
+    fetch.close()
+
+
+def test_a_fetch_killed_half_way_leaves_the_next_sync_working(
+        stalled_fetch: StalledFetch) -> None:
+    """kill -9 while git receives the pack: git leaves its lock files (shallow.lock) in the
+    cached repository; the next sync starts that cache copy afresh instead of failing with
+    git's "remove the file manually" forever. The config is as it was."""
+    child = stalled_fetch.start()
+    child.send_signal(signal.SIGKILL)
+    child.wait(10)
+    config = stalled_fetch.config
+    assert config.read_bytes() == stalled_fetch.before
+    stalled_fetch.stall.unlink()
+    out = team("sync", env=stalled_fetch.env)
+    assert out.returncode == 0, out.stderr
+    assert "~ corp-dev  (sso_role_name: Developer -> Admin)" in out.stdout
+    assert botocore_config()["profiles"]["corp-dev"]["sso_role_name"] == "Admin"
+    assert config.read_bytes().startswith(HAND.encode())
+
+
+def test_ctrl_c_mid_fetch_stops_git_and_its_helpers(stalled_fetch: StalledFetch) -> None:
+    """git runs in a process group of its own (so a terminal's Ctrl-C reaches shellsso
+    only): shellsso stops the whole group, ssh included, rather than leaving it running."""
+    import psutil
+
+    child = stalled_fetch.start()
+    child.send_signal(signal.SIGINT)
+    assert child.wait(15) == 130
+    def running() -> List[int]:
+        found = []
+        for process in stalled_fetch.left:
+            try:
+                if process.status() != psutil.STATUS_ZOMBIE:  # an orphan nobody reaps is dead
+                    found.append(process.pid)
+            except psutil.NoSuchProcess:
+                pass
+        return found
+
+    wait_for(lambda: not running(), "git, ssh and upload-pack to stop", timeout=10)
+    assert stalled_fetch.config.read_bytes() == stalled_fetch.before
+    assert not (stalled_fetch.cached / "shallow.lock").exists()  # SIGTERM first: git tidied
 
 
 # --- the config: kill -9 mid-sync, a source line with escapes, markers in values -------------
