@@ -106,6 +106,7 @@ def run_add(args: argparse.Namespace) -> int:
 def run_sync(args: argparse.Namespace) -> int:
     """`team sync [N] [--dry-run] [--yes]`: fetch again; one that fails keeps its block."""
     from shellsso.core.output import error
+    from shellsso.core.safety import visible  # names come from the config's marker lines
 
     file = ConfigFile()
     doc, raw = file.read(check_writable=not args.dry_run)
@@ -128,11 +129,11 @@ def run_sync(args: argparse.Namespace) -> int:
             failed += 1
             continue
         if p.empty:
-            print(f"{name}: unchanged ({p.source})")
+            print(visible(f"{name}: unchanged ({p.source})"))
             for note in p.notes:
                 print(note)
             continue
-        print(f"{name} ({p.source}):")
+        print(visible(f"{name} ({p.source}):"))
         print(block.format_plan(p))
         plans.append(p)
     if plans and _confirm(args, file.path):
@@ -178,7 +179,11 @@ def run_remove(args: argparse.Namespace) -> int:
     sessions, profiles = block.contents(doc, span)
     p.old = {block.SESSION_LABEL.format(n): v for n, v in sessions.items()}
     p.old.update(profiles)
-    print(f"{args.name} ({p.source or 'no source'}):")
+    from shellsso.core.safety import visible
+
+    # The source line is read back from the config, which anyone's editor or dotfiles
+    # repository may have filled: one terminal-safe line.
+    print(visible(f"{args.name} ({p.source or 'no source'}):"))
     print(block.format_plan(p))
     if not _confirm(args, file.path):
         return ExitStatus.OK

@@ -419,6 +419,13 @@ def test_the_remembered_source_reaches_no_terminal_raw(home: Path) -> None:
         shown = out.stdout + out.stderr
         assert "\x1b" not in shown and "\u202e" not in shown and "\x07" not in shown, args
     assert "?]0;pwned" in team("remove", "platform", "--dry-run").stdout
+    # a marker's name edited the same way: sync names the block made safe too
+    text = config.read_text().replace(hostile, f"# source: {source}")
+    config.write_text(text.replace("team begin: platform", "team begin: plat\x1b[2Jform")
+                      .replace("team end: platform", "team end: plat\x1b[2Jform"))
+    for args in (("sync",), ("list",)):
+        out = team(*args)
+        assert "\x1b" not in out.stdout + out.stderr and "plat?[2Jform" in out.stdout, args
 
 
 def test_marker_text_in_a_value_is_no_marker(home: Path) -> None:
