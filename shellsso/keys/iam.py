@@ -235,9 +235,15 @@ def _caller(facts: Facts, sts: Any, dead: Dict[str, str]) -> None:
     if why is not None:
         facts.unknown.append((ACCOUNT, why))
         return
-    facts.account = str(answer.get("Account") or "") or None
-    facts.arn = str(answer.get("Arn") or "") or None
-    facts.user = user_of(facts.arn or "")
+    account, arn = str(answer.get("Account") or ""), str(answer.get("Arn") or "")
+    parts = arn.split(":", 5)
+    if not (len(account) == 12 and account.isascii() and account.isdigit()) \
+            or len(parts) != 6 or parts[4] != account:
+        # retire picks the SSO profile by this account: one STS cannot vouch for is no account
+        facts.unknown.append((ACCOUNT, f"STS answered account '{account[:40]}' for ARN "
+                                       f"'{arn[:200]}'"))
+        return
+    facts.account, facts.arn, facts.user = account, arn, user_of(arn)
 
 
 def _age(facts: Facts, iam: Any, key_id: str, dead: Dict[str, str]) -> None:
@@ -324,6 +330,34 @@ def _merge(facts: Facts, answer: Optional[Facts], job: _Job, limit: float) -> No
 
 
 # --- retiring ----------------------------------------------------------------------------
+
+
+def account_of_key(creds: Tuple[str, str, Optional[str]], key_id: str, region: str
+                   ) -> Tuple[Optional[str], Optional[str]]:
+    """(the account a key id belongs to, None) or (None, why), asked with other credentials.
+
+    sts:GetAccessKeyInfo answers any caller for any key id: retire asks it
+    with the SSO role's credentials when the key itself cannot say (it was
+    deactivated or deleted), so that no profile moves to another account.
+    """
+    from shellsso.sso import oidc
+
+    sts = client(session(), "sts", region, creds)
+
+    def ask(facts: Facts) -> None:
+        facts.account = str(sts.get_access_key_info(AccessKeyId=key_id).get("Account") or "")
+
+    job = _Job(ask, ACCOUNT, oidc.endpoint_of(sts))
+    limit = deadline(1)
+    run_within([job], limit)
+    if not job.done:
+        return None, _late(job, limit)
+    if job.facts.unknown:
+        return None, job.facts.unknown[0][1]
+    account = job.facts.account or ""
+    if not (len(account) == 12 and account.isascii() and account.isdigit()):
+        return None, f"STS answered account '{account[:40]}'"
+    return account, None
 
 
 def change_key(creds: Tuple[str, str, Optional[str]], key_id: str, user: Optional[str],

@@ -434,6 +434,8 @@ def retire(options: Options) -> int:
         return ExitStatus.OK
     _require_consent(options)
     role = _prove(config, target)
+    if account is None:
+        account = _check_account(key, role, target)
     question = (f"Rewrite profile '{options.profile}' to use '{target.profile}' and remove its "
                 "key from the files? The secret key cannot be recovered afterwards")
     if not options.yes and not ask_yes(question, default=False):
@@ -470,6 +472,21 @@ def _prove(config: AwsConfig, target: SsoTarget) -> Credentials:
     if role.account_id not in (None, target.account_id):
         raise _fail(f"the credentials of '{target.profile}' are for account {role.account_id}")
     return role
+
+
+def _check_account(key: Key, role: Credentials, target: SsoTarget) -> Optional[str]:
+    """The key's account asked with the SSO role's credentials, when the key could not say:
+    a --to in another account is refused before any file changes."""
+    creds = (role.access_key_id, role.secret_access_key, role.session_token)
+    region = iam.region_for(key, iam.regions_of_profiles())
+    account, why = iam.account_of_key(creds, key.key_id, region)
+    if account is None:
+        _out(f"  (the account of key {key.masked} is still unknown: {why})")
+        return None
+    if account != target.account_id:
+        raise _fail(f"key {key.masked} belongs to account {account} (sts:GetAccessKeyInfo), "
+                    f"but --to {target.profile} reaches account {target.account_id}")
+    return account
 
 
 def _show_plan(options: Options, keys: List[Key], key: Key, facts: iam.Facts,

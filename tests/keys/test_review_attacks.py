@@ -7,6 +7,7 @@ emulator, serving moto's account, as in the other tests of this folder.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -349,3 +350,51 @@ def test_an_endpoint_quoting_the_request_back_shows_no_key_id_whole(
     assert "you sent: " in text.stdout
     for output in (text.stdout, text.stderr, data.stdout):
         assert key_id not in output and "quoted-back-secret-0001" not in output
+
+
+@pytest.mark.parametrize("account", ["111111111111", "1111111111\u202e11", "not-an-account"])
+def test_sts_naming_an_account_its_arn_denies_moves_no_profile(
+        logged_in: AwsEnv, moto: Moto, scripted: Scripted, account: str) -> None:
+    """An STS answer whose Account is not the ARN's (or no account id at all). Before: retire
+    took it as the key's account and moved the profile to the SSO profile of that account
+    ('dev', 111111111111), not the key's."""
+    key_id, secret = moto.new_key("alice")
+    write_credentials(logged_in.home, f"[old]\naws_access_key_id = {key_id}\n"
+                                      f"aws_secret_access_key = {secret}\n")
+    scripted.answers["GetCallerIdentity"] = identity(
+        account, f"arn:aws:iam::{MOTO_ACCOUNT}:user/alice")
+    environ = dict(os.environ, AWS_ENDPOINT_URL_STS=scripted.url)
+    before = aws_files(logged_in.home)
+    result = retire("old", "--yes", env=environ)
+    assert result.returncode == 1 and result.stderr.count("\n") == 1, result.stderr
+    assert "name the SSO profile to use with --to SSO_PROFILE; nothing was changed" \
+        in result.stderr
+    assert "STS answered account" in result.stderr and "\u202e" not in result.stderr
+    assert aws_files(logged_in.home) == before
+    listing = json.loads(run_shellsso("keys", "--json", env=environ).stdout)["keys"][0]
+    assert listing["account"] is None and listing["ssoProfiles"] is None
+
+
+def test_to_another_account_is_refused_when_the_key_itself_cannot_say(
+        logged_in: AwsEnv, moto: Moto, scripted: Scripted) -> None:
+    """A key already deactivated or deleted cannot call GetCallerIdentity, and --to is then
+    required. Before: any --to was taken, one in another account too; now the key's account
+    is asked with the SSO role's credentials (sts:GetAccessKeyInfo) before any file changes."""
+    key_id, secret = moto.new_key("alice")
+    write_credentials(logged_in.home, f"[old]\naws_access_key_id = {key_id}\n"
+                                      f"aws_secret_access_key = {secret}\n")
+    scripted.answers["GetCallerIdentity"] = error(
+        "InvalidClientTokenId", "The security token included in the request is invalid.")
+    scripted.answers["GetAccessKeyInfo"] = 200, (
+        "<GetAccessKeyInfoResponse><GetAccessKeyInfoResult>"
+        f"<Account>{MOTO_ACCOUNT}</Account></GetAccessKeyInfoResult></GetAccessKeyInfoResponse>")
+    environ = dict(os.environ, AWS_ENDPOINT_URL_STS=scripted.url)
+    before = aws_files(logged_in.home)
+    wrong = retire("old", "--to", "dev", "--yes", env=environ)
+    assert wrong.returncode == 1, wrong.stderr
+    assert f"key {masked(key_id)} belongs to account {MOTO_ACCOUNT} (sts:GetAccessKeyInfo), " \
+           "but --to dev reaches account 111111111111; nothing was changed" in wrong.stderr
+    assert aws_files(logged_in.home) == before
+    right = retire("old", "--to", "moto-admin", "--yes", env=environ)
+    assert right.returncode == 0, right.stderr
+    assert credentials_method("old") == "sso"
