@@ -37,13 +37,16 @@ def mask(key_id: str) -> str:
 
     The prefix says what kind of key it is (AKIA: an IAM user's, ASIA:
     temporary); the last four tell one key from another, as the IAM console
-    does. Characters a terminal would act on show as `?`.
+    does. Characters a terminal would act on show as `?`. An id shorter than
+    AWS makes them (16) shows its last 4 alone, and one under 8 nothing: at
+    most half of an odd value shows, whatever it is.
     """
     from shellsso.core.safety import visible
 
     text = key_id.strip()
-    shown = f"{text[:4]}...{text[-4:]}" if len(text) >= 12 else f"...{text[-4:]}"
-    return visible(shown)
+    if len(text) >= 16:
+        return visible(f"{text[:4]}...{text[-4:]}")
+    return visible(f"...{text[-4:]}" if len(text) >= 8 else "...")
 
 
 class Key:

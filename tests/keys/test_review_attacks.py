@@ -398,3 +398,17 @@ def test_to_another_account_is_refused_when_the_key_itself_cannot_say(
     right = retire("old", "--to", "moto-admin", "--yes", env=environ)
     assert right.returncode == 0, right.stderr
     assert credentials_method("old") == "sso"
+
+
+@pytest.mark.parametrize(("key_id", "shown"), [
+    ("AKIAIOSFODNN7EXAMPLE", "AKIA...MPLE"),
+    ("AKIA5678EFGH", "...EFGH"),  # shorter than any AWS key id (16): no prefix
+    ("ABCDEFG", "..."),  # under 8 characters: nothing of it
+    ("AKIA", "..."),  # before: "...AKIA", the whole id
+    ("  AKIAIOSFODNN7EXAMPLE  ", "AKIA...MPLE"),
+    ("AKIA\x1b[2J\u202eIOSFODNN7EXA\x07", "AKIA...EXA?"),
+])
+def test_the_masked_form_of_odd_key_ids(key_id: str, shown: str) -> None:
+    from shellsso.keys.inventory import mask
+
+    assert mask(key_id) == shown
