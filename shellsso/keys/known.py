@@ -65,9 +65,15 @@ def remember_created(ages: Dict[str, float]) -> None:
 
 def created(key_id: str) -> Optional[float]:
     """When the key was made, if `shellsso keys` learnt it; None otherwise."""
+    import math
+    import time
+
     table = _load().get("created")
     value = table.get(_name(key_id)) if isinstance(table, dict) else None
-    return float(value) if isinstance(value, (int, float)) else None
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return None
+    # json reads Infinity and NaN too: only a date that can be a key's is one
+    return float(value) if math.isfinite(value) and 0 <= value <= time.time() + 86400 else None
 
 
 def pending(profile: str) -> Optional[Dict[str, str]]:

@@ -412,3 +412,62 @@ def test_the_masked_form_of_odd_key_ids(key_id: str, shown: str) -> None:
     from shellsso.keys.inventory import mask
 
     assert mask(key_id) == shown
+
+
+def keys_cache(home: Path) -> Path:
+    return home / ".cache" / "shellsso" / "keys.json"
+
+
+def long_lived_finding(profile: str) -> Dict[str, Any]:
+    result = run_shellsso("doctor", "--profile", profile, "--json")
+    assert "Traceback" not in result.stderr, result.stderr
+    found = [f for f in json.loads(result.stdout)["findings"]
+             if f["id"] == "profile.long-lived-key"]
+    assert len(found) == 1
+    finding: Dict[str, Any] = found[0]
+    return finding
+
+
+@pytest.mark.parametrize("created", ["Infinity", "-Infinity", "NaN", "1e308", "true"])
+def test_a_keys_cache_with_an_impossible_date_does_not_break_doctor(
+        home: Path, created: str) -> None:
+    """Before: `Infinity` or `NaN` (which json reads and writes) as a key's creation date
+    made doctor end in a traceback."""
+    import hashlib
+
+    key_id = "AKIAIOSFODNN7EXAMPLE"
+    write_credentials(home, f"[old]\naws_access_key_id = {key_id}\n"
+                            "aws_secret_access_key = impossible-date-secret\n")
+    cache = keys_cache(home)
+    cache.parent.mkdir(parents=True, mode=0o700)
+    name = hashlib.sha1(key_id.encode()).hexdigest()
+    cache.write_text(f'{{"created": {{"{name}": {created}}}}}')
+    cache.chmod(0o600)
+    finding = long_lived_finding("old")
+    assert finding["message"].startswith("profile 'old' uses a long-lived access key "
+                                         "(AKIA...MPLE):")
+
+
+def test_a_keys_cache_another_user_owns_is_not_read(home: Path) -> None:
+    import hashlib
+
+    from tests.conftest import require_root
+
+    require_root()
+    key_id = "AKIAIOSFODNN7EXAMPLE"
+    write_credentials(home, f"[old]\naws_access_key_id = {key_id}\n"
+                            "aws_secret_access_key = planted-cache-secret\n")
+    cache = keys_cache(home)
+    cache.parent.mkdir(parents=True, mode=0o700)
+    name = hashlib.sha1(key_id.encode()).hexdigest()
+    cache.write_text(f'{{"created": {{"{name}": 0}}, "pending": {{"old": {{"keyId": '
+                     f'"AKIAPLANTEDPLANTED00", "account": "{MOTO_ACCOUNT}"}}}}}}')
+    cache.chmod(0o644)
+    os.chown(cache, 65534, 65534)
+    finding = long_lived_finding("old")
+    assert "made" not in finding["message"]  # the planted date is not believed
+    write_credentials(home, "")
+    result = retire("old", "--deactivate", "--yes")
+    assert result.returncode == 1 and "AKIA...ED00" not in result.stdout + result.stderr
+    assert "refusing keys cache file" in result.stderr
+    assert "profile 'old' not found" in result.stderr
