@@ -162,6 +162,7 @@ def _read_https(url: str) -> bytes:
 
 
 def _download(url: str, timeout: float) -> bytes:
+    import http.client
     import ssl
     import urllib.error
     import urllib.request
@@ -176,8 +177,8 @@ def _download(url: str, timeout: float) -> bytes:
 
     opener = urllib.request.build_opener(
         urllib.request.HTTPSHandler(context=ssl.create_default_context()), HttpsOnly())
-    request = urllib.request.Request(url, headers={"User-Agent": "shellsso-team"})
     try:
+        request = urllib.request.Request(url, headers={"User-Agent": "shellsso-team"})
         with opener.open(request, timeout=timeout) as response:
             data: bytes = response.read(MAX_BYTES + 1)
     except urllib.error.HTTPError as exc:
@@ -187,6 +188,9 @@ def _download(url: str, timeout: float) -> bytes:
         reason = exc.reason
         why = reason.strerror if isinstance(reason, OSError) and reason.strerror else str(reason)
         raise ShellssoError(f"cannot fetch {url}: {visible(why)}; nothing was written") from None
+    except http.client.HTTPException as exc:  # a status line, header or body not HTTP's
+        raise ShellssoError(f"cannot fetch {url}: the server's answer is not valid HTTP "
+                            f"({type(exc).__name__}); nothing was written") from None
     except (OSError, ValueError) as exc:  # timeouts, resets, a bad URL
         raise ShellssoError(f"cannot fetch {url}: {visible(str(exc) or type(exc).__name__)}; "
                             "nothing was written") from None
