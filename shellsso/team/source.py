@@ -181,6 +181,7 @@ def _download(url: str, timeout: float) -> bytes:
         request = urllib.request.Request(url, headers={"User-Agent": "shellsso-team"})
         with opener.open(request, timeout=timeout) as response:
             data: bytes = response.read(MAX_BYTES + 1)
+            length = response.headers.get("Content-Length", "")
     except urllib.error.HTTPError as exc:
         raise ShellssoError(f"{url}: the server answered {exc.code} {visible(exc.reason)}; "
                             "nothing was written") from None
@@ -196,6 +197,11 @@ def _download(url: str, timeout: float) -> bytes:
                             "nothing was written") from None
     if len(data) > MAX_BYTES:
         raise _too_big(url)
+    if length.isdigit() and len(data) < int(length):
+        # A connection dropped half-way: the start of a fragment can be a valid fragment
+        # that lacks profiles (sync would remove them) or ends inside a role's name.
+        raise ShellssoError(f"cannot fetch {url}: the answer was cut short ({len(data)} of "
+                            f"{int(length)} bytes); nothing was written")
     return data
 
 

@@ -65,6 +65,18 @@ class HostileServer:
                     self.send_header("Content-Length", "100000")
                     self.end_headers()
                     self.drip(b"#" * 100000)
+                elif self.path == "/garbage":
+                    self.wfile.write(b"\x1b[2JHELLO THERE\r\n\r\n")
+                elif self.path == "/long-header":
+                    self.wfile.write(b"HTTP/1.1 200 OK\r\nX-Long: " + b"x" * 70000 + b"\r\n\r\n")
+                elif self.path == "/many-headers":
+                    self.wfile.write(b"HTTP/1.1 200 OK\r\n" + b"X-A: b\r\n" * 200 + b"\r\n")
+                elif self.path == "/short-body":
+                    self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Length: 5000\r\n\r\n[profile")
+                elif self.path == "/cut-valid":  # a dropped connection: a valid start
+                    body = FRAGMENT.encode()
+                    self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body)
+                                     + body[:body.index(b"[profile corp-deploy]")])
                 elif self.path == "/huge":
                     self.send_response(200)
                     self.end_headers()
@@ -129,6 +141,25 @@ def test_a_huge_answer_is_refused_without_reading_it_all(home: Path,
     out = team("add", hostile.url("/huge"), "--name", "huge")
     assert out.returncode == 1 and "larger than 256 KB" in out.stderr
     assert not (home / ".aws" / "config").exists()
+
+
+@pytest.mark.parametrize("path", ["/garbage", "/long-header", "/many-headers", "/short-body",
+                                  "/cut-valid"])
+def test_a_malformed_answer_is_one_clear_line(home: Path, hostile: HostileServer,
+                                              path: str) -> None:
+    out = team("add", hostile.url(path), "--name", "x")
+    assert out.returncode == 1
+    assert out.stderr.startswith(f"shellsso: error: cannot fetch {hostile.url(path)}: ")
+    assert "unexpected" not in out.stderr and "\x1b" not in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1
+    assert not (home / ".aws" / "config").exists()
+
+
+@pytest.mark.parametrize("source", ["https://[::1", "https://exa mple.com/x.config"])
+def test_a_url_python_cannot_take_is_one_clear_line(home: Path, source: str) -> None:
+    out = team("add", source, "--name", "x")
+    assert out.returncode == 1
+    assert "unexpected" not in out.stderr and "cannot fetch" in out.stderr, out.stderr
 
 
 @pytest.mark.parametrize("path", ["/to-file", "/to-http"])
