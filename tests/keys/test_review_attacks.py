@@ -471,3 +471,65 @@ def test_a_keys_cache_another_user_owns_is_not_read(home: Path) -> None:
     assert result.returncode == 1 and "AKIA...ED00" not in result.stdout + result.stderr
     assert "refusing keys cache file" in result.stderr
     assert "profile 'old' not found" in result.stderr
+
+
+def test_a_credentials_file_that_is_a_link_stays_a_link(
+        logged_in: AwsEnv, moto: Moto, monkeypatch: pytest.MonkeyPatch) -> None:
+    """AWS_SHARED_CREDENTIALS_FILE names a link into a dotfiles folder: the file it points to
+    is rewritten, the link stays, and no copy of the secret is left in either folder."""
+    key_id, secret = moto.new_key("alice")
+    dotfiles = logged_in.home / "dotfiles"
+    dotfiles.mkdir(mode=0o700)
+    real = dotfiles / "aws-credentials"
+    real.write_text(f"[old]\naws_access_key_id = {key_id}\naws_secret_access_key = {secret}\n"
+                    "\n[kept]\nregion = eu-west-1\n")
+    real.chmod(0o600)
+    link = logged_in.home / ".aws" / "credentials-link"
+    link.symlink_to(real)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(link))
+    result = retire("old", "--yes")
+    assert result.returncode == 0, result.stderr
+    assert link.is_symlink() and real.read_text() == "[kept]\nregion = eu-west-1\n"
+    assert files_holding(logged_in.home, secret) == []
+    assert credentials_method("old") == "sso"
+
+
+def test_a_credentials_link_into_a_folder_others_can_write_changes_nothing(
+        logged_in: AwsEnv, moto: Moto, monkeypatch: pytest.MonkeyPatch,
+        tmp_path: Path) -> None:
+    key_id, secret = moto.new_key("alice")
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o1777)
+    real = shared / "credentials"
+    real.write_text(f"[old]\naws_access_key_id = {key_id}\naws_secret_access_key = {secret}\n")
+    real.chmod(0o600)
+    link = logged_in.home / ".aws" / "credentials-link"
+    link.symlink_to(real)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(link))
+    before = aws_files(logged_in.home)
+    result = retire("old", "--yes")
+    assert result.returncode == 1 and result.stderr.count("\n") == 1, result.stderr
+    assert f"its folder {shared} " in result.stderr and "nothing was changed" in result.stderr
+    assert aws_files(logged_in.home) == before and secret in real.read_text()
+    assert logged_in.counters().get("GetRoleCredentials") is None
+
+
+def test_the_default_profile_in_both_files(logged_in: AwsEnv, moto: Moto) -> None:
+    """[default] has no `profile ` prefix in either file; its keys go from both."""
+    (key_id, secret), (other_id, other_secret) = moto.new_key("alice"), moto.new_key("alice")
+    write_credentials(logged_in.home, f"[default]\naws_access_key_id = {key_id}\n"
+                                      f"aws_secret_access_key = {secret}\n")
+    config = logged_in.home / ".aws" / "config"
+    config.write_text(config.read_text().replace("[default]\nregion = us-east-1\n", "")
+                      + f"\n[default]\noutput = json\naws_access_key_id = "
+                      f"{other_id}\naws_secret_access_key = {other_secret}\n")
+    result = retire("default", "--deactivate", "--yes")
+    assert result.returncode == 0, result.stderr
+    assert files_holding(logged_in.home, secret) == []
+    assert files_holding(logged_in.home, other_secret) == []
+    assert config.read_text().endswith("[default]\noutput = json\nsso_session = corp\n"
+                                       f"sso_account_id = {MOTO_ACCOUNT}\nsso_role_name = "
+                                       "AdministratorAccess\nregion = eu-west-1\n")
+    assert credentials_method("default") == "sso"
+    assert moto.statuses("alice") == {key_id: "Inactive", other_id: "Active"}
