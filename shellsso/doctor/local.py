@@ -386,9 +386,8 @@ def _long_lived_key(base: str, key_id: str) -> Finding:
     """
     import time
 
-    from shellsso.awsconfig.edit import quote_name
     from shellsso.keys import known
-    from shellsso.keys.inventory import mask
+    from shellsso.keys.inventory import mask, retire_command
 
     created = known.created(key_id)
     age = "" if created is None else \
@@ -396,7 +395,7 @@ def _long_lived_key(base: str, key_id: str) -> Finding:
     return warning("profile.long-lived-key",
                    f"profile '{base}' uses a long-lived access key ({mask(key_id)}{age}): it "
                    "works until someone deactivates it, for whoever has a copy",
-                   f"shellsso keys retire {quote_name(base)}   (the same profile name, through "
+                   f"{retire_command(base)}   (the same profile name, through "
                    "Identity Center)")
 
 

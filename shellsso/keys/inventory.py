@@ -49,6 +49,14 @@ def mask(key_id: str) -> str:
     return visible(f"...{text[-4:]}" if len(text) >= 8 else "...")
 
 
+def retire_command(profile: str) -> str:
+    """`shellsso keys retire PROFILE`, the profile one shell word however it is named: users
+    paste these commands, and a name may hold `$(...)`, a pipe or a glob."""
+    import shlex
+
+    return f"shellsso keys retire {shlex.quote(profile)}"
+
+
 class Key:
     """One long-lived key where it was found. `key_id` and `secret` never reach output raw."""
 

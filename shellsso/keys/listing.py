@@ -87,9 +87,7 @@ class Entry:
     def retire_command(self) -> Optional[str]:
         if self.key.profile is None:
             return None
-        from shellsso.awsconfig.edit import quote_name
-
-        return f"shellsso keys retire {quote_name(self.key.profile)}"
+        return inventory.retire_command(self.key.profile)
 
     def lines(self, now: float) -> List[str]:
         facts, key = self.facts, self.key

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import sys
 
-from shellsso.awsconfig.edit import ConfigFile, profile_header, quote_name
+from shellsso.awsconfig.edit import ConfigFile, profile_header
 from shellsso.awsconfig.model import AwsConfig, load_config, setting_text
 from shellsso.core import paths
 from shellsso.core.errors import ExitStatus, ShellssoError
@@ -312,7 +312,7 @@ def _iam_step(options: Options, key_id: str, secret: Optional[str], facts: iam.F
     assert action is not None
     masked = inventory.mask(key_id)
     done = "deleted" if action == "delete" else "set Inactive"
-    finish = f"shellsso keys retire {quote_name(options.profile)} --{action}"
+    finish = f"{inventory.retire_command(options.profile)} --{action}"
     question = (f"Delete key {masked} in IAM? This cannot be undone" if action == "delete"
                 else f"Set key {masked} Inactive in IAM (reversible)?")
     entry = {"keyId": key_id, "account": facts.account or "", "user": facts.user or "",
@@ -453,8 +453,9 @@ def retire(options: Options) -> int:
     _out(f"Profile '{options.profile}' now uses SSO ('{target.profile}': account "
          f"{target.account_id}, role {target.role_name}); {gone}.")
     if options.iam_action is None:
-        _out(f"Key {key.masked} is still active in IAM: to deactivate it, run `shellsso keys "
-             f"retire {quote_name(options.profile)} --deactivate` (or do it in the console).")
+        _out(f"Key {key.masked} is still active in IAM: to deactivate it, run "
+             f"`{inventory.retire_command(options.profile)} --deactivate` (or do it in the "
+             "console).")
         return ExitStatus.OK
     return _iam_step(options, key.key_id, key.secret, facts, role, target.profile)
 

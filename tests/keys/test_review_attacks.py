@@ -533,3 +533,27 @@ def test_the_default_profile_in_both_files(logged_in: AwsEnv, moto: Moto) -> Non
                                        "AdministratorAccess\nregion = eu-west-1\n")
     assert credentials_method("default") == "sso"
     assert moto.statuses("alice") == {key_id: "Inactive", other_id: "Active"}
+
+
+def test_the_commands_printed_for_a_profile_name_with_shell_syntax_are_one_word(
+        logged_in: AwsEnv, moto: Moto) -> None:
+    """Before: a profile named `$(touch${IFS}pwned)` (no space, no quote) was printed as is in
+    `to retire it: shellsso keys retire ...`, the doctor's fix and retire's `to finish`: a
+    user pasting the command ran what the name holds."""
+    import subprocess
+
+    name = "$(touch${IFS}pwned)|id&&x"
+    key_id, secret = moto.new_key("alice")
+    write_credentials(logged_in.home, f"[{name}]\naws_access_key_id = {key_id}\n"
+                                      f"aws_secret_access_key = {secret}\n")
+    listing = json.loads(run_shellsso("keys", "--json").stdout)["keys"][0]
+    fix = long_lived_finding(name)["fix"]
+    result = retire(name, "--yes")
+    assert result.returncode == 0, result.stderr
+    finish = result.stdout.split("run `", 1)[1].split("`", 1)[0]
+    for command in (listing["retire"], fix.split("   ")[0], finish):
+        assert command.startswith("shellsso keys retire ")
+        words = subprocess.run(["bash", "-c", "printf '%s\\n' " + command[len("shellsso "):]],
+                               capture_output=True, text=True, cwd=logged_in.home, timeout=10)
+        assert words.stdout.splitlines()[:3] == ["keys", "retire", name], command
+    assert not (logged_in.home / "pwned").exists()
