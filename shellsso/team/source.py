@@ -7,8 +7,10 @@
   Python's ssl module checks them (`SSL_CERT_FILE` and `SSL_CERT_DIR` are
   honoured); the timeout is SHELLSSO_HTTP_TIMEOUT's.
 - `git+URL#PATH`: the file PATH at the remote's HEAD, fetched with the `git`
-  program (your credential helpers and ssh keys work) into a bare repository
-  in shellsso's cache (`~/.cache/shellsso/team/`). git runs without a shell,
+  program (your credential helpers and ssh keys work) into a bare, shallow,
+  partial repository in shellsso's cache (`~/.cache/shellsso/team/`): the
+  commit, its trees and PATH's content, not every file of a big repository.
+  git runs without a shell,
   without prompting (`GIT_TERMINAL_PROMPT=0`), with `--` before the URL, and
   with only the `https`, `ssh` and `file` transports allowed
   (`GIT_ALLOW_PROTOCOL`): never `ext::` (runs a command), `fd::`, nor the
@@ -34,6 +36,10 @@ if TYPE_CHECKING:
 
 GIT_PROTOCOLS = "https:ssh:file"
 HTTPS_DEADLINE = 4
+PARTIAL_CLONE = (("core.repositoryformatversion", "1"), ("extensions.partialClone", "origin"),
+                 ("remote.origin.promisor", "true"),
+                 ("remote.origin.partialclonefilter", "blob:none"))
+"""The cached repository's settings, the remote's URL last (its presence: set up whole)."""
 """An https:// download has this many SHELLSSO_HTTP_TIMEOUTs in all (20 s by default)."""
 
 
@@ -306,6 +312,9 @@ def _afresh_if_left_broken(repository: str, what: str) -> None:
         return
     whole = all(os.path.exists(os.path.join(repository, part))
                 for part in ("HEAD", "config", "objects", "refs"))
+    if whole:  # set up as a partial clone to the end (a copy made before was not one)
+        with open(os.path.join(repository, "config"), "rb") as handle:
+            whole = b"\turl = " in handle.read(65536)
     if whole:
         names = os.listdir(repository)
         names += [name for _, _, found in os.walk(os.path.join(repository, "refs"))
@@ -331,8 +340,12 @@ def _read_git(source: Source) -> bytes:
         _afresh_if_left_broken(repository, what)
         if not os.path.isdir(os.path.join(repository, "objects")):
             _git(["init", "--quiet", "--bare", "--", repository], what, timeout)
+            # A partial clone: the commit and its trees, and the one file's content asked
+            # for when it is read, not every file of the repository.
+            for key, value in (*PARTIAL_CLONE, ("remote.origin.url", source.location)):
+                _git(["--git-dir", repository, "config", key, value], what, timeout)
         _git(["--git-dir", repository, "fetch", "--quiet", "--no-tags", "--depth", "1",
-              "--no-write-fetch-head", "--", source.location,
+              "--filter=blob:none", "--no-write-fetch-head", "--", "origin",
               "+HEAD:refs/shellsso/fetched"], what, timeout)
         listed = _git(["--git-dir", repository, "ls-tree", "-l", "-z", "refs/shellsso/fetched",
                        "--", source.path], what, timeout).split(b"\0")[0]

@@ -207,6 +207,32 @@ def test_a_link_or_a_submodule_at_path_is_refused(home: Path, tmp_path: Path) ->
     assert not (home / ".aws" / "config").exists()
 
 
+def test_a_huge_repository_costs_the_one_file(home: Path, tmp_path: Path) -> None:
+    """A team keeps its fragment in its infrastructure repository: git fetches the commit,
+    its trees and the fragment, not the 20 MB beside it (a server that allows filters, as
+    the big hosts do; one that does not gets everything, as before)."""
+    require("git")
+    repo = make_repository(tmp_path / "infra", {"aws/team.config": FRAGMENT})
+    from tests.team.helpers import commit, git
+
+    (repo / "assets").mkdir()
+    for number in range(4):
+        (repo / "assets" / f"blob{number}").write_bytes(os.urandom(5 << 20))
+    git("add", "assets", cwd=repo)
+    commit(repo, {"aws/other.config": FRAGMENT.replace("corp", "else")}, "assets")
+    git("config", "uploadpack.allowFilter", "true", cwd=repo)
+    out = team("add", f"git+{repo}#aws/team.config")
+    assert out.returncode == 0, out.stderr
+    assert botocore_config()["profiles"]["corp-dev"]["sso_role_name"] == "Developer"
+    cached = next((home / ".cache" / "shellsso" / "team").iterdir())
+    size = sum(os.path.getsize(os.path.join(folder, name))
+               for folder, _, names in os.walk(cached) for name in names)
+    assert size < 1 << 20, size
+    commit(repo, {"aws/team.config": FRAGMENT.replace("Developer", "Admin")}, "admin")
+    synced = team("sync")
+    assert "~ corp-dev  (sso_role_name: Developer -> Admin)" in synced.stdout, synced.stderr
+
+
 def test_git_says_why_it_failed(home: Path, tmp_path: Path) -> None:
     """The cause, not the last line of git's advice ("and the repository exists.")."""
     require("git")
