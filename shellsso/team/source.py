@@ -16,8 +16,9 @@
   (`GIT_ALLOW_PROTOCOL`): never `ext::` (runs a command), `fd::`, nor the
   unauthenticated `git://` and `http://`.
 
-A source holding a password (`https://user:secret@host/...`) is refused: the
-source is remembered in the config in clear. A source is one line of
+A source holding a password (`https://user:secret@host/...`), or over https any
+user part (`https://TOKEN@host/...`), is refused: the source is remembered in the
+config in clear. A source is one line of
 printable text, so that it cannot break out of the comment it is kept in.
 """
 
@@ -101,10 +102,18 @@ def parse_source(text: str) -> Source:
 
 
 def _no_password(url: str, usage: Any) -> None:
-    netloc = url.split("://", 1)[1].split("/", 1)[0] if "://" in url else ""
-    if "@" in netloc and ":" in netloc.rsplit("@", 1)[0]:
-        raise usage("the URL holds a password, which would be kept in the config in clear; "
-                    "use a git credential helper or an ssh key")
+    """Refuse a password in the URL, and over https any user part at all: there it is a
+    token (`https://TOKEN@host/...`, as forges hand them out). ssh's user (`git@`) is a
+    name, not a secret."""
+    scheme, sep, rest = url.partition("://")
+    netloc = rest.split("/", 1)[0] if sep else ""
+    if "@" not in netloc:
+        return
+    user = netloc.rsplit("@", 1)[0]
+    if ":" in user or scheme.lower() == "https":
+        raise usage("the URL holds a password or token, which would be kept in the config in "
+                    "clear (and shown to other users in git's command line); use a git "
+                    "credential helper or an ssh key")
 
 
 def fetch(source: Source) -> str:

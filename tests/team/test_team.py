@@ -230,6 +230,8 @@ def test_git_errors_are_one_line(home: Path, tmp_path: Path) -> None:
     "git+http://127.0.0.1:1/repo.git#x.config",
     "git+git://127.0.0.1:1/repo.git#x.config",
     "git+https://user:s3cret@example.com/repo.git#x.config",
+    "git+https://ghp_s3cret@example.com/repo.git#x.config",
+    "https://ghp_s3cret@example.com/team.config",
     "git+https://example.com/repo.git",
     "git+https://example.com/repo.git#../x.config",
 ])
