@@ -53,6 +53,16 @@ class Facts:
         return next((why for name, why in self.unknown if name == what), None)
 
 
+SHORT, ARN_LIMIT = 128, 2048
+"""The longest user name, status, region or service name kept (IAM's are under 128), and
+the longest ARN (IAM's limit): an endpoint's megabyte of text is not a fact."""
+
+
+def _text(value: Any, limit: int = SHORT) -> Optional[str]:
+    text = str(value or "")
+    return (text if len(text) <= limit else text[:limit] + "...") or None
+
+
 def user_of(arn: str) -> Optional[str]:
     """The IAM user an ARN names (`arn:aws:iam::1:user/path/alice` -> alice; root -> root)."""
     parts = arn.split(":", 5)
@@ -62,7 +72,7 @@ def user_of(arn: str) -> Optional[str]:
     if resource == "root":
         return "root"
     if resource.startswith("user/"):
-        return resource.rsplit("/", 1)[-1] or None
+        return _text(resource.rsplit("/", 1)[-1])
     return None
 
 
@@ -243,7 +253,7 @@ def _caller(facts: Facts, sts: Any, dead: Dict[str, str]) -> None:
         facts.unknown.append((ACCOUNT, f"STS answered account '{account[:40]}' for ARN "
                                        f"'{arn[:200]}'"))
         return
-    facts.account, facts.arn, facts.user = account, arn, user_of(arn)
+    facts.account, facts.arn, facts.user = account, _text(arn, ARN_LIMIT), user_of(arn)
 
 
 def _age(facts: Facts, iam: Any, key_id: str, dead: Dict[str, str]) -> None:
@@ -256,9 +266,9 @@ def _age(facts: Facts, iam: Any, key_id: str, dead: Dict[str, str]) -> None:
             created = item.get("CreateDate")
             stamp = getattr(created, "timestamp", None)
             facts.created = float(stamp()) if callable(stamp) else parse_timestamp(created)
-            facts.status = str(item.get("Status") or "") or None
+            facts.status = _text(item.get("Status"))
             if facts.user is None and item.get("UserName"):
-                facts.user = str(item["UserName"])
+                facts.user = _text(item["UserName"])
             return
     facts.unknown.append((AGE, "ListAccessKeys does not list this key"))
 
@@ -272,8 +282,8 @@ def _last_use(facts: Facts, iam: Any, key_id: str, dead: Dict[str, str]) -> None
     date = used.get("LastUsedDate")
     stamp = getattr(date, "timestamp", None)
     facts.last_used = float(stamp()) if callable(stamp) else parse_timestamp(date)
-    facts.last_region = str(used.get("Region") or "") or None
-    facts.last_service = str(used.get("ServiceName") or "") or None
+    facts.last_region = _text(used.get("Region"))
+    facts.last_service = _text(used.get("ServiceName"))
 
 
 def learn_all(keys: List[Key]) -> List[Facts]:

@@ -557,3 +557,34 @@ def test_the_commands_printed_for_a_profile_name_with_shell_syntax_are_one_word(
                                capture_output=True, text=True, cwd=logged_in.home, timeout=10)
         assert words.stdout.splitlines()[:3] == ["keys", "retire", name], command
     assert not (logged_in.home / "pwned").exists()
+
+
+def test_iam_answers_of_odd_shapes_and_sizes(
+        home: Path, scripted: Scripted, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Dates at the ends of the calendar, a megabyte of service name, control characters:
+    the listing stays one short line per fact, with no traceback."""
+    key_id = "AKIAIOSFODNN7EXAMPLE"
+    write_credentials(home, f"[k]\naws_access_key_id = {key_id}\n"
+                            "aws_secret_access_key = odd-shapes-secret-01\n")
+    scripted.answers["GetCallerIdentity"] = identity(
+        MOTO_ACCOUNT, f"arn:aws:iam::{MOTO_ACCOUNT}:user/" + "u" * 100_000)
+    scripted.answers["ListAccessKeys"] = 200, (
+        "<ListAccessKeysResponse><ListAccessKeysResult><AccessKeyMetadata><member>"
+        f"<UserName>alice</UserName><AccessKeyId>{key_id}</AccessKeyId>"
+        "<Status>Active&#x9b;2J</Status><CreateDate>0001-01-01T00:00:00Z</CreateDate>"
+        "</member></AccessKeyMetadata><IsTruncated>false</IsTruncated>"
+        "</ListAccessKeysResult></ListAccessKeysResponse>")
+    scripted.answers["GetAccessKeyLastUsed"] = 200, (
+        "<GetAccessKeyLastUsedResponse><GetAccessKeyLastUsedResult><UserName>alice</UserName>"
+        "<AccessKeyLastUsed><LastUsedDate>9999-12-31T23:59:59Z</LastUsedDate>"
+        f"<ServiceName>{'s' * 1_000_000}</ServiceName><Region>eu&#x9b;1m</Region>"
+        "</AccessKeyLastUsed></GetAccessKeyLastUsedResult></GetAccessKeyLastUsedResponse>")
+    monkeypatch.setenv("AWS_ENDPOINT_URL_IAM", scripted.url)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_STS", scripted.url)
+    text = run_shellsso("keys")
+    data = run_shellsso("keys", "--json")
+    assert text.returncode == 0 and data.returncode == 0, text.stderr + data.stderr
+    assert "\x1b" not in text.stdout and "\x9b" not in text.stdout
+    assert " days ago), Active?2J" in text.stdout and "last used 9999-12-31" in text.stdout
+    assert max(len(line) for line in text.stdout.splitlines()) < 1000
+    assert len(data.stdout) < 10_000
