@@ -588,3 +588,34 @@ def test_iam_answers_of_odd_shapes_and_sizes(
     assert " days ago), Active?2J" in text.stdout and "last used 9999-12-31" in text.stdout
     assert max(len(line) for line in text.stdout.splitlines()) < 1000
     assert len(data.stdout) < 10_000
+
+
+def test_no_process_shows_the_secret_in_its_command_line_or_environment(
+        logged_in: AwsEnv, moto: Moto) -> None:
+    """While retire waits at its question (the key read, STS and IAM asked, SSO proved),
+    no process's /proc cmdline or environ holds the secret; answering no changes nothing."""
+    import pexpect
+
+    key_id, secret = moto.new_key("alice")
+    write_credentials(logged_in.home, f"[old]\naws_access_key_id = {key_id}\n"
+                                      f"aws_secret_access_key = {secret}\n")
+    before = aws_files(logged_in.home)
+    child = pexpect.spawn(sys.executable, ["-m", "shellsso", "keys", "retire", "old",
+                                           "--deactivate"],
+                          env=dict(os.environ), encoding="utf-8", timeout=60)
+    child.expect(r"Rewrite profile 'old'.*\[y/N\] ")
+    seen = []
+    for pid in [p for p in os.listdir("/proc") if p.isdigit()]:
+        for name in ("cmdline", "environ"):
+            try:
+                with open(f"/proc/{pid}/{name}", "rb") as handle:
+                    if secret.encode() in handle.read():
+                        seen.append(f"{pid}/{name}")
+            except OSError:
+                continue
+    child.sendline("n")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert seen == []
+    assert child.exitstatus == 1 and "not confirmed; nothing was changed" in child.before
+    assert aws_files(logged_in.home) == before
