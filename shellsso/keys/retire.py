@@ -475,15 +475,17 @@ def _prove(config: AwsConfig, target: SsoTarget) -> Credentials:
     return role
 
 
-def _check_account(key: Key, role: Credentials, target: SsoTarget) -> Optional[str]:
+def _check_account(key: Key, role: Credentials, target: SsoTarget) -> str:
     """The key's account asked with the SSO role's credentials, when the key could not say:
     a --to in another account is refused before any file changes."""
     creds = (role.access_key_id, role.secret_access_key, role.session_token)
     region = iam.region_for(key, iam.regions_of_profiles())
     account, why = iam.account_of_key(creds, key.key_id, region)
-    if account is None:
-        _out(f"  (the account of key {key.masked} is still unknown: {why})")
-        return None
+    if account is None:  # retire never moves a profile to an account not shown to be its key's
+        raise _fail(f"the account of key {key.masked} cannot be learnt ({why}), so nothing "
+                    f"shows that '{target.profile}' reaches it: if you know it, add "
+                    f"aws_account_id = ACCOUNT beside the key in {key.path}, then run this "
+                    "again")
     if account != target.account_id:
         raise _fail(f"key {key.masked} belongs to account {account} (sts:GetAccessKeyInfo), "
                     f"but --to {target.profile} reaches account {target.account_id}")
@@ -498,7 +500,8 @@ def _show_plan(options: Options, keys: List[Key], key: Key, facts: iam.Facts,
     _out(f"Retiring key {key.masked} of profile '{options.profile}'"
          + (f" ({who})" if who else "") + ":")
     if account is None:
-        _out(f"  (its account is unknown: {facts.why_unknown(iam.ACCOUNT)})")
+        _out(f"  (its account is unknown: {facts.why_unknown(iam.ACCOUNT)}; it is asked with "
+             "the SSO profile's credentials before any file changes)")
     session = (f"sso-session '{target.session_name}'" if target.session_name is not None
                else f"start URL {target.start_url}")
     _out(f"  1. use SSO profile '{target.profile}' (account {target.account_id}, role "

@@ -619,3 +619,32 @@ def test_no_process_shows_the_secret_in_its_command_line_or_environment(
     assert seen == []
     assert child.exitstatus == 1 and "not confirmed; nothing was changed" in child.before
     assert aws_files(logged_in.home) == before
+
+
+def test_a_key_whose_account_nobody_can_tell_moves_nowhere(
+        logged_in: AwsEnv, moto: Moto, monkeypatch: pytest.MonkeyPatch) -> None:
+    """STS unreachable: neither the key nor the SSO role can learn the key's account. Before:
+    `--to` was taken on faith, whatever account it reached. Now the user states the account
+    with aws_account_id beside the key (botocore's own setting), and a --to elsewhere is
+    refused."""
+    from tests.keys.conftest import closed_port
+
+    key_id, secret = moto.new_key("alice")
+    credentials = write_credentials(logged_in.home, f"[old]\naws_access_key_id = {key_id}\n"
+                                                    f"aws_secret_access_key = {secret}\n")
+    monkeypatch.setenv("AWS_ENDPOINT_URL_STS", closed_port())
+    before = aws_files(logged_in.home)
+    result = retire("old", "--to", "dev", "--yes")
+    assert result.returncode == 1 and result.stderr.count("\n") == 2, result.stderr
+    assert f"the account of key {masked(key_id)} cannot be learnt (cannot reach " \
+        in result.stderr
+    assert f"add aws_account_id = ACCOUNT beside the key in {credentials}" in result.stderr
+    assert result.stderr.rstrip().endswith("nothing was changed")
+    assert aws_files(logged_in.home) == before
+    credentials.write_text(credentials.read_text() + "aws_account_id = 111111111111\n")
+    wrong = retire("old", "--to", "moto-admin", "--yes")
+    assert "--to moto-admin reaches account 123456789012, but key" in wrong.stderr
+    credentials.write_text(credentials.read_text().replace("111111111111", MOTO_ACCOUNT))
+    right = retire("old", "--to", "moto-admin", "--yes")
+    assert right.returncode == 0, right.stderr
+    assert files_holding(logged_in.home, secret) == []
