@@ -35,6 +35,7 @@ from shellsso.core.errors import ExitStatus, ShellssoError
 from shellsso.core.output import info, terminal_at
 from shellsso.core.questions import ask_yes
 from shellsso.core.safety import shown
+from shellsso.core.trust import quoted
 from shellsso.keys import iam, inventory, known
 
 TYPE_CHECKING = False
@@ -241,6 +242,18 @@ def _check_writable(files: List[ConfigFile]) -> None:
 def _check_edits(profile: str, planned: List[str], in_config: bool, in_credentials: bool
                  ) -> None:
     """Both files' edits tried in memory, before anything is asked, fetched or written."""
+    import os
+
+    for path, holds in ((paths.credentials_file(), in_credentials),
+                        (paths.config_file(), in_config)):
+        try:
+            links = os.stat(path).st_nlink if holds else 1
+        except OSError:
+            continue
+        if links > 1:  # the rewrite is a new inode: the other names would keep the secret
+            raise _fail(f"{path} has {links} names (hard links): the others would keep the "
+                        f"secret after the rewrite; find them with `find ~ -samefile "
+                        f"{quoted(path)}`, remove them, then run this again")
     try:
         if in_credentials:
             document = ConfigFile(paths.credentials_file(), backup=False).read()[0]

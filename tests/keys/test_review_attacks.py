@@ -648,3 +648,21 @@ def test_a_key_whose_account_nobody_can_tell_moves_nowhere(
     right = retire("old", "--to", "moto-admin", "--yes")
     assert right.returncode == 0, right.stderr
     assert files_holding(logged_in.home, secret) == []
+
+
+def test_a_credentials_file_with_another_hard_link_changes_nothing(
+        logged_in: AwsEnv, moto: Moto) -> None:
+    """The atomic rename gives the credentials file a new inode; another hard link to the old
+    one (a dotfiles copy made with `ln`) would keep the secret. Before: retire said the key
+    was no longer on disk, and HOME/dotfiles-credentials still held it."""
+    key_id, secret = moto.new_key("alice")
+    credentials = write_credentials(logged_in.home, f"[old]\naws_access_key_id = {key_id}\n"
+                                                    f"aws_secret_access_key = {secret}\n")
+    os.link(credentials, logged_in.home / "dotfiles-credentials")
+    before = aws_files(logged_in.home)
+    result = retire("old", "--yes")
+    assert result.returncode == 1 and result.stderr.count("\n") == 1, result.stderr
+    assert f"{credentials} has 2 names (hard links)" in result.stderr
+    assert "nothing was changed" in result.stderr
+    assert aws_files(logged_in.home) == before
+    assert logged_in.counters().get("GetRoleCredentials") is None
