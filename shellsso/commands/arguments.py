@@ -347,7 +347,7 @@ def _add_keys(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg
         description=(
             "List every long-lived access key (an access key id without a session token) "
             "in the credentials file, the config file and the environment: where it is, "
-            "its id masked to the last 4 characters, and, where STS and IAM answer, the "
+            "its id masked (AKIA...WXYZ), and, where STS and IAM answer, the "
             "account, the IAM user, its age and its last use, with the SSO profiles that "
             "reach the same account. Never prints a secret. "
             "`shellsso keys retire PROFILE` replaces one with Identity Center."
@@ -368,7 +368,9 @@ def _add_keys(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg
             "`--profile PROFILE` keeps working, and remove the key from the credentials "
             "file (every other byte kept); then, with --deactivate or --delete, act on "
             "the key in IAM. The plan is shown first; on a terminal each irreversible "
-            "step is asked. A failure before the files are written changes nothing."
+            "step is asked. A failure before the files are written changes nothing; one in "
+            "IAM leaves the files done, and `shellsso keys retire PROFILE --deactivate` (or "
+            "--delete) finishes later, the key's id being remembered (never its secret)."
         ),
     )
     retire.add_argument("profile", metavar="PROFILE", help="the profile with a long-lived key")
