@@ -1,7 +1,7 @@
 """`shellsso serve [--profile P] [--port N] [--format F]`: a local credentials endpoint.
 
 Every AWS SDK and the AWS CLI can fetch (and fetch again, before expiry) credentials from
-a container-credentials endpoint (docs/protocol.md §7.1): a process that runs for hours
+a container-credentials endpoint (docs/protocol.md §8.4): a process that runs for hours
 keeps working where exported keys would expire after one. The endpoint listens on
 127.0.0.1 only and requires a random token; the two variables a client needs are printed
 first, quoted for the shell of `--format`, then it serves until Ctrl-C, SIGTERM, or the

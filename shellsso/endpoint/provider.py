@@ -44,7 +44,7 @@ def require_temporary(creds: Credentials, profile: str) -> Credentials:
 
 
 def document(creds: Credentials, now: Optional[float] = None) -> Dict[str, str]:
-    """The container provider's answer (docs/protocol.md §7.1), as ECS sends it.
+    """The container provider's answer (docs/protocol.md §8.4), as ECS sends it.
 
     Expiration is ISO 8601 UTC with `Z`, which botocore, the JS SDK and Go parse. Token is
     always a string: the JS SDK refuses an answer without one (long-term keys have none).

@@ -1,4 +1,4 @@
-"""What would win over the endpoint in a client on this machine (docs/protocol.md §7.1).
+"""What would win over the endpoint in a client on this machine (docs/protocol.md §8.4).
 
 botocore (and the AWS CLI, and the other SDKs) try the selected profile's own providers
 before the container provider, and with no profile selected that is `[default]`. A

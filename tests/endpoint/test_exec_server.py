@@ -147,7 +147,7 @@ def test_the_endpoint_lives_while_the_command_runs_and_survives_its_ctrl_c(
 def test_a_default_profile_with_credentials_is_warned_about(
     aws_env: AwsEnv, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """docs/protocol.md §7.1: [default]'s own credentials come before the endpoint."""
+    """docs/protocol.md §8.4: [default]'s own credentials come before the endpoint."""
     emulator_login(aws_env)
     monkeypatch.setenv("AWS_ENDPOINT_URL_STS", aws_env.url)
     write_config(aws_env.home, DEMO_CONFIG.replace(
