@@ -380,13 +380,7 @@ class ConfigFile:
                                 f"chmod u+w {quoted(self.path)}")
 
     def read_bytes(self) -> Optional[bytes]:
-        try:
-            with open(self.real, "rb") as handle:
-                return handle.read()
-        except FileNotFoundError:
-            return None
-        except OSError as exc:
-            raise ShellssoError(f"cannot read {self.path}: {exc.strerror}") from None
+        return ini.read_bytes(self.real, shown=self.path)
 
     def read(self, check_writable: bool = True) -> Tuple[Document, Optional[bytes]]:
         """The document and the bytes it came from (None: no file yet).

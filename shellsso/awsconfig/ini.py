@@ -41,29 +41,40 @@ MAX_BYTES = 32 * 1024 * 1024
 _DEFAULT = "DEFAULT"
 
 
-def read_text(path: str) -> Optional[str]:
-    """The text of a config or credentials file; None when there is no such file.
+def read_bytes(path: str, shown: Optional[str] = None) -> Optional[bytes]:
+    """The bytes of a config or credentials file; None when there is no such file.
 
-    Only a regular file is read (a FIFO would hang, /dev/zero never end), at
-    most MAX_BYTES of it, and it must be UTF-8, as botocore reads it.
+    Only a regular file is read (a FIFO would hang, /dev/zero never end), at most
+    MAX_BYTES of it. Errors name `shown` (default: `path`).
     """
+    shown = shown or path
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except (FileNotFoundError, NotADirectoryError):
         return None
     except OSError as exc:
-        raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
+        raise ConfigError(f"cannot read {shown}: {exc.strerror}") from None
     try:
         st = os.fstat(fd)
         if st.st_mode & 0o170000 != 0o100000:
-            raise ConfigError(f"cannot read {path}: not a regular file")
+            raise ConfigError(f"cannot read {shown}: not a regular file")
         data = None if st.st_size > MAX_BYTES else read_capped(fd, MAX_BYTES, st.st_size)
         if data is None:
-            raise ConfigError(f"cannot read {path}: larger than {MAX_BYTES >> 20} MB")
+            raise ConfigError(f"cannot read {shown}: larger than {MAX_BYTES >> 20} MB")
     except OSError as exc:
-        raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
+        raise ConfigError(f"cannot read {shown}: {exc.strerror}") from None
     finally:
         os.close(fd)
+    return data
+
+
+def read_text(path: str) -> Optional[str]:
+    """The text of a config or credentials file (read_bytes); None when there is no such
+    file. It must be UTF-8, as botocore reads it.
+    """
+    data = read_bytes(path)
+    if data is None:
+        return None
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
