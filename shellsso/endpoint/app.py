@@ -3,7 +3,8 @@
 The token is a per-server secret compared in constant time; a request without it gets
 401, a wrong one 403 (so does one whose Host is a name: a web page's, by DNS rebinding),
 and neither answer holds anything but a line of text. Only GET on PATH returns
-credentials. When there are none (the session ended, the portal failed) the
+credentials. When there are none (the session ended, the portal failed, a fetch that
+has not ended) the
 answer is an error whose JSON body says why and what to run: botocore quotes that body in
 the error the user sees (`Received non 200 response 503 from container metadata: ...`).
 """
@@ -15,7 +16,7 @@ import threading
 import time
 
 from shellsso.core.errors import LoginRequired, ShellssoError
-from shellsso.endpoint.provider import document
+from shellsso.endpoint.provider import CredentialsPending, document
 from shellsso.endpoint.server import Answer, answer_json
 
 TYPE_CHECKING = False
@@ -31,6 +32,9 @@ SESSION_ENDED = 503
 SDK, and the body names the command to run."""
 UNAVAILABLE = 502
 """The portal (or STS, or a credential_process) failed: the answer it gave is in the body."""
+PENDING = 504
+"""The fetch has not ended in the time a request waits (a credential_process that hangs):
+the client reads so now, rather than after its own timeout."""
 
 
 def tell(message: str) -> None:
@@ -112,6 +116,8 @@ class Endpoint:
     def __init__(self, provider: Provider, token: str, log: Optional[RefusalLog] = None
                  ) -> None:
         self.provider = provider
+        if provider.on_stuck is None:  # a fetch that hangs is said on the terminal
+            provider.on_stuck = lambda message: tell(f"serve: {message}")
         self._token = token.encode("latin-1")
         self.log = log or RefusalLog()
 
@@ -146,6 +152,8 @@ class Endpoint:
             creds = self.provider.get()
         except LoginRequired as exc:
             return _error(SESSION_ENDED, "LoginRequired", exc.message)
+        except CredentialsPending as exc:
+            return _error(PENDING, "CredentialsPending", exc.message)
         except ShellssoError as exc:
             return _error(UNAVAILABLE, "CredentialsUnavailable", exc.message)
         return answer_json(200, document(creds))

@@ -23,6 +23,13 @@ if TYPE_CHECKING:
 
     from shellsso.creds.role_credentials import Credentials
 
+PATIENCE = 1.5
+"""How long a request waits for a running fetch, in seconds: less than botocore's 2-second
+timeout, so that the client reads why rather than timing out."""
+STUCK = 5.0
+"""After this many seconds a fetch is taken to hang: requests are answered at once."""
+HANGS = "a credential_process that does not end?"
+
 STATIC_LIFETIME = 3600
 """Temporary credentials without an expiry (a `credential_process` may give them) still
 need one in the container format: an hour, after which an SDK asks again."""
@@ -65,18 +72,53 @@ def document(creds: Credentials, now: Optional[float] = None) -> Dict[str, str]:
     return doc
 
 
-def fetch_for(profile: str) -> Callable[[], Credentials]:
-    """The fetch of `profile`'s credentials, reading the config afresh each time (an edit
+class CredentialsPending(ShellssoError):
+    """The fetch has not ended within the wait a request is given: the answer is 504 now,
+    not after a client's own timeout, and says what is probably running."""
+
+
+class ProfileFetch:
+    """The fetch of a profile's credentials, reading the config afresh each time (an edit
     of ~/.aws/config applies at the next fetch; the config index keeps this cheap)."""
 
-    def fetch() -> Credentials:
+    def __init__(self, profile: str) -> None:
+        self.profile = profile
+        self.what = f"credentials for profile '{profile}'"
+
+    def __call__(self) -> Credentials:
         from shellsso.awsconfig.model import load_config
         from shellsso.creds.resolve import get_role_credentials
 
-        return require_temporary(get_role_credentials(load_config(), profile,
-                                                      interactive=False), profile)
+        return require_temporary(get_role_credentials(load_config(), self.profile,
+                                                      interactive=False), self.profile)
 
-    return fetch
+    @staticmethod
+    def stamp() -> object:
+        """What changes when the config or credentials file is edited (or replaced)."""
+        from shellsso.awsconfig.index import source_identity
+        from shellsso.core.paths import config_file, credentials_file
+
+        return (source_identity(config_file()), source_identity(credentials_file()))
+
+
+def fetch_for(profile: str) -> ProfileFetch:
+    """The fetch of `profile`'s credentials (see ProfileFetch)."""
+    return ProfileFetch(profile)
+
+
+class _Run:
+    """One fetch, on a thread of its own; its outcome once `done`."""
+
+    __slots__ = ("started", "stamp", "done", "result", "error", "stuck")
+
+    def __init__(self, stamp: object) -> None:
+        self.started = time.monotonic()
+        self.stamp = stamp
+        self.done = False
+        self.result: Optional[Credentials] = None
+        self.error: Optional[ShellssoError] = None
+        self.stuck = False
+        """Whether the terminal was told that this fetch does not end."""
 
 
 class Provider:
@@ -85,6 +127,15 @@ class Provider:
     Fifty SDK clients starting at once on a cold cache cause one GetRoleCredentials: those
     that arrive during it share its answer, those after read the cache it filled. The
     callbacks say when the session ends and when it is back, once each.
+
+    A fetch may not end (a `credential_process` that hangs is run without a timeout, as
+    botocore runs it). So it runs on a thread of its own, never on the caller's, and a
+    caller waits for it at most `patience` seconds, and not at all once it has run `stuck`
+    seconds: it gets CredentialsPending, the terminal is told once (`on_stuck`), and
+    the fetch goes on. Serving resumes when it ends, or at once when the config or
+    credentials file is edited: the next request starts a new fetch, and whatever the
+    old one brings back is dropped. Nothing is kept between fetches, so nothing stale is
+    ever served.
     """
 
     def __init__(
@@ -93,15 +144,23 @@ class Provider:
         *,
         on_ended: Optional[Callable[[str], None]] = None,
         on_back: Optional[Callable[[], None]] = None,
+        on_stuck: Optional[Callable[[str], None]] = None,
+        patience: float = PATIENCE,
+        stuck: float = STUCK,
     ) -> None:
         self._fetch = fetch
+        self._what = fetch.what if isinstance(fetch, ProfileFetch) else "credentials"
+        self._stamp: Callable[[], object] = (fetch.stamp if isinstance(fetch, ProfileFetch)
+                                             else lambda: None)
         self._on_ended = on_ended
         self._on_back = on_back
+        self.on_stuck = on_stuck
+        """Told once per fetch that has run `stuck` seconds (the Endpoint sets it when unset)."""
+        self.patience = patience
+        self.stuck = stuck
         self._cond = threading.Condition()
-        self._running = False
-        self._round = 0
-        self._result: Optional[Credentials] = None
-        self._error: Optional[ShellssoError] = None
+        self._current: Optional[_Run] = None
+        self._was_stuck = False
         self.ended: Optional[str] = None
         """The LoginRequired message while the session has ended; None otherwise."""
 
@@ -111,13 +170,47 @@ class Provider:
         Nothing is kept between fetches (a logout must be seen by the next request), but
         a fetch is cheap once the shared cache holds credentials: reading one file.
         """
+        say: Optional[str] = None
+        pending: Optional[CredentialsPending] = None
         with self._cond:
-            if self._running:
-                joined = self._round
-                while self._round == joined:
-                    self._cond.wait()
-                return self._outcome(self._result, self._error)
-            self._running = True
+            run = self._current
+            if run is None:
+                run = self._start(self._stamp())
+            else:
+                stamp = self._stamp()
+                if stamp != run.stamp:  # the config was edited: it may fix what hangs
+                    run = self._start(stamp)
+            deadline = min(time.monotonic() + self.patience, run.started + self.stuck)
+            while not run.done:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                self._cond.wait(left)
+            if not run.done:
+                age = time.monotonic() - run.started
+                if age >= self.stuck and not run.stuck:
+                    run.stuck = self._was_stuck = True
+                    say = (f"fetching {self._what} has taken {age:.0f} s and goes on: "
+                           f"{HANGS} (until it ends, or the config is edited, every request "
+                           "for credentials gets 504)")
+                pending = CredentialsPending(
+                    f"{self._what} are still being fetched ({age:.0f} s so far): {HANGS} "
+                    "The endpoint answers once the fetch ends or the config is edited")
+        if say is not None and self.on_stuck is not None:
+            self.on_stuck(say)
+        if pending is not None:
+            raise pending
+        return self._outcome(run.result, run.error)
+
+    def _start(self, stamp: object) -> _Run:
+        """A new fetch, now the current one (called with the lock held)."""
+        run = _Run(stamp)
+        self._current = run
+        threading.Thread(target=self._run, args=(run,), name="shellsso-fetch",
+                         daemon=True).start()
+        return run
+
+    def _run(self, run: _Run) -> None:
         result: Optional[Credentials] = None
         error: Optional[ShellssoError] = None
         try:
@@ -126,14 +219,13 @@ class Provider:
             error = exc
         except Exception as exc:  # noqa: BLE001 - a server thread must answer, not die
             error = ShellssoError(f"cannot get credentials: {type(exc).__name__}: {exc}")
-        finally:
-            with self._cond:
-                self._result, self._error = result, error
-                self._running = False
-                self._round += 1
-                self._report(error)
-                self._cond.notify_all()
-        return self._outcome(result, error)
+        with self._cond:
+            run.result, run.error, run.done = result, error, True
+            if self._current is not run:
+                return  # given up for a newer fetch: its outcome is nobody's
+            self._current = None
+            self._report(error)
+            self._cond.notify_all()
 
     @staticmethod
     def _outcome(result: Optional[Credentials], error: Optional[ShellssoError]) -> Credentials:
@@ -143,12 +235,15 @@ class Provider:
         return result
 
     def _report(self, error: Optional[ShellssoError]) -> None:
-        """Tell the callbacks of a change of state only: one line per session end."""
+        """Tell the callbacks of a change of state only: one line per session end, and one
+        when credentials are served again after it or after a fetch that did not end."""
         if isinstance(error, LoginRequired):
             if self.ended is None and self._on_ended is not None:
                 self._on_ended(error.message)
             self.ended = error.message
-        elif error is None and self.ended is not None:
+        elif error is None and (self.ended is not None or self._was_stuck):
             self.ended = None
             if self._on_back is not None:
                 self._on_back()
+        if error is None or isinstance(error, LoginRequired):
+            self._was_stuck = False
