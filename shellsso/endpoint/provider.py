@@ -92,8 +92,7 @@ class ProfileFetch:
         return require_temporary(get_role_credentials(load_config(), self.profile,
                                                       interactive=False), self.profile)
 
-    @staticmethod
-    def stamp() -> object:
+    def stamp(self) -> object:
         """What changes when the config or credentials file is edited (or replaced)."""
         from shellsso.awsconfig.index import source_identity
         from shellsso.core.paths import config_file, credentials_file
@@ -133,9 +132,9 @@ class Provider:
     caller waits for it at most `patience` seconds, and not at all once it has run `stuck`
     seconds: it gets CredentialsPending, the terminal is told once (`on_stuck`), and
     the fetch goes on. Serving resumes when it ends, or at once when the config or
-    credentials file is edited: the next request starts a new fetch, and whatever the
-    old one brings back is dropped. Nothing is kept between fetches, so nothing stale is
-    ever served.
+    credentials file is edited: the next request starts a new fetch, and the old one, when
+    it ends, answers only the requests that were waiting for it (none, once it was stuck).
+    Nothing is kept between fetches, so nothing stale is ever served.
     """
 
     def __init__(
@@ -221,11 +220,10 @@ class Provider:
             error = ShellssoError(f"cannot get credentials: {type(exc).__name__}: {exc}")
         with self._cond:
             run.result, run.error, run.done = result, error, True
-            if self._current is not run:
-                return  # given up for a newer fetch: its outcome is nobody's
-            self._current = None
-            self._report(error)
-            self._cond.notify_all()
+            self._cond.notify_all()  # its waiters, who asked before it was given up, if it was
+            if self._current is run:  # not given up for a newer fetch: its outcome counts
+                self._current = None
+                self._report(error)
 
     @staticmethod
     def _outcome(result: Optional[Credentials], error: Optional[ShellssoError]) -> Credentials:

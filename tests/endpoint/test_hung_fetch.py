@@ -16,13 +16,14 @@ import stat
 import threading
 import time
 from pathlib import Path
-from typing import Iterator, List, Tuple
+from typing import Dict, Iterator, List, Tuple
 
 import psutil
 import pytest
 
 from shellsso.core.clock import format_timestamp
-from shellsso.endpoint.provider import PATIENCE, STUCK
+from shellsso.creds.role_credentials import Credentials
+from shellsso.endpoint.provider import PATIENCE, STUCK, ProfileFetch, Provider
 from tests.conftest import write_config
 from tests.endpoint.helpers import python_client, request, wait_until
 from tests.endpoint_interop.serving import BOTOCORE_WHOAMI, Served, client_env, serve
@@ -192,3 +193,54 @@ def test_a_credential_process_that_never_ends_is_left_when_the_config_is_fixed(
         stopped = time.monotonic() - started
     assert served.process.returncode == 0
     assert stopped < 3, stopped
+
+
+
+class GatedFetch(ProfileFetch):
+    """A fetch in this process that ends when the test opens its gate; the config's
+    "version" is the test's to change."""
+
+    def __init__(self) -> None:
+        super().__init__("gated")
+        self.version = 0
+        self.gates: List[threading.Event] = []
+        self.held = True
+
+    def __call__(self) -> Credentials:
+        gate = threading.Event()
+        self.gates.append(gate)
+        key = f"ASIAFETCH{len(self.gates)}"
+        if self.held:
+            gate.wait(30)
+        return Credentials(key, "secret", "token", time.time() + 3600)
+
+    def stamp(self) -> object:
+        return self.version
+
+
+def test_a_request_waiting_on_a_fetch_given_up_for_a_newer_one_is_answered_when_it_ends(
+) -> None:
+    fetch = GatedFetch()
+    provider = Provider(fetch, patience=10, stuck=20)
+    got: Dict[str, Tuple[str, float]] = {}
+
+    def ask(name: str) -> None:
+        got[name] = (provider.get().access_key_id, time.monotonic())
+
+    first = threading.Thread(target=ask, args=("first",))
+    first.start()
+    wait_until(lambda: len(fetch.gates) == 1, 5, "the first fetch")
+    fetch.version = 1  # the config was edited: the next request starts a new fetch
+    second = threading.Thread(target=ask, args=("second",))
+    second.start()
+    wait_until(lambda: len(fetch.gates) == 2, 5, "the second fetch")
+    opened = time.monotonic()
+    fetch.gates[0].set()
+    first.join(5)
+    assert got["first"][0] == "ASIAFETCH1" and got["first"][1] - opened < 0.5, got
+    assert "second" not in got  # the newer fetch is still running: it waits for that one
+    fetch.gates[1].set()
+    second.join(5)
+    assert got["second"][0] == "ASIAFETCH2"
+    fetch.held = False
+    assert provider.get().access_key_id == "ASIAFETCH3"  # nothing kept: a fetch again
