@@ -37,6 +37,17 @@ def http_timeout() -> float:
     return value
 
 
+def answer_deadline() -> float:
+    """The longest one call may take with every try it has: a connect and a read timeout
+    per try (ATTEMPTS x 2 x SHELLSSO_HTTP_TIMEOUT).
+
+    The timeouts bound each read, not an answer: a server that sends a byte every few
+    seconds never trips them. Code that must not hang on such a server waits for the
+    whole answer at most this long (in a thread it can leave behind).
+    """
+    return ATTEMPTS * 2 * http_timeout()
+
+
 def lock_wait() -> float:
     """How long to wait for a process refreshing, fetching or logging out.
 

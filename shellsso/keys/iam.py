@@ -174,15 +174,13 @@ def _ask(call: Callable[[], Any], client_: Any, dead: Dict[str, str]) -> Tuple[A
 def deadline(calls: int) -> float:
     """Seconds all these calls may take, however an endpoint answers.
 
-    botocore's timeouts bound each read, not an answer: a body sent a byte at
-    a time never trips them. A call is given what its tries may take (connect
-    and read timeouts, each try) and one second; the calls beyond MAX_WORKERS
-    wait their turn.
+    A call is given what its tries may take (core/timeouts.answer_deadline) and one
+    second; the calls beyond MAX_WORKERS wait their turn.
     """
-    from shellsso.core.timeouts import ATTEMPTS, http_timeout
+    from shellsso.core.timeouts import answer_deadline
 
     rounds = -(-calls // MAX_WORKERS)
-    return rounds * (ATTEMPTS * 2 * http_timeout() + 1)
+    return rounds * (answer_deadline() + 1)
 
 
 class _Job:

@@ -36,12 +36,10 @@ if TYPE_CHECKING:
     from typing import Any, Dict, List, Optional, Tuple
 
 GIT_PROTOCOLS = "https:ssh:file"
-HTTPS_DEADLINE = 4
 PARTIAL_CLONE = (("core.repositoryformatversion", "1"), ("extensions.partialClone", "origin"),
                  ("remote.origin.promisor", "true"),
                  ("remote.origin.partialclonefilter", "blob:none"))
 """The cached repository's settings, the remote's URL last (its presence: set up whole)."""
-"""An https:// download has this many SHELLSSO_HTTP_TIMEOUTs in all (20 s by default)."""
 
 
 class Source:
@@ -143,7 +141,7 @@ def _too_big(source: str) -> ShellssoError:
 
 
 def _read_https(url: str) -> bytes:
-    """The body, within HTTPS_DEADLINE timeouts in all.
+    """The body, within core/timeouts.answer_deadline in all (20 s by default).
 
     The socket's timeout bounds each read, not the download: a server that
     sends a byte every few seconds (headers or body) would keep `team` busy
@@ -152,10 +150,10 @@ def _read_https(url: str) -> bytes:
     """
     import threading
 
-    from shellsso.core.timeouts import http_timeout
+    from shellsso.core.timeouts import answer_deadline, http_timeout
 
     timeout = http_timeout()
-    deadline = HTTPS_DEADLINE * timeout
+    deadline = answer_deadline()
     outcome: List[Any] = []
 
     def download() -> None:
