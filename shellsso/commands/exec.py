@@ -156,14 +156,11 @@ def run_with_server(argv: List[str], env: Mapping[str, str], profile: str,
     The credentials were fetched (or a login offered) before, in the foreground; the
     endpoint listens before the command starts, so its first request is answered.
     """
-    from shellsso.core.output import warn
     from shellsso.endpoint.detach import start_detached
     from shellsso.endpoint.serving import Service
-    from shellsso.endpoint.shadow import shadow_warning
+    from shellsso.endpoint.shadow import warn_if_shadowed
 
-    warning = shadow_warning(config, profile)
-    if warning:
-        warn(warning)
+    warn_if_shadowed(config, profile)
     service = Service(profile)
     child = server_environment(env, profile, service.variables(), region)
     start_detached(service)

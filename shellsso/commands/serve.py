@@ -26,15 +26,12 @@ def check_profile(profile: str) -> AwsConfig:
     close names), with a warning when `[default]` would stand in front of the endpoint."""
     from shellsso.awsconfig.first_run import require_config
     from shellsso.awsconfig.model import load_config
-    from shellsso.core.output import warn
-    from shellsso.endpoint.shadow import shadow_warning
+    from shellsso.endpoint.shadow import warn_if_shadowed
 
     require_config(f"no profile '{profile}'")
     config = load_config()
     config.get(profile)  # ProfileNotFound, with "did you mean"
-    warning = shadow_warning(config, profile)
-    if warning:
-        warn(warning)
+    warn_if_shadowed(config, profile)
     return config
 
 

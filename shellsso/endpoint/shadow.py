@@ -48,3 +48,12 @@ def shadow_warning(config: AwsConfig, profile: str) -> Optional[str]:
             f"and the AWS CLI on this machine use them, not the endpoint (profile "
             f"'{profile}'), when no profile is selected; to use the endpoint here, move "
             f"those settings from [default] to a named profile")
+
+
+def warn_if_shadowed(config: AwsConfig, profile: str) -> None:
+    """Say shadow_warning's line on stderr, when there is one (serve and exec --server)."""
+    warning = shadow_warning(config, profile)
+    if warning:
+        from shellsso.core.output import warn
+
+        warn(warning)
