@@ -99,3 +99,18 @@ def shown(text: str) -> str:
     from shellsso.core.secrets import mask
 
     return visible(mask(text))
+
+
+def masked_key_id(key_id: str) -> str:
+    """A key id as every output of shellsso shows it: `AKIA...WXYZ` (type and last 4).
+
+    The prefix says what kind of key it is (AKIA: an IAM user's, ASIA:
+    temporary); the last four tell one key from another, as the IAM console
+    does. Characters a terminal would act on show as `?`. An id shorter than
+    AWS makes them (16) shows its last 4 alone, and one under 8 nothing: at
+    most half of an odd value shows, whatever it is.
+    """
+    text = key_id.strip()
+    if len(text) >= 16:
+        return visible(f"{text[:4]}...{text[-4:]}")
+    return visible(f"...{text[-4:]}" if len(text) >= 8 else "...")

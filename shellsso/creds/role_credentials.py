@@ -70,8 +70,9 @@ class Credentials(Record):
         remember(secret_access_key, session_token)
 
     def __repr__(self) -> str:
-        key = self.access_key_id
-        shown = key[:4] + "..." + key[-4:] if len(key) > 12 else "..."
+        from shellsso.core.safety import masked_key_id
+
+        shown = masked_key_id(self.access_key_id)
         return (
             f"Credentials(access_key_id='{shown}', secret_access_key=<hidden>, "
             f"session_token={'<hidden>' if self.session_token else None}, "

@@ -17,6 +17,7 @@ import os
 from shellsso.awsconfig import ini
 from shellsso.awsconfig.model import setting_text
 from shellsso.core import paths
+from shellsso.core.safety import masked_key_id
 from shellsso.core.secrets import remember
 
 TYPE_CHECKING = False
@@ -32,21 +33,7 @@ ENV_KEY_ID, ENV_SECRET = "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"
 ENV_TOKENS = ("AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")
 
 
-def mask(key_id: str) -> str:
-    """A key id as every output of shellsso shows it: `AKIA...WXYZ` (type and last 4).
-
-    The prefix says what kind of key it is (AKIA: an IAM user's, ASIA:
-    temporary); the last four tell one key from another, as the IAM console
-    does. Characters a terminal would act on show as `?`. An id shorter than
-    AWS makes them (16) shows its last 4 alone, and one under 8 nothing: at
-    most half of an odd value shows, whatever it is.
-    """
-    from shellsso.core.safety import visible
-
-    text = key_id.strip()
-    if len(text) >= 16:
-        return visible(f"{text[:4]}...{text[-4:]}")
-    return visible(f"...{text[-4:]}" if len(text) >= 8 else "...")
+mask = masked_key_id  # the one rule, in core/safety.py
 
 
 def retire_command(profile: str) -> str:
